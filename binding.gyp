@@ -1,0 +1,33 @@
+{
+  "targets": [
+    {
+      "target_name": "esem_bridge",
+      "sources": [
+        "native/addon.cc",
+        "native/bridge.cc",
+        "native/executor.cc",
+        "native/interpreter.cc",
+        "native/js_codec.cc",
+        "native/py_api.cc",
+        "native/py_codec.cc",
+        "native/py_context.cc",
+        "native/py_error.cc",
+        "native/python_thread.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "10.15"
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } },
+      "conditions": [
+        ["OS=='linux'", { "libraries": ["-ldl", "-lpthread"] }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,374 @@
+// Bridge methods (JS thread) and batch settlement of finished jobs.
+#include "bridge.h"
+
+#include <algorithm>
+
+namespace esem {
+namespace {
+
+std::string Utf8(napi_env env, napi_value s) {
+  size_t len = 0;
+  napi_get_value_string_utf8(env, s, nullptr, 0, &len);
+  std::string out(len, '\0');
+  napi_get_value_string_utf8(env, s, &out[0], len + 1, &len);
+  return out;
+}
+
+std::vector<std::string> Strings(Napi::Value v) {
+  std::vector<std::string> out;
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  return out;
+}
+
+napi_ref Keep(napi_env env, napi_value v) {
+  napi_ref r = nullptr;
+  napi_create_reference(env, v, 1, &r);
+  return r;
+}
+
+}  // namespace
+
+Napi::Function Bridge::Define(Napi::Env env) {
+  return DefineClass(env, "NativeBridge",
+                     {InstanceMethod<&Bridge::Start>("start"), InstanceMethod<&Bridge::Call>("call"),
+                      InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
+                      InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
+                      InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
+                      InstanceMethod<&Bridge::Stats>("stats")});
+}
+
+// new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros },
+//                  { refSymbol, wrap, makeError, entries, makeMap, makeSet })
+Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  Napi::Object config = info[0].As<Napi::Object>();
+  Napi::Object js = info[1].As<Napi::Object>();
+  config_.libraries = Strings(config.Get("libraries"));
+  config_.program = config.Get("program").As<Napi::String>().Utf8Value();
+  config_.sys_path = Strings(config.Get("sysPath"));
+  config_.runtime_dir = config.Get("runtimeDir").As<Napi::String>().Utf8Value();
+  if (config.Get("spinMicros").IsNumber()) spin_us_ = config.Get("spinMicros").As<Napi::Number>().Int32Value();
+
+  helpers_.ref_symbol = Keep(env, js.Get("refSymbol"));
+  helpers_.wrap = Keep(env, js.Get("wrap"));
+  helpers_.make_error = Keep(env, js.Get("makeError"));
+  helpers_.entries = Keep(env, js.Get("entries"));
+  helpers_.make_map = Keep(env, js.Get("makeMap"));
+  helpers_.make_set = Keep(env, js.Get("makeSet"));
+  Napi::Object global = env.Global();
+  helpers_.map_ctor = Keep(env, global.Get("Map"));
+  helpers_.set_ctor = Keep(env, global.Get("Set"));
+  helpers_.object_prototype = Keep(env, global.Get("Object").As<Napi::Object>().Get("prototype"));
+
+  addon = env.GetInstanceData<AddonData>();
+  if (addon) addon->bridges.push_back(this);
+}
+
+Bridge::~Bridge() {
+  Teardown();
+  if (addon) {
+    auto& v = addon->bridges;
+    v.erase(std::remove(v.begin(), v.end(), this), v.end());
+  }
+  helpers_.Reset(env_);
+}
+
+void Bridge::Teardown() {
+  if (thread_) {
+    thread_->RequestStop();
+    thread_->Detach();
+    thread_.reset();
+  }
+  CloseTsfn();
+  pending_.clear();
+  state_ = State::kStopped;
+}
+
+void Bridge::CloseTsfn() {
+  if (!tsfn_) return;
+  {
+    std::lock_guard<std::mutex> lock(notifier_->mutex);
+    notifier_->tsfn = nullptr;
+  }
+  napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+  tsfn_ = nullptr;
+  referenced_ = false;
+}
+
+Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (state_ != State::kNew) {
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_SHUTDOWN", "this bridge was already started")));
+  }
+  notifier_ = std::make_shared<Notifier>();
+  napi_value name;
+  napi_create_string_utf8(env, "esem-bridge results", NAPI_AUTO_LENGTH, &name);
+  napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this, &Bridge::OnResults,
+                                  &tsfn_);
+  napi_unref_threadsafe_function(env, tsfn_);  // an idle bridge never holds Node open
+  notifier_->tsfn = tsfn_;
+  std::shared_ptr<Notifier> notifier = notifier_;
+  thread_ = std::make_shared<PythonThread>(config_, [notifier] { notifier->Notify(); }, spin_us_);
+  state_ = State::kRunning;
+  thread_->Start();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kStart;
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+napi_value Bridge::Rejected(napi_env env, const ErrorInfo& error) {
+  napi_deferred d;
+  napi_value promise;
+  napi_create_promise(env, &d, &promise);
+  napi_reject_deferred(env, d, ErrorToJs(env, helpers_, error));
+  return promise;
+}
+
+napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
+  if (state_ != State::kRunning || !thread_) {
+    if (!wait) return nullptr;
+    return Rejected(env, BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down; call python() again to restart"));
+  }
+  napi_value promise = nullptr;
+  napi_deferred d = nullptr;
+  uint64_t seq = 0;
+  if (wait) {
+    napi_create_promise(env, &d, &promise);
+    seq = job->seq = next_seq_++;
+  }
+  if (!thread_->Submit(&job)) {  // the thread has exited (failed start)
+    if (d) napi_reject_deferred(env, d, ErrorToJs(env, helpers_, BridgeFailure("ESEM_NO_PYTHON", thread_->failure())));
+    return promise;
+  }
+  if (d) {
+    pending_.emplace(seq, d);
+    UpdateRef(env);
+  }
+  return promise;
+}
+
+bool Bridge::Path(napi_env env, napi_value v, std::vector<std::string>* out) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_string) {
+    out->push_back(Utf8(env, v));
+    return true;
+  }
+  bool is_array = false;
+  napi_is_array(env, v, &is_array);
+  if (!is_array) return t == napi_undefined || t == napi_null;
+  uint32_t n = 0;
+  napi_get_array_length(env, v, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value s;
+    napi_get_element(env, v, i, &s);
+    out->push_back(Utf8(env, s));
+  }
+  return true;
+}
+
+bool Bridge::Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, std::string* error) {
+  bool is_array = false;
+  napi_is_array(env, args, &is_array);
+  job->args.tag = Tag::kList;
+  if (is_array) {
+    uint32_t n = 0;
+    napi_get_array_length(env, args, &n);
+    job->args.items.resize(n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value item;
+      napi_get_element(env, args, i, &item);
+      if (!JsToValue(env, helpers_, item, "args[" + std::to_string(i) + "]", &job->args.items[i], error)) return false;
+    }
+  }
+  napi_valuetype t = napi_undefined;
+  if (kwargs) napi_typeof(env, kwargs, &t);
+  if (t == napi_object) return JsToValue(env, helpers_, kwargs, "kwargs", &job->kwargs, error);
+  return true;
+}
+
+// call(ref, path, args, kwargs?)
+Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kCall;
+  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  Path(env, info[1], &job->path);
+  std::string error;
+  if (!Arguments(env, info[2], info.Length() > 3 ? static_cast<napi_value>(info[3]) : nullptr, job.get(), &error)) {
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
+  }
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// getAttr(ref, path)
+Napi::Value Bridge::GetAttr(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kGetAttr;
+  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  Path(env, info[1], &job->path);
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// setAttr(ref, path, value)
+Napi::Value Bridge::SetAttr(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kSetAttr;
+  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  Path(env, info[1], &job->path);
+  job->args.tag = Tag::kList;
+  job->args.items.emplace_back();
+  std::string error;
+  if (!JsToValue(env, helpers_, info[2], "value", &job->args.items[0], &error)) {
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
+  }
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// importModule(spec, cwd)
+Napi::Value Bridge::Import(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kImport;
+  job->text = info[0].As<Napi::String>().Utf8Value();
+  job->path.push_back(info[1].As<Napi::String>().Utf8Value());
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// helper(name, args, kwargs?): esem_bridge.ops.<name>(*args)
+Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kHelper;
+  job->text = info[0].As<Napi::String>().Utf8Value();
+  std::string error;
+  if (!Arguments(env, info[1], info.Length() > 2 ? static_cast<napi_value>(info[2]) : nullptr, job.get(), &error)) {
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
+  }
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// release(ids: number | number[], wait: boolean)
+Napi::Value Bridge::Release(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = std::make_unique<Job>();
+  job->op = Op::kRelease;
+  job->args.tag = Tag::kList;
+  if (info[0].IsArray()) {
+    Napi::Array ids = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < ids.Length(); i++) job->args.items.push_back(Value::Int(ids.Get(i).As<Napi::Number>().Int64Value()));
+  } else {
+    job->args.items.push_back(Value::Int(info[0].As<Napi::Number>().Int64Value()));
+  }
+  bool wait = info.Length() > 1 && info[1].ToBoolean().Value();
+  napi_value promise = Submit(env, std::move(job), wait);
+  return promise ? Napi::Value(env, promise) : Napi::Env(env).Undefined();
+}
+
+Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  napi_value promise;
+  if (state_ == State::kNew || state_ == State::kStopped) {
+    state_ = State::kStopped;
+    napi_deferred d;
+    napi_create_promise(env, &d, &promise);
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, d, undefined);
+    return Napi::Value(env, promise);
+  }
+  if (stop_deferred_) {  // already stopping: a second promise would need a list; chain in JS instead
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_SHUTDOWN", "shutdown is already in progress")));
+  }
+  napi_create_promise(env, &stop_deferred_, &promise);
+  state_ = State::kStopping;
+  // Calls still pending reject now; their results, if any come, are dropped.
+  ErrorInfo error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call finished");
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& entry : pending) {
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_reject_deferred(env, entry.second, ErrorToJs(env, helpers_, error));
+    napi_close_handle_scope(env, scope);
+  }
+  thread_->RequestStop();
+  UpdateRef(env);
+  return Napi::Value(env, promise);
+}
+
+Napi::Value Bridge::Stats(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("pending", static_cast<double>(pending_.size()));
+  out.Set("referenced", referenced_);
+  out.Set("state", static_cast<double>(static_cast<int>(state_)));
+  return out;
+}
+
+void Bridge::UpdateRef(napi_env env) {
+  bool want = tsfn_ && (!pending_.empty() || state_ == State::kStopping);
+  if (want == referenced_) return;
+  referenced_ = want;
+  if (want) {
+    napi_ref_threadsafe_function(env, tsfn_);
+    Ref();  // the JS object stays alive while calls are in flight
+  } else {
+    napi_unref_threadsafe_function(env, tsfn_);
+    Unref();
+  }
+}
+
+void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {
+  if (env) static_cast<Bridge*>(context)->Drain(env);
+}
+
+void Bridge::Drain(napi_env env) {
+  if (!thread_) return;
+  JobList results;
+  thread_->TakeResults(&results);
+  for (auto& job : results) {
+    if (!job->seq) continue;
+    auto it = pending_.find(job->seq);
+    if (it == pending_.end()) continue;
+    napi_deferred d = it->second;
+    pending_.erase(it);
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    if (job->ok) {
+      napi_value v = ValueToJs(env, helpers_, job->result);
+      if (v) {
+        napi_resolve_deferred(env, d, v);
+      } else {
+        napi_value exception;
+        napi_get_and_clear_last_exception(env, &exception);
+        napi_reject_deferred(env, d, exception);
+      }
+    } else {
+      napi_reject_deferred(env, d, ErrorToJs(env, helpers_, job->error));
+    }
+    napi_close_handle_scope(env, scope);
+  }
+  results.clear();
+  if (thread_->stopped()) FinishStop(env);
+  UpdateRef(env);
+}
+
+void Bridge::FinishStop(napi_env env) {
+  thread_->Join();
+  // A failed start leaves the bridge unusable; a requested stop, stopped.
+  state_ = State::kStopped;
+  UpdateRef(env);
+  CloseTsfn();
+  if (stop_deferred_) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, stop_deferred_, undefined);
+    stop_deferred_ = nullptr;
+  }
+}
+
+}  // namespace esem

@@ -1,0 +1,84 @@
+// Bridge: the JS object behind one esem bridge (native mode). It converts
+// arguments, queues jobs for its PythonThread, and settles the promises of
+// finished jobs in batches. JS thread only, except Notifier::Notify.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "js_codec.h"
+#include "python_thread.h"
+
+namespace esem {
+
+struct AddonData;
+
+// Wakes the JS thread from the Python thread; closed before the TSFN dies.
+struct Notifier {
+  std::mutex mutex;
+  napi_threadsafe_function tsfn = nullptr;
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (tsfn) napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
+  }
+};
+
+class Bridge : public Napi::ObjectWrap<Bridge> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Bridge(const Napi::CallbackInfo& info);
+  ~Bridge() override;
+
+  // Environment teardown: stop without waiting; settle nothing.
+  void Teardown();
+  AddonData* addon = nullptr;
+
+ private:
+  enum class State { kNew, kRunning, kStopping, kStopped };
+
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Call(const Napi::CallbackInfo& info);
+  Napi::Value GetAttr(const Napi::CallbackInfo& info);
+  Napi::Value SetAttr(const Napi::CallbackInfo& info);
+  Napi::Value Import(const Napi::CallbackInfo& info);
+  Napi::Value Helper(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+
+  // Queues `job`; returns its promise (or undefined when !wait).
+  napi_value Submit(napi_env env, std::unique_ptr<Job> job, bool wait);
+  napi_value Rejected(napi_env env, const ErrorInfo& error);
+  bool Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, std::string* error);
+  static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
+  static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
+  void Drain(napi_env env);
+  void FinishStop(napi_env env);
+  void UpdateRef(napi_env env);
+  void CloseTsfn();
+
+  PythonConfig config_;
+  int spin_us_ = 100;
+  State state_ = State::kNew;
+  std::shared_ptr<PythonThread> thread_;
+  std::shared_ptr<Notifier> notifier_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  bool referenced_ = false;
+  JsHelpers helpers_;
+  napi_env env_ = nullptr;
+
+  std::unordered_map<uint64_t, napi_deferred> pending_;
+  uint64_t next_seq_ = 1;
+  napi_deferred stop_deferred_ = nullptr;
+};
+
+// Per-environment state (main thread or a worker_thread).
+struct AddonData {
+  std::vector<Bridge*> bridges;
+  Napi::FunctionReference bridge_ctor;
+};
+
+}  // namespace esem

@@ -1,0 +1,163 @@
+// Job execution: resolve the target, convert arguments, call, convert the
+// result. Every failure becomes data in the job. Python thread only.
+#include "executor.h"
+
+#include "py_codec.h"
+#include "py_error.h"
+
+namespace esem {
+namespace {
+
+class Runner {
+ public:
+  Runner(PyContext& ctx, Job& job) : ctx_(ctx), job_(job), py_(Py()) {}
+
+  void Run() {
+    switch (job_.op) {
+      case Op::kStart:
+        job_.result = Value::None();
+        return;
+      case Op::kImport:
+        return Import();
+      case Op::kCall:
+        return Call();
+      case Op::kGetAttr:
+        return GetAttr();
+      case Op::kSetAttr:
+        return SetAttr();
+      case Op::kRelease:
+        for (const Value& id : job_.args.items) ctx_.registry.Remove(static_cast<uint64_t>(id.i));
+        return;
+      case Op::kHelper:
+        return Helper();
+    }
+  }
+
+ private:
+  void PythonFailure() { job_.Fail(FetchPythonError(ctx_)); }
+
+  void Finish(OwnedRef result) {
+    if (!result) return PythonFailure();
+    if (py_.PyObject_IsInstance(result.get(), ctx_.coroutine_type.get()) == 1) {
+      result = CallWith(ctx_.run_coroutine.get(), std::move(result));
+      if (!result) return PythonFailure();
+    }
+    ErrorInfo error;
+    if (!ToValue(ctx_, result.get(), &job_.result, &error)) job_.Fail(std::move(error));
+  }
+
+  OwnedRef CallWith(PyObject* fn, OwnedRef arg) {
+    OwnedRef args = OwnedRef::Steal(py_.PyTuple_New(1));
+    py_.PyTuple_SetItem(args.get(), 0, arg.Release());
+    return OwnedRef::Steal(py_.PyObject_Call(fn, args.get(), nullptr));
+  }
+
+  OwnedRef Name(const std::string& name) {
+    return OwnedRef::Steal(py_.PyUnicode_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size())));
+  }
+
+  // ref, then each path segment but the last `keep`. Empty on failure (job failed).
+  OwnedRef Target(size_t keep) {
+    PyObject* root = ctx_.registry.Get(job_.ref);
+    if (!root) {
+      job_.Fail(BridgeFailure("ESEM_RELEASED", "this Python object was released; it cannot be used any more"));
+      return OwnedRef();
+    }
+    OwnedRef target = OwnedRef::Borrow(root);
+    for (size_t i = 0; i + keep < job_.path.size(); i++) {
+      OwnedRef name = Name(job_.path[i]);
+      if (!name) {
+        PythonFailure();
+        return OwnedRef();
+      }
+      target = OwnedRef::Steal(py_.PyObject_GetAttr(target.get(), name.get()));
+      if (!target) {
+        PythonFailure();
+        return OwnedRef();
+      }
+    }
+    return target;
+  }
+
+  // args as a tuple, kwargs as a dict (or empty). False when the job failed.
+  bool Arguments(OwnedRef* args, OwnedRef* kwargs) {
+    const auto& items = job_.args.items;
+    *args = OwnedRef::Steal(py_.PyTuple_New(static_cast<Py_ssize_t>(items.size())));
+    if (!*args) {
+      PythonFailure();
+      return false;
+    }
+    for (size_t i = 0; i < items.size(); i++) {
+      ErrorInfo error;
+      OwnedRef item = ToPython(ctx_, items[i], &error);
+      if (!item) {
+        job_.Fail(std::move(error));
+        return false;
+      }
+      py_.PyTuple_SetItem(args->get(), static_cast<Py_ssize_t>(i), item.Release());  // steals
+    }
+    if (job_.kwargs.tag == Tag::kDict) {
+      ErrorInfo error;
+      *kwargs = ToPython(ctx_, job_.kwargs, &error);
+      if (!*kwargs) {
+        job_.Fail(std::move(error));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Import() {
+    OwnedRef args = OwnedRef::Steal(py_.PyTuple_New(2));
+    py_.PyTuple_SetItem(args.get(), 0, Name(job_.text).Release());
+    py_.PyTuple_SetItem(args.get(), 1, Name(job_.path.empty() ? "." : job_.path[0]).Release());
+    Finish(OwnedRef::Steal(py_.PyObject_Call(ctx_.import_module.get(), args.get(), nullptr)));
+  }
+
+  void Call() {
+    OwnedRef fn = Target(0);
+    if (!fn) return;
+    OwnedRef args, kwargs;
+    if (!Arguments(&args, &kwargs)) return;
+    Finish(OwnedRef::Steal(py_.PyObject_Call(fn.get(), args.get(), kwargs.get())));
+  }
+
+  void GetAttr() {
+    OwnedRef value = Target(0);
+    if (!value) return;
+    Finish(std::move(value));
+  }
+
+  void SetAttr() {
+    if (job_.path.empty() || job_.args.items.empty()) {
+      job_.Fail(BridgeFailure("ESEM_BAD_REQUEST", "setAttr needs an attribute name and a value"));
+      return;
+    }
+    OwnedRef owner = Target(1);
+    if (!owner) return;
+    ErrorInfo error;
+    OwnedRef value = ToPython(ctx_, job_.args.items[0], &error);
+    if (!value) return job_.Fail(std::move(error));
+    OwnedRef name = Name(job_.path.back());
+    if (!name || py_.PyObject_SetAttr(owner.get(), name.get(), value.get()) < 0) return PythonFailure();
+    job_.result = Value::None();
+  }
+
+  void Helper() {
+    OwnedRef fn = OwnedRef::Steal(py_.PyObject_GetAttrString(ctx_.ops.get(), job_.text.c_str()));
+    if (!fn) return PythonFailure();
+    OwnedRef args, kwargs;
+    if (!Arguments(&args, &kwargs)) return;
+    Finish(OwnedRef::Steal(py_.PyObject_Call(fn.get(), args.get(), kwargs.get())));
+  }
+
+  PyContext& ctx_;
+  Job& job_;
+  const PyApi& py_;
+};
+
+}  // namespace
+
+void Execute(PyContext& ctx, Job& job) { Runner(ctx, job).Run(); }
+
+}  // namespace esem

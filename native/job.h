@@ -1,0 +1,44 @@
+// Job: one operation queued by the JS thread and run by the Python thread.
+// The JS thread fills the request and owns `deferred`; the Python thread
+// fills the outcome. Ownership passes with the queue, never shared.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "value.h"
+
+namespace esem {
+
+enum class Op : uint8_t {
+  kStart,    // attach to the interpreter (first job of a bridge)
+  kImport,   // text: spec, path[0]: cwd
+  kCall,     // ref.path(*args, **kwargs); empty path calls ref itself
+  kGetAttr,  // ref.path
+  kSetAttr,  // ref.path = args[0]
+  kRelease,  // drop ref ids: args items are kInt ids
+  kHelper,   // esem_bridge.ops.<text>(*args)
+};
+
+struct Job {
+  Op op = Op::kCall;
+  uint64_t ref = 0;
+  std::string text;
+  std::vector<std::string> path;
+  Value args;    // kList
+  Value kwargs;  // kDict or kNone
+
+  uint64_t seq = 0;  // the JS side's key for the waiting promise; 0: nobody waits
+
+  bool ok = true;
+  Value result;
+  ErrorInfo error;
+
+  void Fail(ErrorInfo e) {
+    ok = false;
+    error = std::move(e);
+  }
+};
+
+
+}  // namespace esem

@@ -1,0 +1,175 @@
+// The CPython C-API surface of the addon, resolved at run time from a
+// dlopen'd libpython. No Python header is included: every function listed
+// here has the same signature and meaning in CPython 3.8-3.13 (GIL builds),
+// so one binary serves all of them. Thread: loading happens once per process
+// under a lock; the pointers are then read-only and usable from any thread
+// that holds the GIL (the GIL functions themselves need no GIL).
+#pragma once
+
+#include <sys/types.h>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace esem {
+
+using Py_ssize_t = ssize_t;
+struct PyObject;  // opaque everywhere but PyObjectHead
+struct PyThreadState;
+using PyGILState_STATE = int;
+
+// The object header every non-debug GIL build of 3.8-3.13 shares
+// (3.12's ob_refcnt union keeps the size). Only ob_type is read.
+struct PyObjectHead {
+  Py_ssize_t refcnt;
+  PyObject* type;
+};
+
+inline PyObject* TypeOf(PyObject* o) { return reinterpret_cast<PyObjectHead*>(o)->type; }
+
+// Layout unchanged since Python 3.0 (PEP 3118).
+struct PyBuffer {
+  void* buf;
+  PyObject* obj;
+  Py_ssize_t len;
+  Py_ssize_t itemsize;
+  int readonly;
+  int ndim;
+  char* format;
+  Py_ssize_t* shape;
+  Py_ssize_t* strides;
+  Py_ssize_t* suboffsets;
+  void* internal;
+};
+
+constexpr int kPyBufSimple = 0;
+constexpr int kPyBufWritable = 0x0001;
+constexpr int kPyBufFormat = 0x0004;
+constexpr int kPyBufNd = 0x0008;
+constexpr int kPyBufStrides = 0x0010 | kPyBufNd;
+constexpr int kPyBufRecords = kPyBufStrides | kPyBufFormat;  // PyBUF_RECORDS_RO
+constexpr int kPyBufRead = 0x100;
+constexpr int kPyBufWrite = 0x200;
+
+constexpr unsigned long kTpFlagsLongSubclass = 1UL << 24;
+constexpr unsigned long kTpFlagsListSubclass = 1UL << 25;
+constexpr unsigned long kTpFlagsTupleSubclass = 1UL << 26;
+constexpr unsigned long kTpFlagsBytesSubclass = 1UL << 27;
+constexpr unsigned long kTpFlagsUnicodeSubclass = 1UL << 28;
+constexpr unsigned long kTpFlagsDictSubclass = 1UL << 29;
+constexpr unsigned long kTpFlagsBaseExcSubclass = 1UL << 30;
+constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
+
+// X(return type, name, parameter list)
+#define ESEM_PY_FUNCTIONS(X)                                                        \
+  X(void, Py_InitializeEx, (int))                                                   \
+  X(int, Py_IsInitialized, (void))                                                  \
+  X(void, Py_SetProgramName, (const wchar_t*))                                      \
+  X(wchar_t*, Py_DecodeLocale, (const char*, size_t*))                              \
+  X(PyThreadState*, PyEval_SaveThread, (void))                                      \
+  X(void, PyEval_RestoreThread, (PyThreadState*))                                   \
+  X(PyGILState_STATE, PyGILState_Ensure, (void))                                    \
+  X(void, PyGILState_Release, (PyGILState_STATE))                                   \
+  X(void, Py_IncRef, (PyObject*))                                                   \
+  X(void, Py_DecRef, (PyObject*))                                                   \
+  X(PyObject*, PyLong_FromLongLong, (long long))                                    \
+  X(PyObject*, PyLong_FromUnsignedLongLong, (unsigned long long))                   \
+  X(PyObject*, PyLong_FromDouble, (double))                                         \
+  X(long long, PyLong_AsLongLongAndOverflow, (PyObject*, int*))                     \
+  X(PyObject*, PyLong_FromString, (const char*, char**, int))                       \
+  X(PyObject*, PyFloat_FromDouble, (double))                                        \
+  X(double, PyFloat_AsDouble, (PyObject*))                                          \
+  X(PyObject*, PyUnicode_DecodeUTF16, (const char*, Py_ssize_t, const char*, int*)) \
+  X(PyObject*, PyUnicode_FromStringAndSize, (const char*, Py_ssize_t))              \
+  X(PyObject*, PyUnicode_FromString, (const char*))                                 \
+  X(const char*, PyUnicode_AsUTF8AndSize, (PyObject*, Py_ssize_t*))                 \
+  X(PyObject*, PyUnicode_AsEncodedString, (PyObject*, const char*, const char*))    \
+  X(PyObject*, PyBytes_FromStringAndSize, (const char*, Py_ssize_t))                \
+  X(int, PyBytes_AsStringAndSize, (PyObject*, char**, Py_ssize_t*))                 \
+  X(PyObject*, PyMemoryView_FromMemory, (char*, Py_ssize_t, int))                   \
+  X(PyObject*, PyMemoryView_FromObject, (PyObject*))                                \
+  X(int, PyObject_GetBuffer, (PyObject*, PyBuffer*, int))                           \
+  X(void, PyBuffer_Release, (PyBuffer*))                                            \
+  X(PyObject*, PyTuple_New, (Py_ssize_t))                                           \
+  X(int, PyTuple_SetItem, (PyObject*, Py_ssize_t, PyObject*))                       \
+  X(PyObject*, PyTuple_GetItem, (PyObject*, Py_ssize_t))                            \
+  X(Py_ssize_t, PyTuple_Size, (PyObject*))                                          \
+  X(PyObject*, PyList_New, (Py_ssize_t))                                            \
+  X(int, PyList_SetItem, (PyObject*, Py_ssize_t, PyObject*))                        \
+  X(PyObject*, PyList_GetItem, (PyObject*, Py_ssize_t))                             \
+  X(Py_ssize_t, PyList_Size, (PyObject*))                                           \
+  X(int, PyList_Append, (PyObject*, PyObject*))                                     \
+  X(PyObject*, PyDict_New, (void))                                                  \
+  X(int, PyDict_SetItem, (PyObject*, PyObject*, PyObject*))                         \
+  X(PyObject*, PyDict_GetItemString, (PyObject*, const char*))                      \
+  X(int, PyDict_Next, (PyObject*, Py_ssize_t*, PyObject**, PyObject**))             \
+  X(Py_ssize_t, PyDict_Size, (PyObject*))                                           \
+  X(PyObject*, PySet_New, (PyObject*))                                              \
+  X(int, PySet_Add, (PyObject*, PyObject*))                                         \
+  X(PyObject*, PyObject_GetIter, (PyObject*))                                       \
+  X(PyObject*, PyIter_Next, (PyObject*))                                            \
+  X(PyObject*, PyObject_GetAttr, (PyObject*, PyObject*))                            \
+  X(PyObject*, PyObject_GetAttrString, (PyObject*, const char*))                    \
+  X(int, PyObject_SetAttr, (PyObject*, PyObject*, PyObject*))                       \
+  X(PyObject*, PyObject_Call, (PyObject*, PyObject*, PyObject*))                    \
+  X(PyObject*, PyObject_Str, (PyObject*))                                           \
+  X(PyObject*, PyObject_Format, (PyObject*, PyObject*))                             \
+  X(int, PyObject_IsInstance, (PyObject*, PyObject*))                               \
+  X(int, PyType_IsSubtype, (PyObject*, PyObject*))                                  \
+  X(unsigned long, PyType_GetFlags, (PyObject*))                                    \
+  X(PyObject*, PyImport_ImportModule, (const char*))                                \
+  X(PyObject*, PySys_GetObject, (const char*))                                      \
+  X(int, PySys_SetObject, (const char*, PyObject*))                                 \
+  X(PyObject*, PyErr_Occurred, (void))                                              \
+  X(void, PyErr_Fetch, (PyObject**, PyObject**, PyObject**))                        \
+  X(void, PyErr_NormalizeException, (PyObject**, PyObject**, PyObject**))           \
+  X(int, PyException_SetTraceback, (PyObject*, PyObject*))                          \
+  X(void, PyErr_Clear, (void))                                                      \
+  X(void, PyErr_SetString, (PyObject*, const char*))                                \
+  X(void, PyMem_RawFree, (void*))
+
+// X(name): data symbols whose address is the object (types, singletons).
+#define ESEM_PY_OBJECTS(X) \
+  X(_Py_NoneStruct)        \
+  X(_Py_TrueStruct)        \
+  X(_Py_FalseStruct)       \
+  X(PyBool_Type)           \
+  X(PyLong_Type)           \
+  X(PyFloat_Type)          \
+  X(PyUnicode_Type)        \
+  X(PyBytes_Type)          \
+  X(PyByteArray_Type)      \
+  X(PyMemoryView_Type)     \
+  X(PyList_Type)           \
+  X(PyTuple_Type)          \
+  X(PyDict_Type)           \
+  X(PySet_Type)            \
+  X(PyFrozenSet_Type)      \
+  X(PyModule_Type)
+
+// X(name): data symbols that hold a PyObject* (exception classes).
+#define ESEM_PY_OBJECT_POINTERS(X) \
+  X(PyExc_TypeError)               \
+  X(PyExc_ValueError)              \
+  X(PyExc_RuntimeError)
+
+struct PyApi {
+#define ESEM_DECLARE_FN(ret, name, params) ret(*name) params = nullptr;
+  ESEM_PY_FUNCTIONS(ESEM_DECLARE_FN)
+#undef ESEM_DECLARE_FN
+#define ESEM_DECLARE_OBJ(name) PyObject* name = nullptr;
+  ESEM_PY_OBJECTS(ESEM_DECLARE_OBJ)
+  ESEM_PY_OBJECT_POINTERS(ESEM_DECLARE_OBJ)
+#undef ESEM_DECLARE_OBJ
+};
+
+// The process-wide table, valid after LoadPyApi succeeded.
+const PyApi& Py();
+
+// dlopens each candidate in turn (RTLD_GLOBAL, so C extensions such as numpy
+// resolve their libpython symbols) and fills the table. Returns "" on
+// success, else a description of every attempt. Safe to call again: once a
+// library is loaded, later calls succeed only with the same library.
+std::string LoadPyApi(const std::vector<std::string>& candidates, std::string* loaded_path);
+
+}  // namespace esem

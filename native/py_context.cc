@@ -1,0 +1,56 @@
+// PyContext set-up and teardown. Python thread only (GIL held).
+#include "py_context.h"
+
+namespace esem {
+namespace {
+
+OwnedRef Attr(PyObject* o, const char* name) {
+  return OwnedRef::Steal(Py().PyObject_GetAttrString(o, name));
+}
+
+}  // namespace
+
+std::string PyContext::Load() {
+  const PyApi& py = Py();
+  ops = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.ops"));
+  if (!ops) return "cannot import esem_bridge.ops";
+  import_module = Attr(ops.get(), "import_module");
+  describe = Attr(ops.get(), "describe");
+  format_exception = Attr(ops.get(), "format_exception");
+  run_coroutine = Attr(ops.get(), "run_coroutine");
+  datetime_to_ms = Attr(ops.get(), "datetime_to_ms");
+  datetime_from_ms = Attr(ops.get(), "datetime_from_ms");
+  typed_view = Attr(ops.get(), "typed_view");
+  OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
+  OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
+  if (!datetime || !types) return "cannot import datetime or types";
+  datetime_type = Attr(datetime.get(), "datetime");
+  coroutine_type = Attr(types.get(), "CoroutineType");
+  modules = OwnedRef::Borrow(py.PySys_GetObject("modules"));
+  if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
+      !datetime_from_ms || !typed_view || !datetime_type || !coroutine_type || !modules) {
+    return "esem_bridge.ops is incomplete";
+  }
+  return "";
+}
+
+PyObject* PyContext::NumpyGeneric() {
+  if (numpy_generic) return numpy_generic.get();
+  PyObject* numpy = Py().PyDict_GetItemString(modules.get(), "numpy");  // borrowed
+  if (!numpy) return nullptr;
+  numpy_generic = Attr(numpy, "generic");
+  if (!numpy_generic) Py().PyErr_Clear();
+  return numpy_generic.get();
+}
+
+void PyContext::Clear() {
+  registry.Clear();
+  type_index.clear();
+  described_types.clear();
+  for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &modules}) {
+    r->Reset();
+  }
+}
+
+}  // namespace esem

@@ -1,0 +1,37 @@
+// PyContext: what one bridge keeps on the Python side: its registry, the
+// esem_bridge.ops callables and the types the codec recognises, and the
+// per-bridge cache of described types. Python thread only (GIL held).
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "py_ref.h"
+#include "registry.h"
+
+namespace esem {
+
+struct PyContext {
+  Registry registry;
+
+  OwnedRef ops;  // the esem_bridge.ops module
+  OwnedRef import_module, describe, format_exception, run_coroutine;
+  OwnedRef datetime_to_ms, datetime_from_ms, typed_view;
+  OwnedRef datetime_type, coroutine_type;
+  OwnedRef numpy_generic;  // numpy.generic once numpy is imported
+  OwnedRef modules;        // sys.modules
+
+  // Types whose description the JS side has cached, by index (1-based).
+  std::unordered_map<PyObject*, uint32_t> type_index;
+  std::vector<OwnedRef> described_types;
+
+  // Imports esem_bridge.ops (its folder must be on sys.path). "" or an error.
+  std::string Load();
+  // Drops every reference held (registry included).
+  void Clear();
+  // numpy.generic when numpy is loaded, else nullptr. Borrowed.
+  PyObject* NumpyGeneric();
+};
+
+}  // namespace esem

@@ -1,0 +1,52 @@
+// Python exception -> ErrorInfo, formatted by esem_bridge.ops.format_exception
+// so both modes print the same traceback. Python thread only.
+#include "py_error.h"
+
+namespace esem {
+namespace {
+
+std::string Utf8(PyObject* s) {
+  Py_ssize_t n = 0;
+  const char* data = s ? Py().PyUnicode_AsUTF8AndSize(s, &n) : nullptr;
+  if (!data) {
+    Py().PyErr_Clear();
+    return "";
+  }
+  return std::string(data, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+ErrorInfo FetchPythonError(PyContext& ctx) {
+  const PyApi& py = Py();
+  ErrorInfo info;
+  info.python = true;
+  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+  py.PyErr_Fetch(&type, &value, &tb);
+  py.PyErr_NormalizeException(&type, &value, &tb);
+  OwnedRef t = OwnedRef::Steal(type), v = OwnedRef::Steal(value), trace = OwnedRef::Steal(tb);
+  if (!v) {
+    info.type_or_code = "SystemError";
+    info.message = "an error was signalled with no exception set";
+    return info;
+  }
+  if (trace) py.PyException_SetTraceback(v.get(), trace.get());
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(1));
+  py.PyTuple_SetItem(args.get(), 0, OwnedRef(v).Release());
+  OwnedRef parts = ctx.format_exception
+                       ? OwnedRef::Steal(py.PyObject_Call(ctx.format_exception.get(), args.get(), nullptr))
+                       : OwnedRef();
+  if (!parts || py.PyTuple_Size(parts.get()) != 3) {
+    py.PyErr_Clear();
+    info.type_or_code = "Exception";
+    OwnedRef text = OwnedRef::Steal(py.PyObject_Str(v.get()));
+    info.message = Utf8(text.get());
+    return info;
+  }
+  info.type_or_code = Utf8(py.PyTuple_GetItem(parts.get(), 0));
+  info.message = Utf8(py.PyTuple_GetItem(parts.get(), 1));
+  info.traceback = Utf8(py.PyTuple_GetItem(parts.get(), 2));
+  return info;
+}
+
+}  // namespace esem

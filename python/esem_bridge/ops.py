@@ -1,0 +1,221 @@
+"""Operations the bridge performs on Python objects, shared by both modes:
+loading modules, describing objects for JS proxies, formatting exceptions,
+running coroutines, iteration and datetime helpers.
+
+Thread: called with the GIL held, from the bridge's Python thread (native
+mode) or the worker's main thread (subprocess mode).
+"""
+
+import datetime as _dt
+import importlib
+import importlib.util
+import os
+import sys
+import threading
+import traceback
+import types
+
+_file_modules = {}  # realpath -> module
+_type_descriptions = {}  # type -> description tuple
+_local = threading.local()
+
+FUNCTION_TYPES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.BuiltinMethodType,
+    types.MethodWrapperType,
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+    types.ClassMethodDescriptorType,
+)
+
+
+def is_file_spec(spec):
+    return spec.endswith(".py") or spec.startswith(("./", "../", "/", ".\\", "..\\")) or os.path.isabs(spec)
+
+
+def import_module(spec, cwd):
+    """Load `spec`: a file path (resolved against cwd) or a module name."""
+    if not is_file_spec(spec):
+        return importlib.import_module(spec)
+    path = os.path.realpath(os.path.join(cwd, spec))
+    cached = _file_modules.get(path)
+    if cached is not None:
+        return cached
+    if not os.path.isfile(path):
+        raise ModuleNotFoundError("No Python file at %s (from %r, resolved against %s)" % (path, spec, cwd))
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = _file_module_name(path)
+    existing = sys.modules.get(name)
+    if existing is not None and os.path.realpath(getattr(existing, "__file__", "") or "") == path:
+        _file_modules[path] = existing
+        return existing
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    _file_modules[path] = module
+    return module
+
+
+def _file_module_name(path):
+    """The file's stem when that name is free or already this file (so a
+    sibling `import x` finds the same module), else the stem with a hash of
+    the absolute path: two utils.py in different folders stay apart."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if not stem.isidentifier():
+        stem = "".join(c if c.isalnum() or c == "_" else "_" for c in stem) or "module"
+    existing = sys.modules.get(stem)
+    if existing is None:
+        try:
+            found = importlib.util.find_spec(stem)
+        except (ImportError, ValueError):
+            found = None
+        origin = getattr(found, "origin", None)
+        if found is None or (origin and os.path.realpath(origin) == path):
+            return stem
+    elif os.path.realpath(getattr(existing, "__file__", "") or "") == path:
+        return stem
+    import hashlib
+
+    digest = hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return "%s_%s" % (stem, digest)
+
+
+def _public(names):
+    return tuple(n for n in names if not n.startswith("_"))
+
+
+def describe(obj):
+    """(cacheable, kind, type_name, members, has_release, callable, iterable).
+    cacheable: the description holds for every object of type(obj)."""
+    if isinstance(obj, types.ModuleType):
+        return (False, "module", obj.__name__, _public(dir(obj)), hasattr(obj, "release"), False, False)
+    if isinstance(obj, type):
+        return (False, "class", qualified_name(obj), _public(dir(obj)), False, True, False)
+    if isinstance(obj, FUNCTION_TYPES):
+        return (False, "function", getattr(obj, "__qualname__", getattr(obj, "__name__", "function")), (), False, True, False)
+    t = type(obj)
+    found = _type_descriptions.get(t)
+    if found is None:
+        members = _public(dir(t))
+        found = (
+            True,
+            "object",
+            qualified_name(t),
+            members,
+            "release" in members,
+            callable(obj),
+            hasattr(t, "__iter__") or hasattr(t, "__getitem__"),
+        )
+        _type_descriptions[t] = found
+    return found
+
+
+def qualified_name(t):
+    module = getattr(t, "__module__", None)
+    qualname = getattr(t, "__qualname__", getattr(t, "__name__", "?"))
+    if module in (None, "builtins"):
+        return qualname
+    return "%s.%s" % (module, qualname)
+
+
+def format_exception(exc):
+    """(type name, message, formatted traceback with chained causes)."""
+    t = type(exc)
+    try:
+        message = str(exc)
+    except BaseException as e:  # a __str__ that raises still gives an error
+        message = "<str() of %s failed: %r>" % (t.__name__, e)
+    try:
+        tb = "".join(traceback.format_exception(t, exc, exc.__traceback__))
+    except BaseException:
+        tb = "%s: %s\n" % (qualified_name(t), message)
+    return qualified_name(t), message, tb
+
+
+def run_coroutine(coro):
+    """Runs an `async def` result on this thread's event loop."""
+    import asyncio  # deferred: costs start-up time and most calls never need it
+
+    loop = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _local.loop = loop
+    return loop.run_until_complete(coro)
+
+
+def next_batch(iterator, n):
+    """Up to n items from iterator, and whether it is exhausted."""
+    out = []
+    append = out.append
+    for _ in range(n):
+        try:
+            append(next(iterator))
+        except StopIteration:
+            return out, True
+    return out, False
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_MS = _dt.timedelta(milliseconds=1)
+
+
+def datetime_to_ms(value):
+    """Epoch milliseconds; a naive datetime is read as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return (value - _EPOCH) / _MS
+
+
+def datetime_from_ms(ms):
+    return _EPOCH + _dt.timedelta(milliseconds=ms)
+
+
+def typed_view(data, fmt):
+    """A memoryview of a JS TypedArray's bytes with its element format."""
+    return memoryview(data).cast(fmt)
+
+
+# Helpers the JS API exposes (len(obj), item access, `in`, iteration).
+def length(obj):
+    return len(obj)
+
+
+def get_item(obj, key):
+    return obj[key]
+
+
+def set_item(obj, key, value):
+    obj[key] = value
+
+
+def del_item(obj, key):
+    del obj[key]
+
+
+def contains(obj, item):
+    return item in obj
+
+
+def iterate(obj):
+    return iter(obj)
+
+
+def set_attr(obj, name, value):
+    setattr(obj, name, value)
+
+
+def call(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+def get_attr(obj, name):
+    return getattr(obj, name)

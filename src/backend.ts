@@ -1,0 +1,52 @@
+// The interface both backends implement; the proxy layer sees only this.
+
+export type Mode = "native" | "subprocess";
+
+/** How a backend describes a Python object's type, once per type. */
+export interface RefDescription {
+  kind: "module" | "class" | "function" | "object";
+  typeName: string;
+  members: string[];
+  hasRelease: boolean;
+  callable: boolean;
+  iterable: boolean;
+}
+
+/** A path below a ref: one attribute name, several, or none (the object itself). */
+export type AttrPath = string | readonly string[] | null;
+
+export interface Backend {
+  readonly mode: Mode;
+  importModule(spec: string, cwd: string): Promise<unknown>;
+  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
+  getAttr(ref: number, path: AttrPath): Promise<unknown>;
+  setAttr(ref: number, path: AttrPath, value: unknown): Promise<void>;
+  /** Calls esem_bridge.ops.<name>(*args) on the Python side. */
+  helper(name: string, args: unknown[]): Promise<unknown>;
+  /** Drops the bridge's reference; the promise settles once done (when wait). */
+  release(ref: number, wait: boolean): Promise<void> | undefined;
+  shutdown(): Promise<void>;
+}
+
+/** What a backend gets from the proxy layer. */
+export interface BackendHooks {
+  /** Symbol a proxy answers with its ref id (or [id, ...path]). */
+  refSymbol: symbol;
+  /** Makes the proxy for a Python object the backend registered. */
+  wrap(id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
+}
+
+export interface PythonDetails {
+  executable: string;
+  version: string;
+  libpython: string | null;
+  /** Why this interpreter: "option", "ESEM_PYTHON", "VIRTUAL_ENV", "CONDA_PREFIX", ".venv" or "PATH". */
+  source: string;
+}
+
+export interface BridgeInfo {
+  mode: Mode | null;
+  reason: string | null;
+  python: PythonDetails | null;
+  addon: { path: string; prebuilt: boolean } | null;
+}

@@ -1,0 +1,117 @@
+// Bridge: one connection to Python, started on the first python() call.
+import type { BridgeInfo, Mode } from "./backend.js";
+import { BridgeError, atCaller } from "./errors.js";
+import { NativeBackend } from "./native-backend.js";
+import { Session } from "./proxy.js";
+
+export interface BridgeOptions {
+  /** "auto" (default, or ESEM_MODE): native when it can load, else subprocess. */
+  mode?: "auto" | Mode;
+  /** Interpreter path; default ESEM_PYTHON, then an active venv/conda env, ./.venv, python3 on PATH. */
+  python?: string;
+  /** Folder that relative file specs and the interpreter's cwd resolve against; default process.cwd() at each call. */
+  cwd?: string;
+}
+
+/** A Python module proxy: attributes are async functions, classes, sub-proxies and awaitable values. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ModuleProxy = any;
+
+export class Bridge {
+  private readonly requested: "auto" | Mode;
+  private session: Session | undefined;
+  private starting: Promise<Session> | undefined;
+  private details: BridgeInfo;
+
+  constructor(private readonly options: BridgeOptions = {}) {
+    const mode = options.mode ?? (process.env.ESEM_MODE as BridgeOptions["mode"]) ?? "auto";
+    if (!["auto", "native", "subprocess"].includes(mode)) {
+      throw new BridgeError("ESEM_UNSUPPORTED_MODE", `Unknown mode "${mode}": use "auto", "native" or "subprocess".`);
+    }
+    this.requested = mode;
+    this.details = { mode: null, reason: "not started: the bridge starts on the first python() call", python: null, addon: null };
+  }
+
+  /** The mode in use, or the one that will be tried first. */
+  get mode(): Mode {
+    return this.details.mode ?? (this.requested === "subprocess" ? "subprocess" : "native");
+  }
+
+  info(): BridgeInfo {
+    return { ...this.details };
+  }
+
+  /** Loads a Python file (`./x.py`, resolved against cwd) or module (`json`, `os.path`). */
+  async python(spec: string): Promise<ModuleProxy> {
+    if (typeof spec !== "string" || spec === "") throw new TypeError("python() takes a file path or a module name");
+    try {
+      const session = await this.ensure();
+      return await session.backend.importModule(spec, this.cwd());
+    } catch (error) {
+      throw atCaller(error, this.python);
+    }
+  }
+
+  /** Starts the bridge if it is not running (what the first python() does). */
+  async start(): Promise<void> {
+    await this.ensure();
+  }
+
+  /** Rejects pending calls with ESEM_SHUTDOWN and stops Python; a later python() starts afresh. */
+  async shutdown(): Promise<void> {
+    const starting = this.starting;
+    this.starting = undefined;
+    this.session = undefined;
+    if (!starting) return;
+    let session: Session;
+    try {
+      session = await starting;
+    } catch {
+      return; // never started
+    }
+    session.closed = true;
+    await session.backend.shutdown();
+  }
+
+  private cwd(): string {
+    return this.options.cwd ?? process.cwd();
+  }
+
+  private ensure(): Promise<Session> {
+    if (this.session) return Promise.resolve(this.session);
+    if (!this.starting) {
+      const starting = this.launch();
+      this.starting = starting;
+      starting.then(
+        (session) => {
+          if (this.starting === starting) this.session = session;
+        },
+        () => {
+          if (this.starting === starting) this.starting = undefined;
+        },
+      );
+    }
+    return this.starting;
+  }
+
+  private async launch(): Promise<Session> {
+    const session = new Session();
+    if (this.requested === "subprocess") {
+      throw new BridgeError("ESEM_UNSUPPORTED_MODE", 'The subprocess mode is not available in this version; use mode "native" or "auto".');
+    }
+    try {
+      const backend = await NativeBackend.start({ python: this.options.python, cwd: this.cwd() }, session);
+      session.backend = backend;
+      this.details = backend.details;
+    } catch (error) {
+      this.details = { mode: null, reason: error instanceof Error ? error.message : String(error), python: null, addon: null };
+      throw error;
+    }
+    return session;
+  }
+}
+
+/** A bridge of its own (several may coexist; each owns its objects). */
+export function createBridge(options?: BridgeOptions): Bridge {
+  return new Bridge(options);
+}

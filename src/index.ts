@@ -1,0 +1,6 @@
+// Public exports of esem-bridge.
+export { python, shutdown, ensureWorker, release, iterate, len, getitem, setitem, delitem, contains, setattr, getattr } from "./api.js";
+export { createBridge, Bridge, type BridgeOptions, type ModuleProxy } from "./bridge.js";
+export { kw, type Kwargs } from "./kwargs.js";
+export { PythonError, BridgeError, type BridgeErrorCode } from "./errors.js";
+export type { BridgeInfo, Mode, PythonDetails } from "./backend.js";

@@ -1,0 +1,68 @@
+// Loads the addon (a prebuild or the local build) and types its surface.
+import { createRequire } from "node:module";
+import { packageRoot } from "./paths.js";
+import type { AttrPath, RefDescription } from "./backend.js";
+
+export interface NativeConfig {
+  libraries: string[];
+  program: string;
+  sysPath: string[];
+  runtimeDir: string;
+  spinMicros?: number;
+}
+
+export interface NativeJsHooks {
+  refSymbol: symbol;
+  wrap(id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
+  makeError(python: boolean, typeOrCode: string, message: string, traceback: string): Error;
+  entries(value: Map<unknown, unknown> | Set<unknown>): unknown[];
+  makeMap(flat: unknown[]): Map<unknown, unknown>;
+  makeSet(items: unknown[]): Set<unknown>;
+}
+
+export interface NativeBridge {
+  start(): Promise<null>;
+  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
+  getAttr(ref: number, path: AttrPath): Promise<unknown>;
+  setAttr(ref: number, path: AttrPath, value: unknown): Promise<null>;
+  importModule(spec: string, cwd: string): Promise<unknown>;
+  helper(name: string, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
+  release(ids: number | number[], wait: boolean): Promise<null> | undefined;
+  shutdown(): Promise<void>;
+  stats(): { pending: number; referenced: boolean; state: number };
+}
+
+export interface NativeAddon {
+  NativeBridge: new (config: NativeConfig, hooks: NativeJsHooks) => NativeBridge;
+  abiVersion: number;
+}
+
+export interface AddonLoad {
+  addon: NativeAddon | null;
+  path: string | null;
+  prebuilt: boolean;
+  error: string | null;
+}
+
+let loaded: AddonLoad | undefined;
+
+/** The addon, loaded once per environment; `error` says why when it cannot load. */
+export function loadAddon(): AddonLoad {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  try {
+    const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
+    const path = nodeGypBuild.path(packageRoot);
+    loaded = { addon: require(path) as NativeAddon, path, prebuilt: /[\\/]prebuilds[\\/]/.test(path), error: null };
+  } catch (error) {
+    loaded = {
+      addon: null,
+      path: null,
+      prebuilt: false,
+      error:
+        `the native addon is not built (${(error as Error).message.split("\n")[0]}). ` +
+        `Build it with "npm rebuild esem-bridge" (or approve the package's install script: npm install-scripts approve esem-bridge)`,
+    };
+  }
+  return loaded;
+}

@@ -1,0 +1,255 @@
+// JS proxies of Python objects: module, class, function and object proxies
+// (one per registered ref) and member proxies (`obj.name`, callable and
+// awaitable). The bridge's own operations are exported functions or private
+// symbols, never string keys that could hide a Python attribute.
+import { inspect } from "node:util";
+import type { AttrPath, Backend, BackendHooks, RefDescription } from "./backend.js";
+import { BridgeError, atCaller } from "./errors.js";
+import { splitKwargs } from "./kwargs.js";
+
+/** A proxy answers this with its ref id (or [id, ...path] for a member). Never exported publicly. */
+export const REF = Symbol("esem.ref");
+const STATE = Symbol("esem.state");
+
+/** One backend's lifetime as the proxies see it: its type cache and finalizer. */
+export class Session implements BackendHooks {
+  readonly refSymbol = REF;
+  backend!: Backend;
+  closed = false;
+  private readonly descs: RefDescription[] = [];
+  private readonly finalizer = new FinalizationRegistry<RootState>((state) => {
+    if (!state.released && !this.closed) {
+      state.released = true;
+      this.backend.release(state.ref, false);
+    }
+  });
+
+  wrap = (id: number, typeIndex: number, desc: RefDescription | undefined): unknown => {
+    if (desc && typeIndex) this.descs[typeIndex] = desc;
+    const found = desc ?? this.descs[typeIndex];
+    if (!found) throw new BridgeError("ESEM_INTERNAL", `no description for type #${typeIndex}`);
+    const state: RootState = { session: this, ref: id, desc: found, released: false, members: undefined };
+    const proxy = makeTarget(state, rootHandler);
+    this.finalizer.register(proxy as object, state, state);
+    return proxy;
+  };
+
+  forget(state: RootState): void {
+    this.finalizer.unregister(state);
+  }
+}
+
+interface RootState {
+  session: Session;
+  ref: number;
+  desc: RefDescription;
+  released: boolean;
+  members: Map<string, unknown> | undefined;
+}
+
+interface MemberState {
+  root: RootState;
+  rootProxy: unknown; // keeps the object alive while a member is held
+  path: string[];
+  pathArg: AttrPath;
+  members: Map<string, unknown> | undefined;
+}
+
+type Target = { [STATE]: RootState | MemberState };
+
+// Targets are plain functions so that proxies can be called and `new`ed;
+// the shared prototype gives util.inspect (which looks at the target) a
+// readable form.
+const targetPrototype = Object.create(Function.prototype, {
+  [inspect.custom]: {
+    value(this: Target) {
+      const s = this[STATE];
+      if ("ref" in s) return `[Python ${s.desc.kind} ${s.desc.typeName}${s.released ? " (released)" : ""}]`;
+      return `[Python member ${s.root.desc.typeName}.${s.path.join(".")}]`;
+    },
+  },
+});
+
+function makeTarget(state: RootState | MemberState, handler: ProxyHandler<Target>): unknown {
+  const target = function () {} as unknown as Target;
+  Object.setPrototypeOf(target, targetPrototype);
+  target[STATE] = state;
+  return new Proxy(target, handler);
+}
+
+function released(root: RootState): BridgeError {
+  return new BridgeError(
+    "ESEM_RELEASED",
+    `This Python ${root.desc.kind} (${root.desc.typeName}) was released; create or fetch a new one to keep using it.`,
+  );
+}
+
+function closed(): BridgeError {
+  return new BridgeError("ESEM_SHUTDOWN", "The bridge that made this proxy was shut down; load the module again with python().");
+}
+
+function check(root: RootState): void {
+  if (root.released) throw released(root);
+  if (root.session.closed) throw closed();
+}
+
+async function invoke(root: RootState, path: AttrPath, args: unknown[]): Promise<unknown> {
+  try {
+    check(root);
+    const [positional, kwargs] = splitKwargs(args);
+    return await root.session.backend.call(root.ref, path, positional, kwargs);
+  } catch (error) {
+    throw atCaller(error, invoke);
+  }
+}
+
+async function read(root: RootState, path: AttrPath): Promise<unknown> {
+  try {
+    check(root);
+    return await root.session.backend.getAttr(root.ref, path);
+  } catch (error) {
+    throw atCaller(error, read);
+  }
+}
+
+function member(root: RootState, rootProxy: unknown, cache: { members: Map<string, unknown> | undefined }, path: string[]): unknown {
+  const name = path[path.length - 1];
+  const found = cache.members?.get(name);
+  if (found) return found;
+  const state: MemberState = { root, rootProxy, path, pathArg: path.length === 1 ? path[0] : path, members: undefined };
+  const proxy = makeTarget(state, memberHandler);
+  (cache.members ??= new Map()).set(name, proxy);
+  return proxy;
+}
+
+/** Releases the bridge's reference to the proxied object (resolves quietly if already released). */
+export async function releaseProxy(proxy: unknown): Promise<void> {
+  const state = stateOf(proxy);
+  if (!state) throw new TypeError("release() takes a proxy of a Python object");
+  const root = "ref" in state ? state : state.root;
+  if (root.released || root.session.closed) return;
+  root.released = true;
+  root.session.forget(root);
+  await root.session.backend.release(root.ref, true);
+}
+
+function stateOf(proxy: unknown): RootState | MemberState | undefined {
+  if (typeof proxy !== "function") return undefined;
+  return (proxy as unknown as Record<symbol, RootState | MemberState | undefined>)[STATE];
+}
+
+/** The root state of any proxy, or undefined for other values. */
+export function rootOf(proxy: unknown): { session: Session; ref: number; path: string[] } | undefined {
+  const state = stateOf(proxy);
+  if (!state) return undefined;
+  return "ref" in state ? { session: state.session, ref: state.ref, path: [] } : { session: state.root.session, ref: state.root.ref, path: state.path };
+}
+
+export function isProxy(value: unknown): boolean {
+  return stateOf(value) !== undefined;
+}
+
+const rootHandler: ProxyHandler<Target> = {
+  get(target, prop, receiver) {
+    const state = target[STATE] as RootState;
+    if (typeof prop === "symbol") {
+      if (prop === REF) return state.ref;
+      if (prop === STATE) return state;
+      if (prop === Symbol.asyncDispose) return () => releaseProxy(receiver);
+      if (prop === Symbol.asyncIterator && state.desc.iterable) return () => iterateProxy(receiver)[Symbol.asyncIterator]();
+      return Reflect.get(target, prop);
+    }
+    if (prop === "then") return undefined; // a proxy is not a promise: `await obj` gives obj
+    if (prop === "release" && !state.desc.hasRelease) return () => releaseProxy(receiver);
+    return member(state, receiver, state, [prop]);
+  },
+  apply(target, _this, args) {
+    return invoke(target[STATE] as RootState, null, args);
+  },
+  construct(target, args) {
+    return invoke(target[STATE] as RootState, null, args) as unknown as object;
+  },
+  has(target, prop) {
+    const state = target[STATE] as RootState;
+    if (prop === "prototype") return true; // the target's own non-configurable key
+    return typeof prop === "string" ? state.desc.members.includes(prop) : Reflect.has(target, prop);
+  },
+  ownKeys(target) {
+    const state = target[STATE] as RootState;
+    return [...state.desc.members, ...Reflect.ownKeys(target).filter((k) => k !== STATE && !state.desc.members.includes(k as string))];
+  },
+  getOwnPropertyDescriptor(target, prop) {
+    const state = target[STATE] as RootState;
+    if (typeof prop === "string" && state.desc.members.includes(prop)) {
+      return { value: member(state, undefined, state, [prop]), writable: false, enumerable: true, configurable: true };
+    }
+    if (prop === STATE) return undefined;
+    return Reflect.getOwnPropertyDescriptor(target, prop);
+  },
+  set(target, prop, value) {
+    const state = target[STATE] as RootState;
+    if (typeof prop !== "string") return false;
+    check(state);
+    // Queued in order with the calls that follow; `await setattr()` reports errors.
+    state.session.backend.setAttr(state.ref, prop, value).catch((error) => {
+      process.emitWarning(`esem-bridge: setting ${state.desc.typeName}.${prop} failed: ${error?.message ?? error}`);
+    });
+    return true;
+  },
+  defineProperty() {
+    return false;
+  },
+  deleteProperty() {
+    return false;
+  },
+};
+
+const memberHandler: ProxyHandler<Target> = {
+  get(target, prop) {
+    const state = target[STATE] as MemberState;
+    if (typeof prop === "symbol") {
+      if (prop === REF) return [state.root.ref, ...state.path];
+      if (prop === STATE) return state;
+      return Reflect.get(target, prop);
+    }
+    if (prop === "then") {
+      // `await obj.attr` reads the attribute.
+      return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => read(state.root, state.pathArg).then(resolve, reject);
+    }
+    return member(state.root, state.rootProxy, state, [...state.path, prop]);
+  },
+  apply(target, _this, args) {
+    const state = target[STATE] as MemberState;
+    return invoke(state.root, state.pathArg, args);
+  },
+  construct(target, args) {
+    const state = target[STATE] as MemberState;
+    return invoke(state.root, state.pathArg, args) as unknown as object;
+  },
+  set(target, prop, value) {
+    const state = target[STATE] as MemberState;
+    if (typeof prop !== "string") return false;
+    check(state.root);
+    state.root.session.backend.setAttr(state.root.ref, [...state.path, prop], value).catch((error) => {
+      process.emitWarning(`esem-bridge: setting ${state.path.join(".")}.${prop} failed: ${error?.message ?? error}`);
+    });
+    return true;
+  },
+};
+
+/** `for await (const x of iterateProxy(obj))`: iterates a Python iterable, fetching items in growing batches. */
+export async function* iterateProxy(proxy: unknown): AsyncGenerator<unknown, void, undefined> {
+  const root = rootOf(proxy);
+  if (!root) throw new TypeError("iterate() takes a proxy of a Python iterable");
+  const backend = root.session.backend;
+  const iterator = await backend.helper("iterate", [proxy]);
+  try {
+    for (let batch = 1; ; batch = Math.min(batch * 2, 256)) {
+      const [items, done] = (await backend.helper("next_batch", [iterator, batch])) as [unknown[], boolean];
+      yield* items;
+      if (done) return;
+    }
+  } finally {
+    await releaseProxy(iterator);
+  }
+}

@@ -1,0 +1,105 @@
+// Chooses the Python interpreter (SPEC 6) and asks it about itself.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BridgeError } from "./errors.js";
+import { pythonRuntimeDir } from "./paths.js";
+
+export interface PythonInfo {
+  version: string;
+  versionInfo: [number, number];
+  implementation: string;
+  executable: string;
+  prefix: string;
+  basePrefix: string;
+  inVenv: boolean;
+  sysPath: string[];
+  shared: boolean;
+  freeThreaded: boolean;
+  debug: boolean;
+  libraries: string[];
+}
+
+export interface PythonChoice {
+  /** What to run: a path or a command name looked up on PATH. */
+  command: string;
+  /** Why this one: "option", "ESEM_PYTHON", "VIRTUAL_ENV", "CONDA_PREFIX", ".venv", "PATH". */
+  source: string;
+}
+
+const isWindows = process.platform === "win32";
+
+function envInterpreter(prefix: string): string {
+  return isWindows ? join(prefix, "python.exe") : join(prefix, "bin", "python");
+}
+
+function venvInterpreter(prefix: string): string {
+  return isWindows ? join(prefix, "Scripts", "python.exe") : join(prefix, "bin", "python");
+}
+
+/** explicit option > ESEM_PYTHON > VIRTUAL_ENV > CONDA_PREFIX > ./.venv > python3 on PATH. */
+export function choosePython(explicit: string | undefined, cwd: string): PythonChoice {
+  if (explicit) return { command: explicit, source: "option" };
+  const env = process.env;
+  if (env.ESEM_PYTHON) return { command: env.ESEM_PYTHON, source: "ESEM_PYTHON" };
+  if (env.VIRTUAL_ENV) return { command: venvInterpreter(env.VIRTUAL_ENV), source: "VIRTUAL_ENV" };
+  if (env.CONDA_PREFIX) return { command: envInterpreter(env.CONDA_PREFIX), source: "CONDA_PREFIX" };
+  const local = venvInterpreter(join(cwd, ".venv"));
+  if (existsSync(local)) return { command: local, source: ".venv" };
+  return { command: isWindows ? "python" : "python3", source: "PATH" };
+}
+
+const probes = new Map<string, Promise<PythonInfo>>();
+
+/** Runs the interpreter once (per process and cwd) to learn its version, paths and libpython. */
+export function probePython(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
+  const key = `${choice.command}\0${cwd}`;
+  let found = probes.get(key);
+  if (!found) {
+    found = runProbe(choice, cwd);
+    probes.set(key, found);
+    found.catch(() => probes.delete(key));
+  }
+  return found;
+}
+
+function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
+  const script = join(pythonRuntimeDir, "esem_bridge", "probe.py");
+  return new Promise((resolve, reject) => {
+    execFile(choice.command, [script], { cwd, timeout: 30_000, windowsHide: true }, (error, stdout, stderr) => {
+      if (error) {
+        const how = (error as NodeJS.ErrnoException).code === "ENOENT" ? "was not found" : `failed (${error.message.trim()})`;
+        reject(
+          new BridgeError(
+            "ESEM_NO_PYTHON",
+            `Python interpreter "${choice.command}" (chosen by ${choice.source}) ${how}. ` +
+              `Install Python 3.8-3.13, or point at one with createBridge({ python }) or ESEM_PYTHON=/path/to/python3.` +
+              (stderr ? `\n${String(stderr).trim()}` : ""),
+          ),
+        );
+        return;
+      }
+      try {
+        resolve(JSON.parse(String(stdout).trim().split("\n").pop() ?? "") as PythonInfo);
+      } catch (cause) {
+        reject(
+          new BridgeError("ESEM_NO_PYTHON", `"${choice.command}" did not answer like a Python 3 interpreter: ${String(stdout).slice(0, 200)}`, { cause }),
+        );
+      }
+    });
+  });
+}
+
+/** Why this interpreter cannot be embedded, or null when it can be tried. */
+export function embedProblem(info: PythonInfo): string | null {
+  const [major, minor] = info.versionInfo;
+  if (info.implementation !== "cpython") return `${info.implementation} is not CPython; only CPython can be embedded`;
+  if (major !== 3 || minor < 8 || minor > 13) return `Python ${info.version} is outside the supported 3.8-3.13`;
+  if (info.freeThreaded) return `Python ${info.version} is a free-threaded build, which the native mode does not support yet`;
+  if (info.debug) return `Python ${info.version} is a debug build, whose object layout the native mode does not support`;
+  if (!info.shared || info.libraries.length === 0) {
+    return `${info.executable} has no shared libpython (it was built without --enable-shared); ` +
+      `rebuild it with PYTHON_CONFIGURE_OPTS=--enable-shared (pyenv) or install your distribution's libpython3.X package`;
+  }
+  return null;
+}

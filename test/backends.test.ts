@@ -1,0 +1,78 @@
+// The behaviour suite's entry: the SPEC's opening example on every backend,
+// and the same calls giving the same results on both backends (SPEC §3).
+// Topic suites: values, errors, proxy, lifecycle (*.test.ts next to this file).
+import { describe, it, expect } from "vitest";
+import { createBridge, kw } from "../src/index.ts";
+import { BACKENDS, skipReason, fixture, withBridge, type Mode } from "./helpers.ts";
+
+describe.each(BACKENDS)("the quickstart on the %s backend", (mode) => {
+  const reason = skipReason(mode);
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  it("runs the README example from start to finish", async () => {
+    await withBridge(mode, async (bridge) => {
+      const { add, Calculator } = await bridge.python(fixture("calculator.py"));
+      expect(await add(2, 3)).toBe(5);
+      const calc = await Calculator(2);
+      expect(await calc.add(1.234, 2.345)).toBe(3.58);
+      await calc.release();
+      const calc2 = await new Calculator(2);
+      expect(await calc2.add(1.234, 2.345)).toBe(3.58);
+      await calc2.release();
+    });
+  });
+
+  it("creates a bridge whose mode is the one asked for", () => {
+    const bridge = createBridge({ mode });
+    expect(bridge.mode).toBe(mode);
+    return bridge.shutdown();
+  });
+});
+
+/** A fixed set of calls whose results both backends must agree on. */
+async function sampleResults(mode: Mode): Promise<unknown[]> {
+  return withBridge(mode, async (bridge) => {
+    const v = await bridge.python(fixture("values.py"));
+    const calc = await bridge.python(fixture("calculator.py"));
+    const json = await bridge.python("json");
+    const c = await calc.Calculator(kw({ precision: 3 }));
+    const results = [
+      await v.echo(null),
+      await v.echo([true, false, 0, -1, 1.5]),
+      await v.max_safe(),
+      await v.just_past_safe(),
+      await v.big(),
+      await v.echo(2n ** 100n),
+      await v.special_floats(),
+      await v.echo(-0),
+      await v.astral(),
+      await v.with_nul(),
+      [...(await v.some_bytes())],
+      await v.some_tuple(),
+      await v.nested(),
+      await v.type_names(1, 1.5, -0, 5n, "s", null, [1], { a: 1 }, new Uint8Array([1])),
+      await json.dumps({ a: [1, 2], b: "é" }),
+      await calc.scale(2, kw({ factor: 3, offset: 1 })),
+      await c.add(1.23456, 1),
+      await calc.VERSION,
+    ];
+    await c.release();
+    return results;
+  });
+}
+
+describe("the two backends", () => {
+  const reasons = BACKENDS.map(skipReason).filter((r): r is string => r !== null);
+  if (reasons.length > 0) {
+    it.skip(`are not compared: ${reasons.join("; ")}`, () => {});
+    return;
+  }
+
+  it("give the same results for the same calls", async () => {
+    const [first, ...others] = await Promise.all(BACKENDS.map(sampleResults));
+    for (const other of others) expect(other).toEqual(first);
+  });
+});

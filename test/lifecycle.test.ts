@@ -1,0 +1,167 @@
+// Lifetime (SPEC §5, §9): scripts exit by themselves, a started call keeps
+// Node alive, and shutdown() rejects pending calls and allows a fresh start.
+// Exit tests spawn a child `node` on the built package in dist/.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, it, expect, beforeAll } from "vitest";
+import { createBridge, python, shutdown, release } from "../src/index.ts";
+import {
+  BACKENDS,
+  skipReason,
+  fixture,
+  childScript,
+  repoRoot,
+  runNode,
+  expectBridgeError,
+  withBridge,
+  type Mode,
+} from "./helpers.ts";
+
+const distEntry = path.join(repoRoot, "dist", "index.js");
+const fixturesDir = fixture();
+
+function requireDist() {
+  if (!existsSync(distEntry)) {
+    throw new Error(`${distEntry} is missing: the exit tests run the built package; run \`npm run build:ts\` first`);
+  }
+}
+
+function describeChild(result: Awaited<ReturnType<typeof runNode>>): string {
+  return `exit code ${result.code}, signal ${result.signal}, timed out ${result.timedOut}\n` +
+    `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}
+
+const childModes: Array<Mode | "default"> = ["default", ...BACKENDS];
+
+describe.each(childModes)("a script using the %s bridge", (mode) => {
+  const reason = mode === "default" ? null : skipReason(mode);
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  beforeAll(requireDist);
+
+  it("exits by itself after using Python without calling shutdown()", async () => {
+    // Invariant: an idle bridge never keeps Node alive, even with a live object proxy.
+    const result = await runNode(childScript("exit-without-shutdown.mjs"), [mode, fixturesDir]);
+    expect(result.timedOut, describeChild(result)).toBe(false);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["5", "3.58"]);
+  });
+
+  it("stays alive until a call that was started but not awaited settles", async () => {
+    // Invariant: a started call keeps Node alive until it settles.
+    const result = await runNode(childScript("busy-call.mjs"), [mode, fixturesDir]);
+    expect(result.timedOut, describeChild(result)).toBe(false);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["started", "settled"]);
+  });
+
+  it("exits by itself after a call rejected with a Python exception", async () => {
+    const result = await runNode(childScript("idle-after-error.mjs"), [mode, fixturesDir]);
+    expect(result.timedOut, describeChild(result)).toBe(false);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim()).toBe("PythonError(ValueError)");
+  });
+});
+
+describe.each(BACKENDS)("shutdown on the %s backend", (mode) => {
+  const reason = skipReason(mode);
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  it("rejects the calls still pending with ESEM_SHUTDOWN", async () => {
+    const bridge = createBridge({ mode });
+    try {
+      const timing = await bridge.python(fixture("timing.py"));
+      const slow = timing.sleep_then_return(0.5, "late");
+      const queued = Array.from({ length: 5 }, (_, i) => timing.add(i, 1));
+      const slowSettled = Promise.allSettled([slow]);
+      const queuedSettled = Promise.allSettled(queued);
+      await bridge.shutdown();
+
+      for (const outcome of await queuedSettled) {
+        expect(outcome.status).toBe("rejected");
+        expectBridgeError((outcome as PromiseRejectedResult).reason, "ESEM_SHUTDOWN");
+      }
+      // The call already running may finish or be rejected, but nothing else.
+      const [slowOutcome] = await slowSettled;
+      if (slowOutcome.status === "fulfilled") expect(slowOutcome.value).toBe("late");
+      else expectBridgeError(slowOutcome.reason, "ESEM_SHUTDOWN");
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
+  it("starts afresh on python() after shutdown()", async () => {
+    const bridge = createBridge({ mode });
+    try {
+      const first = await bridge.python(fixture("calculator.py"));
+      expect(await first.add(1, 1)).toBe(2);
+      await bridge.shutdown();
+
+      const second = await bridge.python(fixture("calculator.py"));
+      expect(await second.add(2, 3)).toBe(5);
+      const c = await second.Calculator(2);
+      expect(await c.add(1.234, 2.345)).toBe(3.58);
+      await release(c);
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
+  it("resolves shutdown() on a bridge that never started, and twice in a row", async () => {
+    const bridge = createBridge({ mode });
+    await expect(bridge.shutdown()).resolves.toBeUndefined();
+    await expect(bridge.shutdown()).resolves.toBeUndefined();
+    const math = await bridge.python("math");
+    expect(await math.sqrt(16)).toBe(4);
+    await bridge.shutdown();
+  });
+
+  it("touches only its own calls and objects when another bridge is alive", async () => {
+    await withBridge(mode, async (keeper) => {
+      const kept = await (await keeper.python(fixture("calculator.py"))).Calculator(2);
+      await withBridge(mode, async (other) => {
+        const calc = await other.python(fixture("calculator.py"));
+        expect(await calc.add(1, 2)).toBe(3);
+      });
+      expect(await kept.add(1.234, 2.345)).toBe(3.58);
+      await release(kept);
+    });
+  });
+});
+
+describe("the default bridge", () => {
+  it("shuts down with shutdown() and starts afresh on the next python()", async () => {
+    try {
+      const calc = await python(fixture("calculator.py"));
+      expect(await calc.add(2, 3)).toBe(5);
+      await shutdown();
+      const again = await python(fixture("calculator.py"));
+      expect(await again.add(3, 4)).toBe(7);
+    } finally {
+      await shutdown();
+    }
+  });
+
+  it("rejects the default bridge's pending calls with ESEM_SHUTDOWN", async () => {
+    try {
+      const timing = await python(fixture("timing.py"));
+      const slow = timing.sleep_then_return(0.3);
+      const queued = timing.add(1, 2);
+      const settled = Promise.allSettled([slow, queued]);
+      await shutdown();
+      const [, queuedOutcome] = await settled;
+      expect(queuedOutcome.status).toBe("rejected");
+      expectBridgeError((queuedOutcome as PromiseRejectedResult).reason, "ESEM_SHUTDOWN");
+      const math = await python("math");
+      expect(await math.sqrt(4)).toBe(2);
+    } finally {
+      await shutdown();
+    }
+  });
+});

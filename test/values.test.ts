@@ -1,0 +1,254 @@
+// Value conversions (SPEC §3, §9), the same cases on every backend.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { createBridge } from "../src/index.ts";
+import { BACKENDS, skipReason, fixture, rejectionOf, expectBridgeError } from "./helpers.ts";
+
+describe.each(BACKENDS)("values on the %s backend", (mode) => {
+  const reason = skipReason(mode);
+  if (reason) {
+    it.skip(`are not tested: ${reason}`, () => {});
+    return;
+  }
+
+  let bridge: ReturnType<typeof createBridge>;
+  let v: any;
+
+  beforeAll(async () => {
+    bridge = createBridge({ mode });
+    v = await bridge.python(fixture("values.py"));
+  });
+
+  afterAll(async () => {
+    await bridge?.shutdown();
+  });
+
+  describe("None and booleans", () => {
+    it("returns null for None", async () => {
+      expect(await v.echo(null)).toBeNull();
+    });
+
+    it("sends null and undefined as None", async () => {
+      expect(await v.type_name(null)).toBe("NoneType");
+      expect(await v.type_name(undefined)).toBe("NoneType");
+    });
+
+    it("keeps booleans as booleans both ways", async () => {
+      expect(await v.echo(true)).toBe(true);
+      expect(await v.echo(false)).toBe(false);
+      expect(await v.type_name(true)).toBe("bool");
+    });
+  });
+
+  describe("integers", () => {
+    it("sends an integral JS number as a Python int", async () => {
+      expect(await v.type_name(3)).toBe("int");
+      expect(await v.type_name(-42)).toBe("int");
+      expect(await v.type_name(0)).toBe("int");
+    });
+
+    it("sends a fractional JS number as a Python float", async () => {
+      expect(await v.type_name(1.5)).toBe("float");
+    });
+
+    it("sends -0 as a float negative zero, not as the int 0", async () => {
+      expect(await v.type_name(-0)).toBe("float");
+      expect(await v.is_negative_zero(-0)).toBe(true);
+    });
+
+    it("returns ints within ±(2^53−1) as numbers", async () => {
+      expect(await v.max_safe()).toBe(Number.MAX_SAFE_INTEGER);
+      expect(await v.min_safe()).toBe(Number.MIN_SAFE_INTEGER);
+      expect(await v.echo(7)).toBe(7);
+    });
+
+    it("returns ints beyond 2^53−1 as exact bigints", async () => {
+      expect(await v.just_past_safe()).toBe(2n ** 53n);
+      expect(await v.big()).toBe(2n ** 100n);
+      expect(await v.negative_big()).toBe(-(2n ** 70n));
+    });
+
+    it("sends a bigint as an exact Python int", async () => {
+      expect(await v.type_name(5n)).toBe("int");
+      expect(await v.int_text(2n ** 100n)).toBe(String(2n ** 100n));
+      expect(await v.int_text(-(2n ** 70n))).toBe(String(-(2n ** 70n)));
+    });
+
+    it("round-trips large bigints without losing precision", async () => {
+      expect(await v.echo(2n ** 100n)).toBe(2n ** 100n);
+      expect(await v.echo(-(2n ** 70n))).toBe(-(2n ** 70n));
+    });
+
+    it("returns a small bigint as a number, because Python ints carry no JS type", async () => {
+      expect(await v.echo(5n)).toBe(5);
+    });
+  });
+
+  describe("floats", () => {
+    it("returns NaN, ±Infinity and −0 from Python", async () => {
+      const [nan, inf, negInf, negZero] = await v.special_floats();
+      expect(Number.isNaN(nan)).toBe(true);
+      expect(inf).toBe(Infinity);
+      expect(negInf).toBe(-Infinity);
+      expect(Object.is(negZero, -0)).toBe(true);
+    });
+
+    it("sends NaN and ±Infinity to Python as floats", async () => {
+      expect(await v.is_nan(NaN)).toBe(true);
+      expect(await v.type_name(Infinity)).toBe("float");
+      expect(await v.echo(Infinity)).toBe(Infinity);
+      expect(await v.echo(-Infinity)).toBe(-Infinity);
+    });
+
+    it("round-trips NaN and −0", async () => {
+      expect(Number.isNaN(await v.echo(NaN))).toBe(true);
+      expect(Object.is(await v.echo(-0), -0)).toBe(true);
+    });
+
+    it("round-trips an ordinary float exactly", async () => {
+      expect(await v.echo(0.1 + 0.2)).toBe(0.1 + 0.2);
+      expect(await v.echo(1.5)).toBe(1.5);
+    });
+  });
+
+  describe("strings", () => {
+    it("round-trips astral characters as one code point each in Python", async () => {
+      const text = "😀𝄞";
+      expect(await v.echo(text)).toBe(text);
+      expect(await v.py_len(text)).toBe(2);
+      expect(await v.astral()).toBe(text);
+    });
+
+    it("round-trips strings that contain NUL", async () => {
+      expect(await v.echo("a\0b")).toBe("a\0b");
+      expect(await v.py_len("a\0b")).toBe(3);
+      expect(await v.with_nul()).toBe("a\0b");
+    });
+
+    it("round-trips the empty string", async () => {
+      expect(await v.echo("")).toBe("");
+    });
+  });
+
+  describe("bytes", () => {
+    it("returns bytes as a Buffer with the same content", async () => {
+      const result = await v.some_bytes();
+      expect(result).toBeInstanceOf(Uint8Array);
+      expect(Buffer.isBuffer(result)).toBe(true);
+      expect([...result]).toEqual([0, 1, 0xfe, 0xff]);
+    });
+
+    it("returns a bytearray as a Buffer", async () => {
+      const result = await v.some_bytearray();
+      expect(result).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(result).toString("latin1")).toBe("xyz");
+    });
+
+    it("sends a Buffer and a Uint8Array as bytes", async () => {
+      expect(await v.type_name(Buffer.from([1, 2, 3]))).toBe("bytes");
+      expect(await v.type_name(new Uint8Array([1, 2, 3]))).toBe("bytes");
+      expect(await v.byte_list(new Uint8Array([0, 128, 255]))).toEqual([0, 128, 255]);
+    });
+
+    it("round-trips a Uint8Array's content", async () => {
+      const result = await v.echo(new Uint8Array([9, 0, 255]));
+      expect(result).toBeInstanceOf(Uint8Array);
+      expect([...result]).toEqual([9, 0, 255]);
+    });
+  });
+
+  describe("containers", () => {
+    it("returns lists and tuples as arrays, nested ones included", async () => {
+      expect(await v.echo([1, "two", null])).toEqual([1, "two", null]);
+      expect(await v.some_tuple()).toEqual([1, "two", [3.5, null]]);
+    });
+
+    it("sends an array as a list", async () => {
+      expect(await v.type_name([1, 2])).toBe("list");
+      expect(await v.py_len([1, 2, 3])).toBe(3);
+    });
+
+    it("returns a str-keyed dict as a plain object", async () => {
+      const result = await v.nested();
+      expect(result).toEqual({ name: "x", items: [1, 2, { deep: true }], none: null });
+      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+      expect(Object.getPrototypeOf(result.items[2])).toBe(Object.prototype);
+    });
+
+    it("sends a plain object as a dict with the same keys", async () => {
+      expect(await v.type_name({ a: 1 })).toBe("dict");
+      expect(await v.dict_keys({ b: 1, a: 2 })).toEqual(["a", "b"]);
+      expect(await v.echo({ a: [1, { b: "c" }] })).toEqual({ a: [1, { b: "c" }] });
+    });
+  });
+
+  describe("numpy scalars", () => {
+    it("become numbers and booleans", async (ctx) => {
+      const hasNumpy = await v.has_numpy();
+      if (!hasNumpy) ctx.skip("numpy is not installed for the bridge's interpreter");
+      const [i64, f32, flag] = await v.numpy_scalars();
+      expect(i64).toBe(5);
+      expect(f32).toBe(1.5);
+      expect(flag).toBe(true);
+    });
+  });
+
+  describe("standard library modules", () => {
+    it("calls json.dumps, math.sqrt and os.path.join by module name", async () => {
+      const json = await bridge.python("json");
+      const math = await bridge.python("math");
+      const osPath = await bridge.python("os.path");
+      expect(await json.dumps({ a: [1, 2] })).toBe('{"a": [1, 2]}');
+      expect(await math.sqrt(16)).toBe(4);
+      expect(await osPath.join("a", "b")).toBe("a/b");
+    });
+
+    it("reads a module constant lazily by awaiting it", async () => {
+      const math = await bridge.python("math");
+      expect(await math.pi).toBeCloseTo(Math.PI, 12);
+    });
+  });
+
+  describe("many concurrent calls", () => {
+    it("resolves 10 000 concurrent calls, each with its own result", async () => {
+      const count = 10_000;
+      const results = await Promise.all(Array.from({ length: count }, (_, i) => v.add_one(i)));
+      expect(results).toHaveLength(count);
+      for (let i = 0; i < count; i++) {
+        if (results[i] !== i + 1) expect(results[i], `result ${i}`).toBe(i + 1);
+      }
+    });
+  });
+
+  describe("unsupported values", () => {
+    // Invariant: a value that cannot be converted is rejected on the JS side,
+    // before anything reaches Python, and the bridge stays usable.
+
+    it("rejects a Symbol argument with ESEM_UNSUPPORTED_VALUE and sends nothing", async () => {
+      const before = await v.calls();
+      const error = await rejectionOf(v.echo(Symbol("nope")));
+      expectBridgeError(error, "ESEM_UNSUPPORTED_VALUE");
+      expect((error as Error).message).toContain("args[0]");
+      expect(await v.calls()).toBe(before);
+      expect(await v.echo("still works")).toBe("still works");
+    });
+
+    it("rejects a circular object argument with ESEM_UNSUPPORTED_VALUE and sends nothing", async () => {
+      const before = await v.calls();
+      const circular: Record<string, unknown> = { name: "loop" };
+      circular.self = circular;
+      const error = await rejectionOf(v.echo(circular));
+      expectBridgeError(error, "ESEM_UNSUPPORTED_VALUE");
+      expect(await v.calls()).toBe(before);
+      expect(await v.echo({ name: "fine" })).toEqual({ name: "fine" });
+    });
+
+    it("names the path of a bad value nested deep in an argument", async () => {
+      const before = await v.calls();
+      const error = await rejectionOf(v.record(1, { user: { tags: ["a", "b", Symbol("bad")] } }));
+      expectBridgeError(error, "ESEM_UNSUPPORTED_VALUE");
+      expect((error as Error).message).toContain("args[1].user.tags[2]");
+      expect(await v.calls()).toBe(before);
+      expect(await v.record(1, { user: { tags: ["a"] } })).toBe(2);
+    });
+  });
+});
