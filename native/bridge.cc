@@ -82,7 +82,7 @@ void Bridge::Teardown() {
     thread_.reset();
   }
   CloseTsfn();
-  pending_.clear();
+  pending_.TakeAll();
   state_ = State::kStopped;
 }
 
@@ -113,7 +113,7 @@ Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
   thread_ = std::make_shared<PythonThread>(config_, [notifier] { notifier->Notify(); }, spin_us_);
   state_ = State::kRunning;
   thread_->Start();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kStart;
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
@@ -136,14 +136,18 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
   uint64_t seq = 0;
   if (wait) {
     napi_create_promise(env, &d, &promise);
-    seq = job->seq = next_seq_++;
+    seq = job->seq = pending_.Reserve();
   }
   if (!thread_->Submit(&job)) {  // the thread has exited (failed start)
-    if (d) napi_reject_deferred(env, d, ErrorToJs(env, helpers_, BridgeFailure("ESEM_NO_PYTHON", thread_->failure())));
+    if (d) {
+      pending_.Take(seq);
+      napi_reject_deferred(env, d, ErrorToJs(env, helpers_, BridgeFailure("ESEM_NO_PYTHON", thread_->failure())));
+    }
+    Recycle(std::move(job));
     return promise;
   }
   if (d) {
-    pending_.emplace(seq, d);
+    pending_.Set(seq, d);
     UpdateRef(env);
   }
   return promise;
@@ -180,19 +184,19 @@ bool Bridge::Arguments(napi_env env, napi_value args, napi_value kwargs, Job* jo
     for (uint32_t i = 0; i < n; i++) {
       napi_value item;
       napi_get_element(env, args, i, &item);
-      if (!JsToValue(env, helpers_, item, "args[" + std::to_string(i) + "]", &job->args.items[i], error)) return false;
+      if (!JsToValue(env, helpers_, item, "args", static_cast<int>(i), &job->args.items[i], error)) return false;
     }
   }
   napi_valuetype t = napi_undefined;
   if (kwargs) napi_typeof(env, kwargs, &t);
-  if (t == napi_object) return JsToValue(env, helpers_, kwargs, "kwargs", &job->kwargs, error);
+  if (t == napi_object) return JsToValue(env, helpers_, kwargs, "kwargs", -1, &job->kwargs, error);
   return true;
 }
 
 // call(ref, path, args, kwargs?)
 Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kCall;
   job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
   Path(env, info[1], &job->path);
@@ -206,7 +210,7 @@ Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
 // getAttr(ref, path)
 Napi::Value Bridge::GetAttr(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kGetAttr;
   job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
   Path(env, info[1], &job->path);
@@ -216,14 +220,14 @@ Napi::Value Bridge::GetAttr(const Napi::CallbackInfo& info) {
 // setAttr(ref, path, value)
 Napi::Value Bridge::SetAttr(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kSetAttr;
   job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
   Path(env, info[1], &job->path);
   job->args.tag = Tag::kList;
   job->args.items.emplace_back();
   std::string error;
-  if (!JsToValue(env, helpers_, info[2], "value", &job->args.items[0], &error)) {
+  if (!JsToValue(env, helpers_, info[2], "value", -1, &job->args.items[0], &error)) {
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
@@ -232,7 +236,7 @@ Napi::Value Bridge::SetAttr(const Napi::CallbackInfo& info) {
 // importModule(spec, cwd)
 Napi::Value Bridge::Import(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kImport;
   job->text = info[0].As<Napi::String>().Utf8Value();
   job->path.push_back(info[1].As<Napi::String>().Utf8Value());
@@ -242,7 +246,7 @@ Napi::Value Bridge::Import(const Napi::CallbackInfo& info) {
 // helper(name, args, kwargs?): esem_bridge.ops.<name>(*args)
 Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kHelper;
   job->text = info[0].As<Napi::String>().Utf8Value();
   std::string error;
@@ -255,7 +259,7 @@ Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
 // release(ids: number | number[], wait: boolean)
 Napi::Value Bridge::Release(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = std::make_unique<Job>();
+  auto job = NewJob();
   job->op = Op::kRelease;
   job->args.tag = Tag::kList;
   if (info[0].IsArray()) {
@@ -288,12 +292,10 @@ Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
   state_ = State::kStopping;
   // Calls still pending reject now; their results, if any come, are dropped.
   ErrorInfo error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call finished");
-  auto pending = std::move(pending_);
-  pending_.clear();
-  for (auto& entry : pending) {
+  for (napi_deferred d : pending_.TakeAll()) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    napi_reject_deferred(env, entry.second, ErrorToJs(env, helpers_, error));
+    napi_reject_deferred(env, d, ErrorToJs(env, helpers_, error));
     napi_close_handle_scope(env, scope);
   }
   thread_->RequestStop();
@@ -301,9 +303,23 @@ Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
+std::unique_ptr<Job> Bridge::NewJob() {
+  if (spare_.empty()) return std::make_unique<Job>();
+  std::unique_ptr<Job> job = std::move(spare_.back());
+  spare_.pop_back();
+  return job;
+}
+
+void Bridge::Recycle(std::unique_ptr<Job> job) {
+  if (!job || spare_.size() >= kMaxSpareJobs) return;
+  job->Reset();
+  spare_.push_back(std::move(job));
+}
+
 Napi::Value Bridge::Stats(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("pending", static_cast<double>(pending_.size()));
+  out.Set("spareJobs", static_cast<double>(spare_.size()));
   out.Set("referenced", referenced_);
   out.Set("state", static_cast<double>(static_cast<int>(state_)));
   return out;
@@ -331,11 +347,8 @@ void Bridge::Drain(napi_env env) {
   JobList results;
   thread_->TakeResults(&results);
   for (auto& job : results) {
-    if (!job->seq) continue;
-    auto it = pending_.find(job->seq);
-    if (it == pending_.end()) continue;
-    napi_deferred d = it->second;
-    pending_.erase(it);
+    napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
+    if (!d) continue;
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
     if (job->ok) {
@@ -352,6 +365,7 @@ void Bridge::Drain(napi_env env) {
     }
     napi_close_handle_scope(env, scope);
   }
+  for (auto& job : results) Recycle(std::move(job));
   results.clear();
   if (thread_->stopped()) FinishStop(env);
   UpdateRef(env);

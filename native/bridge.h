@@ -26,6 +26,51 @@ struct Notifier {
   }
 };
 
+// Deferreds of calls in flight, by seq (a slot index + 1, reused).
+class PendingTable {
+ public:
+  uint64_t Reserve() {
+    if (free_.empty()) {
+      slots_.push_back(nullptr);
+      return slots_.size();
+    }
+    uint64_t seq = free_.back();
+    free_.pop_back();
+    return seq;
+  }
+  void Set(uint64_t seq, napi_deferred d) {
+    slots_[seq - 1] = d;
+    count_++;
+  }
+  // The deferred for seq, or nullptr (already settled); frees the slot.
+  napi_deferred Take(uint64_t seq) {
+    if (seq == 0 || seq > slots_.size() || !slots_[seq - 1]) return nullptr;
+    napi_deferred d = slots_[seq - 1];
+    slots_[seq - 1] = nullptr;
+    free_.push_back(seq);
+    count_--;
+    return d;
+  }
+  std::vector<napi_deferred> TakeAll() {
+    std::vector<napi_deferred> out;
+    for (auto& d : slots_) {
+      if (d) out.push_back(d);
+      d = nullptr;
+    }
+    slots_.clear();
+    free_.clear();
+    count_ = 0;
+    return out;
+  }
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  std::vector<napi_deferred> slots_;
+  std::vector<uint64_t> free_;
+  size_t count_ = 0;
+};
+
 class Bridge : public Napi::ObjectWrap<Bridge> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -70,8 +115,12 @@ class Bridge : public Napi::ObjectWrap<Bridge> {
   JsHelpers helpers_;
   napi_env env_ = nullptr;
 
-  std::unordered_map<uint64_t, napi_deferred> pending_;
-  uint64_t next_seq_ = 1;
+  std::unique_ptr<Job> NewJob();
+  void Recycle(std::unique_ptr<Job> job);
+  static constexpr size_t kMaxSpareJobs = 4096;
+
+  PendingTable pending_;
+  JobList spare_;  // finished jobs kept for reuse (their vectors keep capacity)
   napi_deferred stop_deferred_ = nullptr;
 };
 

@@ -34,6 +34,21 @@ struct Job {
   Value result;
   ErrorInfo error;
 
+  // Back to a blank job; vectors keep their capacity.
+  void Reset() {
+    op = Op::kCall;
+    ref = 0;
+    text.clear();
+    path.clear();
+    args.tag = Tag::kNone;
+    args.items.clear();
+    kwargs = Value();
+    seq = 0;
+    ok = true;
+    result = Value();
+    error = ErrorInfo();
+  }
+
   void Fail(ErrorInfo e) {
     ok = false;
     error = std::move(e);

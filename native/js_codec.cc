@@ -387,6 +387,9 @@ class Decoder {
         napi_create_buffer_copy(env_, v.s.size(), v.s.data(), &copy, &out);
         break;
       }
+      case Tag::kNdArray:
+        out = NdArray(v);
+        break;
       case Tag::kList: {
         napi_create_array_with_length(env_, v.items.size(), &out);
         for (size_t i = 0; i < v.items.size(); i++) {
@@ -442,6 +445,39 @@ class Decoder {
     // Defines (not assigns) each key, so "__proto__" is a plain key.
     if (n && napi_define_properties(env_, out, n, props.data()) != napi_ok) return nullptr;
     return out;
+  }
+
+  // A TypedArray over a copy of the array's bytes, with `shape` and `dtype`.
+  napi_value NdArray(Value& v) {
+    static const struct {
+      const char* code;
+      napi_typedarray_type type;
+      size_t size;
+    } kTypes[] = {{"f64", napi_float64_array, 8}, {"f32", napi_float32_array, 4}, {"i64", napi_bigint64_array, 8},
+                  {"u64", napi_biguint64_array, 8}, {"i32", napi_int32_array, 4},   {"u32", napi_uint32_array, 4},
+                  {"i16", napi_int16_array, 2},     {"u16", napi_uint16_array, 2}, {"i8", napi_int8_array, 1},
+                  {"u8", napi_uint8_array, 1}};
+    const std::string& code = v.items.at(0).s;
+    for (const auto& t : kTypes) {
+      if (code != t.code) continue;
+      void* data = nullptr;
+      napi_value buffer, out, shape, dtype;
+      if (napi_create_arraybuffer(env_, v.s.size(), &data, &buffer) != napi_ok) return nullptr;
+      if (!v.s.empty()) std::memcpy(data, v.s.data(), v.s.size());
+      napi_create_typedarray(env_, t.type, v.s.size() / t.size, buffer, 0, &out);
+      napi_create_array_with_length(env_, v.items.size() - 2, &shape);
+      for (size_t i = 2; i < v.items.size(); i++) {
+        napi_value dim;
+        napi_create_double(env_, static_cast<double>(v.items[i].i), &dim);
+        napi_set_element(env_, shape, static_cast<uint32_t>(i - 2), dim);
+      }
+      napi_create_string_utf8(env_, v.items.at(1).s.data(), v.items.at(1).s.size(), &dtype);
+      napi_set_named_property(env_, out, "shape", shape);
+      napi_set_named_property(env_, out, "dtype", dtype);
+      return out;
+    }
+    napi_throw_error(env_, nullptr, "esem-bridge: unknown TypedArray element code");
+    return nullptr;
   }
 
   napi_value BigInt(const std::string& hex) {
@@ -507,7 +543,7 @@ void JsHelpers::Reset(napi_env env) {
   }
 }
 
-bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const std::string& root, Value* out,
+bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char* root, int index, Value* out,
                std::string* error) {
   Encoder encoder(env, helpers);
   if (encoder.Encode(v, out)) return true;
@@ -518,6 +554,7 @@ bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const std::
     napi_get_and_clear_last_exception(env, &ignored);
   }
   std::string where = root;
+  if (index >= 0) where += "[" + std::to_string(index) + "]";
   for (const auto& seg : encoder.path) where += seg;
   *error = where + " is " + encoder.reason + ", which cannot be passed to Python";
   return false;

@@ -27,7 +27,9 @@ struct JsHelpers {
 
 // JS -> Value. On a value that cannot cross, returns false and sets
 // *error to a message naming where it was (e.g. "args[1].user.tags[2]").
-bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const std::string& root, Value* out,
+// `root` and `index` name the value in that message: ("args", 1) -> args[1];
+// index < 0 -> root alone.
+bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char* root, int index, Value* out,
                std::string* error);
 
 // Value -> JS. Returns nullptr with a pending JS exception on failure.

@@ -108,6 +108,9 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error) {
       }
       return target;
     }
+    case Tag::kNdArray:  // produced by Python only
+      *error = BridgeFailure("ESEM_INTERNAL", "an ndarray value cannot be sent to Python");
+      return OwnedRef();
     case Tag::kTyped: {
       OwnedRef bytes = OwnedRef::Steal(py.PyBytes_FromStringAndSize(v.s.data(), static_cast<Py_ssize_t>(v.s.size())));
       if (!bytes) break;
@@ -225,6 +228,29 @@ class Encoder {
 
   bool Ref(PyObject* o, Value* out);
 
+  // A numeric ndarray -> kNdArray (copied). Returns 0 done, -1 error, 1 not
+  // convertible (the caller makes a proxy).
+  int NdArray(PyObject* o, Value* out) {
+    OwnedRef parts = CallOne(ctx_.ndarray_parts.get(), OwnedRef::Borrow(o));
+    if (!parts) return -1;
+    if (parts.get() == py_._Py_NoneStruct) return 1;
+    PyBuffer view;
+    if (py_.PyObject_GetBuffer(py_.PyTuple_GetItem(parts.get(), 0), &view, kPyBufSimple) < 0) return -1;
+    out->tag = Tag::kNdArray;
+    out->s.assign(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+    py_.PyBuffer_Release(&view);
+    for (Py_ssize_t i = 1; i <= 2; i++) {
+      out->items.emplace_back();
+      if (!Str(py_.PyTuple_GetItem(parts.get(), i), &out->items.back())) return -1;
+    }
+    PyObject* shape = py_.PyTuple_GetItem(parts.get(), 3);
+    for (Py_ssize_t i = 0; i < py_.PyTuple_Size(shape); i++) {
+      out->items.emplace_back();
+      if (!Int(py_.PyTuple_GetItem(shape, i), &out->items.back())) return -1;
+    }
+    return 0;
+  }
+
   PyContext& ctx_;
   const PyApi& py_;
 };
@@ -287,6 +313,14 @@ bool Encoder::Encode(PyObject* o, Value* out, int depth) {
     out->tag = Tag::kDate;
     out->f = py_.PyFloat_AsDouble(ms.get());
     return true;
+  }
+  if (PyObject* ndarray = ctx_.NumpyArray()) {
+    int is_array = py_.PyObject_IsInstance(o, ndarray);
+    if (is_array < 0) return false;
+    if (is_array) {
+      int done = NdArray(o, out);
+      if (done <= 0) return done == 0;
+    }
   }
   if (PyObject* generic = ctx_.NumpyGeneric()) {
     int is_scalar = py_.PyObject_IsInstance(o, generic);

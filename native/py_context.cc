@@ -21,6 +21,7 @@ std::string PyContext::Load() {
   datetime_to_ms = Attr(ops.get(), "datetime_to_ms");
   datetime_from_ms = Attr(ops.get(), "datetime_from_ms");
   typed_view = Attr(ops.get(), "typed_view");
+  ndarray_parts = Attr(ops.get(), "ndarray_parts");
   OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
   OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
   if (!datetime || !types) return "cannot import datetime or types";
@@ -28,7 +29,7 @@ std::string PyContext::Load() {
   coroutine_type = Attr(types.get(), "CoroutineType");
   modules = OwnedRef::Borrow(py.PySys_GetObject("modules"));
   if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
-      !datetime_from_ms || !typed_view || !datetime_type || !coroutine_type || !modules) {
+      !datetime_from_ms || !typed_view || !ndarray_parts || !datetime_type || !coroutine_type || !modules) {
     return "esem_bridge.ops is incomplete";
   }
   return "";
@@ -39,7 +40,12 @@ PyObject* PyContext::NumpyGeneric() {
   PyObject* numpy = Py().PyDict_GetItemString(modules.get(), "numpy");  // borrowed
   if (!numpy) return nullptr;
   numpy_generic = Attr(numpy, "generic");
-  if (!numpy_generic) Py().PyErr_Clear();
+  numpy_ndarray = Attr(numpy, "ndarray");
+  if (!numpy_generic || !numpy_ndarray) {
+    Py().PyErr_Clear();
+    numpy_generic.Reset();
+    numpy_ndarray.Reset();
+  }
   return numpy_generic.get();
 }
 
@@ -48,7 +54,7 @@ void PyContext::Clear() {
   type_index.clear();
   described_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &modules}) {
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &numpy_ndarray, &ndarray_parts, &modules}) {
     r->Reset();
   }
 }

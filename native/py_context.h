@@ -20,6 +20,8 @@ struct PyContext {
   OwnedRef datetime_to_ms, datetime_from_ms, typed_view;
   OwnedRef datetime_type, coroutine_type;
   OwnedRef numpy_generic;  // numpy.generic once numpy is imported
+  OwnedRef numpy_ndarray;  // numpy.ndarray, likewise
+  OwnedRef ndarray_parts;  // esem_bridge.ops.ndarray_parts
   OwnedRef modules;        // sys.modules
 
   // Types whose description the JS side has cached, by index (1-based).
@@ -30,8 +32,9 @@ struct PyContext {
   std::string Load();
   // Drops every reference held (registry included).
   void Clear();
-  // numpy.generic when numpy is loaded, else nullptr. Borrowed.
+  // numpy.generic / numpy.ndarray when numpy is loaded, else nullptr. Borrowed.
   PyObject* NumpyGeneric();
+  PyObject* NumpyArray() { return NumpyGeneric() ? numpy_ndarray.get() : nullptr; }
 };
 
 }  // namespace esem

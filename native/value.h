@@ -26,6 +26,7 @@ enum class Tag : uint8_t {
   kDate = 11,    // f: milliseconds since the epoch (UTC)
   kRef = 12,     // ref: registry id; JS->Py a proxy passed back
   kTyped = 13,   // s: raw bytes, items[0]: kStr struct format (JS TypedArray -> memoryview)
+  kNdArray = 14, // s: raw bytes, items: kStr element code ("f64", "i32", ...), kStr dtype, kInt dims...
 };
 
 // Describes the Python type of a kRef result, sent once per type per bridge.

@@ -70,6 +70,19 @@ const targetPrototype = Object.create(Function.prototype, {
   },
 });
 
+function describe(target: Target): string {
+  return (targetPrototype[inspect.custom] as (this: Target) => string).call(target);
+}
+
+// Names JS itself calls on objects (String(x), JSON.stringify(x)). Unless
+// the Python type defines them, they answer locally instead of becoming
+// remote calls nobody awaits.
+const JS_PROTOCOL = new Map<string, (target: Target) => unknown>([
+  ["toString", (target) => () => describe(target)],
+  ["valueOf", (target) => () => describe(target)],
+  ["toJSON", () => undefined],
+]);
+
 function makeTarget(state: RootState | MemberState, handler: ProxyHandler<Target>): unknown {
   const target = function () {} as unknown as Target;
   Object.setPrototypeOf(target, targetPrototype);
@@ -93,31 +106,40 @@ function check(root: RootState): void {
   if (root.session.closed) throw closed();
 }
 
-async function invoke(root: RootState, path: AttrPath, args: unknown[]): Promise<unknown> {
-  try {
-    check(root);
-    const [positional, kwargs] = splitKwargs(args);
-    return await root.session.backend.call(root.ref, path, positional, kwargs);
-  } catch (error) {
-    throw atCaller(error, invoke);
-  }
+// Errors are re-stamped in a reaction of the returned promise: V8 follows
+// that promise to the caller's `await`, so the stack names the caller's
+// async frames. (One `.then`; an async wrapper costs several times more.)
+function restamp(error: unknown): never {
+  throw atCaller(error, restamp);
 }
 
-async function read(root: RootState, path: AttrPath): Promise<unknown> {
-  try {
-    check(root);
-    return await root.session.backend.getAttr(root.ref, path);
-  } catch (error) {
-    throw atCaller(error, read);
-  }
+function invoke(root: RootState, path: AttrPath, args: unknown[]): Promise<unknown> {
+  if (root.released) return Promise.reject(atCaller(released(root), invoke));
+  if (root.session.closed) return Promise.reject(atCaller(closed(), invoke));
+  const [positional, kwargs] = splitKwargs(args);
+  return root.session.backend.call(root.ref, path, positional, kwargs).then(undefined, restamp);
+}
+
+function read(root: RootState, path: AttrPath): Promise<unknown> {
+  if (root.released) return Promise.reject(atCaller(released(root), read));
+  if (root.session.closed) return Promise.reject(atCaller(closed(), read));
+  return root.session.backend.getAttr(root.ref, path).then(undefined, restamp);
 }
 
 function member(root: RootState, rootProxy: unknown, cache: { members: Map<string, unknown> | undefined }, path: string[]): unknown {
   const name = path[path.length - 1];
   const found = cache.members?.get(name);
   if (found) return found;
-  const state: MemberState = { root, rootProxy, path, pathArg: path.length === 1 ? path[0] : path, members: undefined };
-  const proxy = makeTarget(state, memberHandler);
+  const pathArg: AttrPath = path.length === 1 ? path[0] : path;
+  const state: MemberState = { root, rootProxy, path, pathArg, members: undefined };
+  // The target itself does the call: a Proxy without an apply trap calls
+  // its target directly, which is much cheaper than a trap.
+  const target = function (...args: unknown[]) {
+    return invoke(root, pathArg, args);
+  } as unknown as Target;
+  Object.setPrototypeOf(target, targetPrototype);
+  target[STATE] = state;
+  const proxy = new Proxy(target, memberHandler);
   (cache.members ??= new Map()).set(name, proxy);
   return proxy;
 }
@@ -157,9 +179,11 @@ const rootHandler: ProxyHandler<Target> = {
       if (prop === STATE) return state;
       if (prop === Symbol.asyncDispose) return () => releaseProxy(receiver);
       if (prop === Symbol.asyncIterator && state.desc.iterable) return () => iterateProxy(receiver)[Symbol.asyncIterator]();
+      if (prop === Symbol.toPrimitive) return () => describe(target);
       return Reflect.get(target, prop);
     }
     if (prop === "then") return undefined; // a proxy is not a promise: `await obj` gives obj
+    if (JS_PROTOCOL.has(prop) && !state.desc.members.includes(prop)) return JS_PROTOCOL.get(prop)!(target);
     if (prop === "release" && !state.desc.hasRelease) return () => releaseProxy(receiver);
     return member(state, receiver, state, [prop]);
   },
@@ -210,21 +234,15 @@ const memberHandler: ProxyHandler<Target> = {
     if (typeof prop === "symbol") {
       if (prop === REF) return [state.root.ref, ...state.path];
       if (prop === STATE) return state;
+      if (prop === Symbol.toPrimitive) return () => describe(target);
       return Reflect.get(target, prop);
     }
     if (prop === "then") {
       // `await obj.attr` reads the attribute.
       return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => read(state.root, state.pathArg).then(resolve, reject);
     }
+    if (JS_PROTOCOL.has(prop)) return JS_PROTOCOL.get(prop)!(target);
     return member(state.root, state.rootProxy, state, [...state.path, prop]);
-  },
-  apply(target, _this, args) {
-    const state = target[STATE] as MemberState;
-    return invoke(state.root, state.pathArg, args);
-  },
-  construct(target, args) {
-    const state = target[STATE] as MemberState;
-    return invoke(state.root, state.pathArg, args) as unknown as object;
   },
   set(target, prop, value) {
     const state = target[STATE] as MemberState;

@@ -25,6 +25,20 @@ describe.each(BACKENDS)("the quickstart on the %s backend", (mode) => {
     });
   });
 
+  it("describes its interpreter in info() once started", async () => {
+    await withBridge(mode, async (bridge) => {
+      await bridge.python("math");
+      const info = bridge.info() as any;
+      expect(info.mode).toBe(mode);
+      expect(info).toHaveProperty("reason");
+      expect(typeof info.python.executable).toBe("string");
+      expect(info.python.version).toMatch(/^3\.\d+/);
+      expect(info).toHaveProperty("python.libpython");
+      expect(info).toHaveProperty("addon");
+      if (mode === "native") expect(typeof info.addon.path).toBe("string");
+    });
+  });
+
   it("creates a bridge whose mode is the one asked for", () => {
     const bridge = createBridge({ mode });
     expect(bridge.mode).toBe(mode);

@@ -93,8 +93,10 @@ describe.each(BACKENDS)("errors on the %s backend", (mode) => {
     });
 
     it("keeps the caller's JS stack, not only the bridge's internals", async () => {
+      // The function awaits the call, as user code does; V8's async stack
+      // trace then names it.
       async function callerFunctionForStack() {
-        return e.raise_value_error("stack check");
+        await e.raise_value_error("stack check");
       }
       const error = (await rejectionOf(callerFunctionForStack())) as Error;
       expect(error.stack ?? "").toContain("PythonError");

@@ -66,6 +66,28 @@ describe.each(childModes)("a script using the %s bridge", (mode) => {
   });
 });
 
+describe("worker_threads with the native backend", () => {
+  const reason = skipReason("native");
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  beforeAll(requireDist);
+
+  it("shares one interpreter between the main thread and a worker, and the process exits by itself", async () => {
+    // Invariant: one interpreter per process; each thread gets its own results channel.
+    const result = await runNode(childScript("worker-threads.mjs"), [fixturesDir]);
+    expect(result.timedOut, describeChild(result)).toBe(false);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "worker saw: from main",
+      "worker sqrt: 9",
+      "from worker",
+    ]);
+  });
+});
+
 describe.each(BACKENDS)("shutdown on the %s backend", (mode) => {
   const reason = skipReason(mode);
   if (reason) {

@@ -101,6 +101,29 @@ describe.each(BACKENDS)("proxies on the %s backend", (mode) => {
       await counter.release();
     });
 
+    it("turns into a string without starting Python calls that reject unhandled", async () => {
+      // SPEC is silent on String(proxy); a user expects `"x" + obj` not to
+      // crash Node with an unhandled rejection.
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", onUnhandled);
+      try {
+        const c = await calc.Calculator(2);
+        let text: unknown;
+        try {
+          text = String(c);
+        } catch (error) {
+          text = error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(unhandled.map(String)).toEqual([]);
+        expect(typeof text).toBe("string");
+        await release(c);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+      }
+    });
+
     it("is not thenable, so awaiting an object proxy gives the proxy itself", async () => {
       const c = await calc.Calculator(2);
       expect(await Promise.resolve(c)).toBe(c);
