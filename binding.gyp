@@ -8,6 +8,7 @@
         "native/executor.cc",
         "native/interpreter.cc",
         "native/js_codec.cc",
+        "native/loop_spinner.cc",
         "native/py_api.cc",
         "native/py_codec.cc",
         "native/py_context.cc",

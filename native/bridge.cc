@@ -87,6 +87,7 @@ void Bridge::Teardown() {
 }
 
 void Bridge::CloseTsfn() {
+  spinner_.Close();
   if (!tsfn_) return;
   {
     std::lock_guard<std::mutex> lock(notifier_->mutex);
@@ -109,6 +110,7 @@ Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
                                   &tsfn_);
   napi_unref_threadsafe_function(env, tsfn_);  // an idle bridge never holds Node open
   notifier_->tsfn = tsfn_;
+  spinner_.Init(env, spin_us_);
   std::shared_ptr<Notifier> notifier = notifier_;
   thread_ = std::make_shared<PythonThread>(config_, [notifier] { notifier->Notify(); }, spin_us_);
   state_ = State::kRunning;
@@ -149,6 +151,7 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
   if (d) {
     pending_.Set(seq, d);
     UpdateRef(env);
+    spinner_.Poke();
   }
   return promise;
 }
@@ -367,6 +370,11 @@ void Bridge::Drain(napi_env env) {
   }
   for (auto& job : results) Recycle(std::move(job));
   results.clear();
+  if (pending_.empty()) {
+    spinner_.Stop();
+  } else {
+    spinner_.Poke();
+  }
   if (thread_->stopped()) FinishStop(env);
   UpdateRef(env);
 }

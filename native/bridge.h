@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "js_codec.h"
+#include "loop_spinner.h"
 #include "python_thread.h"
 
 namespace esem {
@@ -119,6 +120,7 @@ class Bridge : public Napi::ObjectWrap<Bridge> {
   void Recycle(std::unique_ptr<Job> job);
   static constexpr size_t kMaxSpareJobs = 4096;
 
+  LoopSpinner spinner_;
   PendingTable pending_;
   JobList spare_;  // finished jobs kept for reuse (their vectors keep capacity)
   napi_deferred stop_deferred_ = nullptr;

@@ -74,16 +74,22 @@ bool PythonThread::WaitForJobs(JobList* batch) {
   // A round trip from an awaiting JS caller comes back within microseconds;
   // spinning that long beats a sleep/wake of the thread (~50 us here). After
   // spin_ with nothing to do the thread sleeps: an idle bridge costs no CPU.
+  // Every 64 turns the spin also yields, so that on a busy machine the JS
+  // thread (or anyone) sharing this core is not starved by the spin.
   auto start = std::chrono::steady_clock::now();
   for (unsigned i = 1; !has_work_.load(std::memory_order_acquire); i++) {
-    if ((i & 63) == 0 && std::chrono::steady_clock::now() - start > spin_) {
+    if ((i & 63) != 0) {
+      ESEM_CPU_RELAX();
+      continue;
+    }
+    std::this_thread::yield();
+    if (std::chrono::steady_clock::now() - start > spin_) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_ = true;
       wake_.wait(lock, [this] { return !incoming_.empty() || stop_; });
       sleeping_ = false;
       break;
     }
-    ESEM_CPU_RELAX();
   }
   std::lock_guard<std::mutex> lock(mutex_);
   batch->swap(incoming_);

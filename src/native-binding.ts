@@ -52,7 +52,8 @@ export function loadAddon(): AddonLoad {
   const require = createRequire(import.meta.url);
   try {
     const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
-    const path = nodeGypBuild.path(packageRoot);
+    // ESEM_ADDON: an explicit .node file (a sanitizer or debug build).
+    const path = process.env.ESEM_ADDON || nodeGypBuild.path(packageRoot);
     loaded = { addon: require(path) as NativeAddon, path, prebuilt: /[\\/]prebuilds[\\/]/.test(path), error: null };
   } catch (error) {
     loaded = {

@@ -1,0 +1,90 @@
+// LoopSpinner over a run-time-resolved libuv idle handle. JS thread only.
+#include "loop_spinner.h"
+
+#include <uv.h>
+
+#include <cstdlib>
+
+#ifndef _WIN32
+#include <dlfcn.h>
+#endif
+
+namespace esem {
+namespace {
+
+struct UvIdleApi {
+  int (*idle_init)(uv_loop_t*, uv_idle_t*) = nullptr;
+  int (*idle_start)(uv_idle_t*, uv_idle_cb) = nullptr;
+  int (*idle_stop)(uv_idle_t*) = nullptr;
+  void (*close)(uv_handle_t*, uv_close_cb) = nullptr;
+  void (*unref)(uv_handle_t*) = nullptr;
+  bool ok = false;
+};
+
+// Resolved once per process; read-only afterwards.
+const UvIdleApi& Uv() {
+  static const UvIdleApi api = [] {
+    UvIdleApi a;
+#ifndef _WIN32
+    a.idle_init = reinterpret_cast<decltype(a.idle_init)>(dlsym(RTLD_DEFAULT, "uv_idle_init"));
+    a.idle_start = reinterpret_cast<decltype(a.idle_start)>(dlsym(RTLD_DEFAULT, "uv_idle_start"));
+    a.idle_stop = reinterpret_cast<decltype(a.idle_stop)>(dlsym(RTLD_DEFAULT, "uv_idle_stop"));
+    a.close = reinterpret_cast<decltype(a.close)>(dlsym(RTLD_DEFAULT, "uv_close"));
+    a.unref = reinterpret_cast<decltype(a.unref)>(dlsym(RTLD_DEFAULT, "uv_unref"));
+    a.ok = a.idle_init && a.idle_start && a.idle_stop && a.close && a.unref;
+#endif
+    return a;
+  }();
+  return api;
+}
+
+}  // namespace
+
+bool LoopSpinner::Init(napi_env env, int spin_us) {
+  spin_ = std::chrono::microseconds(spin_us);
+  const UvIdleApi& uv = Uv();
+  uv_loop_t* loop = nullptr;
+  if (spin_us <= 0 || !uv.ok || napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return false;
+  auto* idle = static_cast<uv_idle_t*>(std::calloc(1, sizeof(uv_idle_t)));
+  if (!idle || uv.idle_init(loop, idle) != 0) {
+    std::free(idle);
+    return false;
+  }
+  idle->data = this;
+  uv.unref(reinterpret_cast<uv_handle_t*>(idle));  // pending calls, not the spinner, keep Node alive
+  handle_ = idle;
+  return true;
+}
+
+void LoopSpinner::Poke() {
+  if (!handle_) return;
+  deadline_ = std::chrono::steady_clock::now() + spin_;
+  if (!active_) {
+    active_ = true;
+    Uv().idle_start(static_cast<uv_idle_t*>(handle_), [](uv_idle_t* h) { OnIdle(h); });
+  }
+}
+
+void LoopSpinner::Stop() {
+  if (!handle_ || !active_) return;
+  active_ = false;
+  Uv().idle_stop(static_cast<uv_idle_t*>(handle_));
+}
+
+// An active idle handle makes the loop poll with a zero timeout; the
+// callback only decides when to stop.
+void LoopSpinner::OnIdle(void* handle) {
+  auto* self = static_cast<LoopSpinner*>(static_cast<uv_idle_t*>(handle)->data);
+  if (std::chrono::steady_clock::now() > self->deadline_) self->Stop();
+}
+
+void LoopSpinner::Close() {
+  if (!handle_) return;
+  Stop();
+  auto* h = reinterpret_cast<uv_handle_t*>(handle_);
+  h->data = nullptr;
+  Uv().close(h, [](uv_handle_t* closed) { std::free(closed); });
+  handle_ = nullptr;
+}
+
+}  // namespace esem
