@@ -1,6 +1,7 @@
 // Interpreter start-up, once per process. Any thread; guarded by a mutex.
 #include "interpreter.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "py_ref.h"
@@ -12,22 +13,36 @@ std::mutex g_init_mutex;
 bool g_initialized = false;
 std::string g_library;
 
-// Makes sys.path the chosen interpreter's own path (so its venv and
-// site-packages are used), plus the bridge's runtime folder at the end.
-// GIL held.
-std::string SetSysPath(const PythonConfig& config) {
+// Completes sys.path, which Python computed from the program name (so a
+// venv's site-packages is already there), with the entries the interpreter
+// reported that are missing (PYTHONPATH quirks, an out-of-date probe cache
+// cannot remove entries), then the bridge's runtime folder. GIL held.
+std::string ExtendSysPath(const PythonConfig& config) {
   const PyApi& py = Py();
-  OwnedRef list = OwnedRef::Steal(py.PyList_New(0));
-  if (!list) return "cannot allocate sys.path";
-  auto append = [&](const std::string& entry) {
-    OwnedRef s = OwnedRef::Steal(py.PyUnicode_FromStringAndSize(entry.data(), static_cast<Py_ssize_t>(entry.size())));
-    return s && py.PyList_Append(list.get(), s.get()) == 0;
+  PyObject* path = py.PySys_GetObject("path");  // borrowed
+  if (!path) return "sys.path is missing";
+  auto contains = [&](PyObject* s) {
+    Py_ssize_t n = py.PyList_Size(path);
+    for (Py_ssize_t i = 0; i < n; i++) {
+      PyObject* item = py.PyList_GetItem(path, i);
+      Py_ssize_t a = 0, b = 0;
+      const char* x = py.PyUnicode_AsUTF8AndSize(item, &a);
+      const char* y = py.PyUnicode_AsUTF8AndSize(s, &b);
+      if (!x || !y) {
+        py.PyErr_Clear();
+        continue;
+      }
+      if (a == b && std::equal(x, x + a, y)) return true;
+    }
+    return false;
   };
-  for (const auto& entry : config.sys_path) {
-    if (!append(entry)) return "cannot build sys.path";
+  std::vector<std::string> entries = config.sys_path;
+  entries.push_back(config.runtime_dir);
+  for (const auto& entry : entries) {
+    OwnedRef s = OwnedRef::Steal(py.PyUnicode_FromStringAndSize(entry.data(), static_cast<Py_ssize_t>(entry.size())));
+    if (!s) return "cannot build sys.path";
+    if (!contains(s.get()) && py.PyList_Append(path, s.get()) < 0) return "cannot extend sys.path";
   }
-  if (!append(config.runtime_dir)) return "cannot build sys.path";
-  if (py.PySys_SetObject("path", list.get()) < 0) return "cannot set sys.path";
   return "";
 }
 
@@ -45,7 +60,7 @@ std::string AttachInterpreter(const PythonConfig& config, Attachment* out) {
       wchar_t* program = py.Py_DecodeLocale(config.program.c_str(), nullptr);
       if (program) py.Py_SetProgramName(program);
       py.Py_InitializeEx(0);  // 0: Python installs no signal handlers; Ctrl-C stays Node's
-      error = SetSysPath(config);
+      error = ExtendSysPath(config);
       if (!error.empty()) {
         py.PyErr_Clear();
         py.PyEval_SaveThread();

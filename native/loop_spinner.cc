@@ -1,8 +1,6 @@
 // LoopSpinner over a run-time-resolved libuv idle handle. JS thread only.
 #include "loop_spinner.h"
 
-#include <uv.h>
-
 #include <cstdlib>
 
 #ifndef _WIN32
@@ -11,6 +9,19 @@
 
 namespace esem {
 namespace {
+
+// libuv is used through four functions looked up at run time and no header,
+// so that builds against Node-API headers alone (cmake-js) work. A handle is
+// opaque except for its first field, `void* data` (UV_HANDLE_FIELDS), and is
+// given more room than any libuv version's uv_idle_t needs (~120 bytes).
+struct uv_loop_t;
+struct uv_handle_t;
+struct uv_idle_t {
+  void* data;
+};
+using uv_idle_cb = void (*)(uv_idle_t*);
+using uv_close_cb = void (*)(uv_handle_t*);
+constexpr size_t kIdleHandleBytes = 512;
 
 struct UvIdleApi {
   int (*idle_init)(uv_loop_t*, uv_idle_t*) = nullptr;
@@ -44,8 +55,9 @@ bool LoopSpinner::Init(napi_env env, int spin_us) {
   spin_ = std::chrono::microseconds(spin_us);
   const UvIdleApi& uv = Uv();
   uv_loop_t* loop = nullptr;
-  if (spin_us <= 0 || !uv.ok || napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return false;
-  auto* idle = static_cast<uv_idle_t*>(std::calloc(1, sizeof(uv_idle_t)));
+  if (spin_us <= 0 || !uv.ok || napi_get_uv_event_loop(env, reinterpret_cast<struct ::uv_loop_s**>(&loop)) != napi_ok || !loop)
+    return false;
+  auto* idle = static_cast<uv_idle_t*>(std::calloc(1, kIdleHandleBytes));
   if (!idle || uv.idle_init(loop, idle) != 0) {
     std::free(idle);
     return false;
@@ -82,7 +94,7 @@ void LoopSpinner::Close() {
   if (!handle_) return;
   Stop();
   auto* h = reinterpret_cast<uv_handle_t*>(handle_);
-  h->data = nullptr;
+  static_cast<uv_idle_t*>(handle_)->data = nullptr;
   Uv().close(h, [](uv_handle_t* closed) { std::free(closed); });
   handle_ = nullptr;
 }

@@ -1,7 +1,9 @@
 // Chooses the Python interpreter (SPEC 6) and asks it about itself.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { BridgeError } from "./errors.js";
 import { pythonRuntimeDir } from "./paths.js";
 
@@ -56,11 +58,99 @@ export function probePython(choice: PythonChoice, cwd: string): Promise<PythonIn
   const key = `${choice.command}\0${cwd}`;
   let found = probes.get(key);
   if (!found) {
-    found = runProbe(choice, cwd);
+    found = probeWithCache(choice, cwd);
     probes.set(key, found);
     found.catch(() => probes.delete(key));
   }
   return found;
+}
+
+// --- on-disk cache ---------------------------------------------------------
+// Running the interpreter costs 40-120 ms (a pyenv shim alone ~80 ms), most
+// of a first call. The answer depends only on the interpreter file and the
+// environment that selects or configures it, so it is cached under a key of
+// exactly those; a changed interpreter (mtime/size) misses. sys.path from a
+// stale entry is harmless: the embedded interpreter computes its own path
+// and only missing entries are added. ESEM_PROBE_CACHE=0 turns it off.
+
+const CACHE_FORMAT = "1";
+
+function findOnPath(command: string): string | null {
+  if (isAbsolute(command) || command.includes("/") || command.includes("\\")) return resolve(command);
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** pyenv picks the version from PYENV_VERSION, the nearest .python-version, then $PYENV_ROOT/version. */
+function pyenvSelection(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const local = readText(join(dir, ".python-version"));
+    if (local) return local;
+    if (dirname(dir) === dir) break;
+  }
+  return readText(join(process.env.PYENV_ROOT ?? join(process.env.HOME ?? "", ".pyenv"), "version"));
+}
+
+function cacheFile(choice: PythonChoice, cwd: string): string | null {
+  if (process.env.ESEM_PROBE_CACHE === "0") return null;
+  const file = findOnPath(choice.command);
+  if (!file) return null;
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    return null;
+  }
+  const env = process.env;
+  const parts = [CACHE_FORMAT, file, stat.mtimeMs, stat.size, env.PYTHONPATH, env.PYTHONHOME, env.PYTHONNOUSERSITE,
+    env.PYTHONUSERBASE, env.VIRTUAL_ENV, env.CONDA_PREFIX, env.PYENV_VERSION];
+  if (/[\\/]shims[\\/]/.test(file)) parts.push(pyenvSelection(cwd));
+  const key = createHash("sha1").update(parts.join("\0")).digest("hex");
+  const uid = typeof process.getuid === "function" ? process.getuid() : "user";
+  return join(tmpdir(), `esem-bridge-${uid}`, `probe-${key}.json`);
+}
+
+function readCache(path: string): PythonInfo | null {
+  try {
+    const cached = JSON.parse(readFileSync(path, "utf8")) as PythonInfo & { executableMtime: number };
+    if (statSync(cached.executable).mtimeMs !== cached.executableMtime) return null;
+    if (cached.libraries.length && !existsSync(cached.libraries[0])) return null;
+    return cached;
+  } catch {
+    return null;
+  }
+}
+
+function writeCache(path: string, info: PythonInfo): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ ...info, executableMtime: statSync(info.executable).mtimeMs }));
+    renameSync(tmp, path);
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
+}
+
+async function probeWithCache(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
+  const path = cacheFile(choice, cwd);
+  const cached = path ? readCache(path) : null;
+  if (cached) return cached;
+  const info = await runProbe(choice, cwd);
+  if (path) writeCache(path, info);
+  return info;
 }
 
 function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
