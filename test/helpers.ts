@@ -118,11 +118,17 @@ export interface ChildResult {
  * still alive after timeoutMs is killed and reported as timed out: that is
  * the failure the lifetime tests look for.
  */
-export function runNode(script: string, args: string[], timeoutMs = 20_000): Promise<ChildResult> {
+export function runNode(
+  script: string,
+  args: string[],
+  timeoutMs = 20_000,
+  options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
+      env: options.env ?? process.env,
     });
     let stdout = "";
     let stderr = "";

@@ -187,3 +187,36 @@ describe("the default bridge", () => {
     }
   });
 });
+
+describe("the native process integration", () => {
+  const reason = skipReason("native");
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  beforeAll(requireDist);
+
+  it("sends Python's print() output to Node's stdout at once, in order, even without a newline", async () => {
+    // Invariant: the embedded interpreter is never finalized, so its streams must not buffer.
+    const env = { ...process.env };
+    delete env.PYTHONUNBUFFERED;
+    const result = await runNode(childScript("print-and-signal.mjs"), [fixturesDir, "print"], 20_000, { env });
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout).toBe("first line\nfrom node\nno newline at the end");
+  });
+
+  it("leaves Ctrl-C to Node: SIGINT ends the process as if Python were not there", async () => {
+    const result = await runNode(childScript("print-and-signal.mjs"), [fixturesDir, "sigint"]);
+    expect(result.signal, describeChild(result)).toBe("SIGINT");
+    expect(result.stdout).not.toContain("still alive");
+  });
+
+  it("releases the Python objects of proxies that JS garbage-collected", async () => {
+    const result = await runNode(childScript("gc-release.mjs"), [fixturesDir], 30_000, { nodeArgs: ["--expose-gc"] });
+    expect(result.code, describeChild(result)).toBe(0);
+    const [before, after] = result.stdout.trim().split("\n").map(Number);
+    expect(before).toBeGreaterThan(1000);
+    expect(after).toBeLessThan(100);
+  });
+});
