@@ -47,6 +47,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   Napi::Object js = info[1].As<Napi::Object>();
   config_.libraries = Strings(config.Get("libraries"));
   config_.program = config.Get("program").As<Napi::String>().Utf8Value();
+  config_.prefix = config.Get("prefix").As<Napi::String>().Utf8Value();
   config_.sys_path = Strings(config.Get("sysPath"));
   config_.runtime_dir = config.Get("runtimeDir").As<Napi::String>().Utf8Value();
   if (config.Get("spinMicros").IsNumber()) spin_us_ = config.Get("spinMicros").As<Napi::Number>().Int32Value();

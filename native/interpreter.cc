@@ -12,6 +12,8 @@ namespace {
 std::mutex g_init_mutex;
 bool g_initialized = false;
 std::string g_library;
+std::string g_prefix;
+std::string g_program;
 
 // Completes sys.path, which Python computed from the program name (so a
 // venv's site-packages is already there), with the entries the interpreter
@@ -46,6 +48,17 @@ std::string ExtendSysPath(const PythonConfig& config) {
   return "";
 }
 
+// Unbuffered stdout/stderr (esem_bridge.ops.configure_embedded); a failure
+// here only loses that, so it is cleared. GIL held.
+void ConfigureStreams() {
+  const PyApi& py = Py();
+  OwnedRef ops = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.ops"));
+  OwnedRef fn = ops ? OwnedRef::Steal(py.PyObject_GetAttrString(ops.get(), "configure_embedded")) : OwnedRef();
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(0));
+  OwnedRef done = fn ? OwnedRef::Steal(py.PyObject_Call(fn.get(), args.get(), nullptr)) : OwnedRef();
+  if (!done) py.PyErr_Clear();
+}
+
 }  // namespace
 
 std::string AttachInterpreter(const PythonConfig& config, Attachment* out) {
@@ -66,12 +79,19 @@ std::string AttachInterpreter(const PythonConfig& config, Attachment* out) {
         py.PyEval_SaveThread();
         return error;
       }
+      ConfigureStreams();
       // Release the GIL that initialization left with this thread; every
       // thread, this one included, attaches through PyGILState below.
       py.PyEval_SaveThread();
     }
     g_initialized = true;
     g_library = library;
+    g_prefix = config.prefix;
+    g_program = config.program;
+  } else if (config.prefix != g_prefix) {
+    return "this process already runs the Python of " + g_program + " (sys.prefix " + g_prefix +
+           "), one interpreter per process; " + config.program + " (sys.prefix " + config.prefix +
+           ") is another environment: use the same interpreter, or mode \"subprocess\" for another";
   }
   out->library = g_library;
   out->gil_state = py.PyGILState_Ensure();

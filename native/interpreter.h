@@ -15,6 +15,7 @@ namespace esem {
 struct PythonConfig {
   std::vector<std::string> libraries;  // libpython candidates, best first
   std::string program;                 // sys.executable: prefix and venv come from it
+  std::string prefix;                  // sys.prefix: which environment (a venv shares its base's libpython)
   std::vector<std::string> sys_path;   // the interpreter's own sys.path
   std::string runtime_dir;             // folder holding the esem_bridge package
 };

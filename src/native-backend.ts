@@ -41,6 +41,7 @@ export class NativeBackend implements Backend {
       {
         libraries: info.libraries,
         program: info.executable,
+        prefix: info.prefix,
         sysPath: info.sysPath,
         runtimeDir: pythonRuntimeDir,
         spinMicros: Number.isFinite(spin) && spin >= 0 ? spin : 100,
@@ -58,11 +59,13 @@ export class NativeBackend implements Backend {
       await native.start();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      const fix = reason.includes("one interpreter per process")
+        ? ""
+        : `\nTried: ${info.libraries.join(", ") || "(no shared libpython found)"}. ` +
+          `Fix: install the interpreter's shared library, pick another with ESEM_PYTHON, or use mode "subprocess".`;
       throw new BridgeError(
         "ESEM_NO_PYTHON",
-        `Could not start Python ${info.version} from ${info.executable} in this process: ${reason}\n` +
-          `Tried: ${info.libraries.join(", ") || "(no shared libpython found)"}. ` +
-          `Fix: install the interpreter's shared library, pick another with ESEM_PYTHON, or use mode "subprocess".`,
+        `Could not start Python ${info.version} from ${info.executable} in this process: ${reason}${fix}`,
         { cause: error },
       );
     }

@@ -6,6 +6,7 @@ import type { AttrPath, RefDescription } from "./backend.js";
 export interface NativeConfig {
   libraries: string[];
   program: string;
+  prefix: string;
   sysPath: string[];
   runtimeDir: string;
   spinMicros?: number;
