@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The `esem` command: run a script with `python:` imports, print the version.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { packageRoot } from "./paths.js";
+
+const pkg = JSON.parse(readFileSync(resolve(packageRoot, "package.json"), "utf8")) as { version: string };
+
+const HELP = `esem ${pkg.version}: call Python from Node.js
+
+Usage:
+  esem run <file.js> [args...]   run a script with python: imports enabled
+  esem node <file.js> [args...]  the same (kept from 0.1)
+  esem --version                 print the version
+  esem --help                    this text
+
+In a script:
+  import { python } from "esem-bridge";
+  const { add } = await python("./tools.py");
+  console.log(await add(2, 3));
+
+  import tools from "python:./tools.py";   // with esem run, or node --import esem-bridge/register
+`;
+
+function main(args: string[]): void {
+  const [command, ...rest] = args;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (command === "run" || command === "node") {
+    if (rest.length === 0) {
+      process.stderr.write("esem: no file given. Usage: esem run <file.js>\n");
+      process.exitCode = 2;
+      return;
+    }
+    const register = new URL("./register.js", import.meta.url).href;
+    const child = spawn(process.execPath, ["--import", register, resolve(rest[0]), ...rest.slice(1)], { stdio: "inherit" });
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+    child.on("exit", (code, signal) => {
+      if (signal) process.kill(process.pid, signal);
+      else process.exitCode = code ?? 1;
+    });
+    return;
+  }
+  process.stderr.write(`esem: unknown command "${command}". Run esem --help.\n`);
+  process.exitCode = 2;
+}
+
+main(process.argv.slice(2));

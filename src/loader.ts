@@ -1,0 +1,60 @@
+// Module hooks for `import x from "python:./x.py"`: registered by
+// esem-bridge/register (node --import), or used directly as the 0.1
+// `node --experimental-loader esem-bridge/loader`. They run on Node's hooks
+// thread; the generated module runs on the importing thread.
+import { dirname, resolve as resolvePath } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const PREFIX = "python:";
+const SCHEME = "esem-python:";
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const RESERVED = new Set(["default", "await", "break", "case", "catch", "class", "const", "continue", "debugger",
+  "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in",
+  "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void",
+  "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public"]);
+
+type Resolve = (specifier: string, context: { parentURL?: string }) => Promise<{ url: string }> | { url: string };
+type Load = (url: string, context: object) => Promise<{ format: string; source?: string | Buffer }> | { format: string };
+
+function isFileSpec(spec: string): boolean {
+  return spec.endsWith(".py") || spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("/");
+}
+
+/** `python:./x.py` resolves against the importing file's folder (else the cwd); module names stay as they are. */
+export function resolve(specifier: string, context: { parentURL?: string }, next: Resolve) {
+  if (!specifier.startsWith(PREFIX)) return next(specifier, context);
+  const spec = specifier.slice(PREFIX.length);
+  let target = spec;
+  if (isFileSpec(spec)) {
+    const base = context.parentURL?.startsWith("file:") ? dirname(fileURLToPath(context.parentURL)) : process.cwd();
+    target = resolvePath(base, spec);
+  }
+  return { url: SCHEME + encodeURIComponent(target), shortCircuit: true };
+}
+
+/** Public names become named exports; the module proxy is the default export. */
+export async function load(url: string, context: object, next: Load) {
+  if (!url.startsWith(SCHEME)) return next(url, context);
+  const spec = decodeURIComponent(url.slice(SCHEME.length));
+  const entry = pathToFileURL(resolvePath(dirname(fileURLToPath(import.meta.url)), "index.js")).href;
+  const names = await publicNames(entry, spec);
+  const exports = names
+    .filter((n) => IDENTIFIER.test(n) && !RESERVED.has(n) && n !== "__esem_mod")
+    .map((n) => `export const ${n} = __esem_mod.${n};`)
+    .join("\n");
+  const source =
+    `import { python } from ${JSON.stringify(entry)};\n` +
+    `const __esem_mod = await python(${JSON.stringify(spec)});\n` +
+    `export default __esem_mod;\nexport { __esem_mod as mod };\n${exports}\n`;
+  return { format: "module", source, shortCircuit: true };
+}
+
+/** Asks Python for the module's public names (once per module, on the hooks thread's own bridge). */
+async function publicNames(entry: string, spec: string): Promise<string[]> {
+  try {
+    const { python } = (await import(entry)) as { python(spec: string): Promise<object> };
+    return Object.keys(await python(spec));
+  } catch {
+    return []; // the importing thread reports the real error when it loads the module
+  }
+}

@@ -1,0 +1,46 @@
+// `python:` imports (SPEC §2) through each way of enabling them, and the
+// `esem` command. All run the built package in a child process.
+import path from "node:path";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { childScript, repoRoot, runNode } from "./helpers.ts";
+
+const dist = (file: string) => path.join(repoRoot, "dist", file);
+const script = childScript(path.join("imports", "python-imports.mjs"));
+const expected = ["5", "1.0.0", "3.58", "[1, 2]", "2"];
+const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version;
+
+describe("python: imports", () => {
+  it("work under node --import esem-bridge/register, with named and default exports", async () => {
+    const result = await runNode(script, [], 20_000, { nodeArgs: ["--import", dist("register.js")] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(expected);
+  });
+
+  it("keep working under the 0.1 form node --experimental-loader esem-bridge/loader", async () => {
+    const result = await runNode(script, [], 20_000, { nodeArgs: ["--no-warnings", "--experimental-loader", dist("loader.js")] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(expected);
+  });
+
+  it("work in a script started by esem run", async () => {
+    const result = await runNode(dist("cli.js"), ["run", script]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(expected);
+  });
+});
+
+describe("the esem command", () => {
+  it("prints the version alone with --version", async () => {
+    const result = await runNode(dist("cli.js"), ["--version"]);
+    expect(result.stdout).toBe(`${version}\n`);
+  });
+
+  it("prints help with --help and says what to do on an unknown command", async () => {
+    const help = await runNode(dist("cli.js"), ["--help"]);
+    expect(help.stdout).toContain("esem run <file.js>");
+    const bad = await runNode(dist("cli.js"), ["frobnicate"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+  });
+});
