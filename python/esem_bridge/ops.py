@@ -244,3 +244,22 @@ def ndarray_parts(array):
     elif not dtype.isnative:
         array = array.astype(dtype.newbyteorder("="))
     return numpy.ascontiguousarray(array), code, dtype.name, tuple(int(n) for n in array.shape)
+
+
+def configure_embedded():
+    """Native mode, once per process: print() reaches the process's stdout
+    and stderr at once, as with `python -u`. The embedded interpreter is
+    never finalized, so anything left in a buffer at exit would be lost."""
+    import io
+
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = getattr(sys, name, None)
+        try:
+            if stream is None or stream.fileno() != fd:
+                continue
+            stream.flush()
+            raw = io.FileIO(fd, "w", closefd=False)
+            setattr(sys, name, io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors,
+                                                line_buffering=True, write_through=True))
+        except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            continue
