@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runChild } from "./lib/child.js";
 import { environment, environmentLine } from "./lib/env.js";
-import { markdown } from "./lib/markdown.js";
+import { markdown, notes } from "./lib/markdown.js";
 import { MODES, ROWS } from "./lib/rows.js";
 import { median, p90 } from "./lib/stats.js";
 import { svgChart } from "./lib/svg.js";
@@ -108,6 +108,8 @@ function main() {
   console.log("");
   console.log(textTable(report));
   for (const m of MODES) if (!modes[m].available) console.log(`${m}: n/a (${modes[m].reason})`);
+  const runNotes = notes(report);
+  if (runNotes.length) console.log(`\nNotes:\n${runNotes.join("\n").replace(/\*\*/g, "").replace(/`/g, "")}`);
   console.log(`\n(${report.durationS} s)`);
 
   mkdirSync(here("results"), { recursive: true });

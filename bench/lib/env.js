@@ -30,6 +30,7 @@ export function environment() {
 export function environmentLine(env) {
   return (
     `${env.cpu} × ${env.cores} cores, ${env.platform}; Node ${env.node}; ` +
-    `Python ${env.python ?? "n/a"}; esem-bridge ${env.package}; ${env.date}`
+    `Python ${env.python ?? "n/a"}; esem-bridge ${env.package}; ` +
+    `${env.spinUs === "default" ? "" : `ESEM_SPIN_US=${env.spinUs}; `}${env.date}`
   );
 }

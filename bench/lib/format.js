@@ -11,7 +11,8 @@ export function fmtNumber(x) {
 }
 
 export function fmtTarget(t) {
-  return `${t.op} ${fmtNumber(t.value)}`;
+  const v = Number.isInteger(t.value) && t.value < 1e4 ? String(t.value) : fmtNumber(t.value);
+  return `${t.op} ${v}`;
 }
 
 /** "native ≤ 5 (SPEC), ≤ 10 (issue); subprocess ≤ 32 (SPEC: 3× v0.1)" */

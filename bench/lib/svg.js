@@ -3,7 +3,7 @@
 // (value ÷ target; target ÷ value for rates), so left of the line beats the target.
 // A whisker reaches the p90; a small tick marks a second (issue) target.
 import { environmentLine } from "./env.js";
-import { fmtNumber } from "./format.js";
+import { fmtNumber, fmtTarget } from "./format.js";
 import { MODES } from "./rows.js";
 
 const COLORS = { native: "#3b6fd6", subprocess: "#e08a2c" };
@@ -54,7 +54,7 @@ export function svgChart(report) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(text(12, 22, "esem-bridge benchmark: median relative to target (log scale)", `font-size="15" font-weight="bold"`));
-  out.push(text(12, 40, "Bar from the target line to value ÷ target (target ÷ value for calls/s); whisker to p90; tick = issue target.", `fill="#444"`));
+  out.push(text(12, 40, "Bar from the target line to value ÷ target (target ÷ value for calls/s); whisker to the p90; left of the line beats the target.", `fill="#444"`));
   out.push(`<rect x="${x(lo)}" y="${TOP - 14}" width="${x(1) - x(lo)}" height="${plotBottom - TOP + 14}" fill="#edf7ed"/>`);
   out.push(`<rect x="${x(1)}" y="${TOP - 14}" width="${x(hi) - x(1)}" height="${plotBottom - TOP + 14}" fill="#fbefef"/>`);
   out.push(text(x(1) - 6, TOP - 2, "beats target", `text-anchor="end" fill="#2e7d32" font-size="11"`));
@@ -97,7 +97,7 @@ export function svgChart(report) {
         const t2 = relative(row, second.value, target);
         out.push(`<line x1="${x(t2)}" x2="${x(t2)}" y1="${y - 2}" y2="${y + BAR_H + 2}" stroke="#111" stroke-width="2" stroke-dasharray="3 2"/>`);
       }
-      out.push(text(TEXT_X, y + 11, `${valueText}  (${fmtNumber(r)}× target ${target.op} ${fmtNumber(target.value)})`, `fill="${COLORS[m]}"`));
+      out.push(text(TEXT_X, y + 11, `${valueText}  (${fmtNumber(r)}× target ${fmtTarget(target)})`, `fill="${COLORS[m]}"`));
     });
   });
 
@@ -107,6 +107,13 @@ export function svgChart(report) {
     out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${plotBottom}" y2="${plotBottom + 5}" stroke="#444"/>`);
     out.push(text(x(v), plotBottom + 18, `${+v.toPrecision(1)}×`, `text-anchor="middle" fill="#444" font-size="11"`));
   }
+  const ly = plotBottom + 14;
+  const lx = TEXT_X + 16;
+  out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="#222" stroke-width="1.5"/>`);
+  out.push(`<line x1="${lx + 24}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly + 4}" stroke="#222" stroke-width="1.5"/>`);
+  out.push(text(lx + 30, ly + 4, "p90 of repetitions", `fill="#444" font-size="11"`));
+  out.push(`<line x1="${lx + 145}" x2="${lx + 145}" y1="${ly - 8}" y2="${ly + 8}" stroke="#111" stroke-width="2" stroke-dasharray="3 2"/>`);
+  out.push(text(lx + 152, ly + 4, "issue target", `fill="#444" font-size="11"`));
   out.push(text(12, H - 12, environmentLine(report.environment), `fill="#666" font-size="10.5"`));
   out.push(`</svg>`);
   return out.join("\n") + "\n";
