@@ -111,9 +111,9 @@ Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
                                   &tsfn_);
   napi_unref_threadsafe_function(env, tsfn_);  // an idle bridge never holds Node open
   notifier_->tsfn = tsfn_;
-  spinner_.Init(env, spin_us_);
   std::shared_ptr<Notifier> notifier = notifier_;
   thread_ = std::make_shared<PythonThread>(config_, [notifier] { notifier->Notify(); }, spin_us_);
+  spinner_.Init(env, spin_us_, &thread_->js_cpu(), &thread_->python_cpu());
   state_ = State::kRunning;
   thread_->Start();
   auto job = NewJob();

@@ -118,7 +118,7 @@ class Bridge : public Napi::ObjectWrap<Bridge> {
 
   std::unique_ptr<Job> NewJob();
   void Recycle(std::unique_ptr<Job> job);
-  static constexpr size_t kMaxSpareJobs = 4096;
+  static constexpr size_t kMaxSpareJobs = 16384;
 
   LoopSpinner spinner_;
   PendingTable pending_;

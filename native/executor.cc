@@ -15,7 +15,7 @@ class Runner {
   void Run() {
     switch (job_.op) {
       case Op::kStart:
-        job_.result = Value::None();
+        job_.result = Value::Str(ctx_.library);
         return;
       case Op::kImport:
         return Import();
@@ -38,7 +38,7 @@ class Runner {
 
   void Finish(OwnedRef result) {
     if (!result) return PythonFailure();
-    if (py_.PyObject_IsInstance(result.get(), ctx_.coroutine_type.get()) == 1) {
+    if (TypeOf(result.get()) == ctx_.coroutine_type.get()) {
       result = CallWith(ctx_.run_coroutine.get(), std::move(result));
       if (!result) return PythonFailure();
     }
@@ -65,12 +65,12 @@ class Runner {
     }
     OwnedRef target = OwnedRef::Borrow(root);
     for (size_t i = 0; i + keep < job_.path.size(); i++) {
-      OwnedRef name = Name(job_.path[i]);
+      PyObject* name = ctx_.Name(job_.path[i]);  // borrowed
       if (!name) {
         PythonFailure();
         return OwnedRef();
       }
-      target = OwnedRef::Steal(py_.PyObject_GetAttr(target.get(), name.get()));
+      target = OwnedRef::Steal(py_.PyObject_GetAttr(target.get(), name));
       if (!target) {
         PythonFailure();
         return OwnedRef();

@@ -91,7 +91,7 @@ std::string AttachInterpreter(const PythonConfig& config, Attachment* out) {
   } else if (config.prefix != g_prefix) {
     return "this process already runs the Python of " + g_program + " (sys.prefix " + g_prefix +
            "), one interpreter per process; " + config.program + " (sys.prefix " + config.prefix +
-           ") is another environment: use the same interpreter, or mode \"subprocess\" for another";
+           ") is another environment: use the same interpreter";
   }
   out->library = g_library;
   out->gil_state = py.PyGILState_Ensure();

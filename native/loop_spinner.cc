@@ -2,6 +2,9 @@
 #include "loop_spinner.h"
 
 #include <cstdlib>
+#include <thread>
+
+#include "cpu.h"
 
 #ifndef _WIN32
 #include <dlfcn.h>
@@ -51,8 +54,10 @@ const UvIdleApi& Uv() {
 
 }  // namespace
 
-bool LoopSpinner::Init(napi_env env, int spin_us) {
+bool LoopSpinner::Init(napi_env env, int spin_us, std::atomic<int>* own_cpu, std::atomic<int>* peer_cpu) {
   spin_ = std::chrono::microseconds(spin_us);
+  own_cpu_ = own_cpu;
+  peer_cpu_ = peer_cpu;
   const UvIdleApi& uv = Uv();
   uv_loop_t* loop = nullptr;
   if (spin_us <= 0 || !uv.ok || napi_get_uv_event_loop(env, reinterpret_cast<struct ::uv_loop_s**>(&loop)) != napi_ok || !loop)
@@ -70,9 +75,11 @@ bool LoopSpinner::Init(napi_env env, int spin_us) {
 
 void LoopSpinner::Poke() {
   if (!handle_) return;
-  deadline_ = std::chrono::steady_clock::now() + spin_;
+  touched_ = true;
   if (!active_) {
     active_ = true;
+    own_cpu_->store(CurrentCpu(), std::memory_order_relaxed);
+    deadline_ = std::chrono::steady_clock::now() + spin_;
     Uv().idle_start(static_cast<uv_idle_t*>(handle_), [](uv_idle_t* h) { OnIdle(h); });
   }
 }
@@ -87,7 +94,20 @@ void LoopSpinner::Stop() {
 // callback only decides when to stop.
 void LoopSpinner::OnIdle(void* handle) {
   auto* self = static_cast<LoopSpinner*>(static_cast<uv_idle_t*>(handle)->data);
-  if (std::chrono::steady_clock::now() > self->deadline_) self->Stop();
+  int cpu = CurrentCpu();
+  self->own_cpu_->store(cpu, std::memory_order_relaxed);
+  if (SameCpu(cpu, self->peer_cpu_->load(std::memory_order_relaxed))) {
+    // Sharing a core with the Python thread: polling would only take its time.
+    self->Stop();
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (self->touched_) {
+    self->touched_ = false;
+    self->deadline_ = now + self->spin_;
+  } else if (now > self->deadline_) {
+    self->Stop();
+  }
 }
 
 void LoopSpinner::Close() {

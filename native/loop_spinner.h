@@ -9,6 +9,7 @@
 
 #include <node_api.h>
 
+#include <atomic>
 #include <chrono>
 
 namespace esem {
@@ -16,7 +17,8 @@ namespace esem {
 class LoopSpinner {
  public:
   // Returns false (and stays inert) when libuv is not available.
-  bool Init(napi_env env, int spin_us);
+  // own_cpu: where to note this thread's CPU; peer_cpu: the Python thread's.
+  bool Init(napi_env env, int spin_us, std::atomic<int>* own_cpu, std::atomic<int>* peer_cpu);
   // A call was sent or a result arrived: poll for the next spin_us.
   void Poke();
   // No call is pending: stop polling now.
@@ -29,8 +31,11 @@ class LoopSpinner {
   static void OnIdle(void* handle);
   void* handle_ = nullptr;  // uv_idle_t, owned; freed by its close callback
   bool active_ = false;
+  bool touched_ = false;  // activity since the last idle turn (no clock read per call)
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::microseconds spin_{0};
+  std::atomic<int>* own_cpu_ = nullptr;
+  std::atomic<int>* peer_cpu_ = nullptr;
 };
 
 }  // namespace esem

@@ -82,7 +82,7 @@ std::string LoadPyApi(const std::vector<std::string>& candidates, std::string* l
       }
     }
     return "this process already runs the Python of " + g_loaded_path +
-           " (one interpreter per process); use that interpreter, or mode \"subprocess\" for another";
+           " (one interpreter per process); use that interpreter";
   }
   if (candidates.empty()) return "no libpython candidate was given";
   std::string report;

@@ -82,6 +82,7 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyUnicode_DecodeUTF16, (const char*, Py_ssize_t, const char*, int*)) \
   X(PyObject*, PyUnicode_FromStringAndSize, (const char*, Py_ssize_t))              \
   X(PyObject*, PyUnicode_FromString, (const char*))                                 \
+  X(PyObject*, PyUnicode_InternFromString, (const char*))                           \
   X(const char*, PyUnicode_AsUTF8AndSize, (PyObject*, Py_ssize_t*))                 \
   X(PyObject*, PyUnicode_AsEncodedString, (PyObject*, const char*, const char*))    \
   X(PyObject*, PyBytes_FromStringAndSize, (const char*, Py_ssize_t))                \

@@ -35,6 +35,21 @@ std::string PyContext::Load() {
   return "";
 }
 
+PyObject* PyContext::Name(const std::string& name) {
+  auto found = names.find(name);
+  if (found != names.end()) return found->second.get();
+  if (name.find('\0') != std::string::npos) {
+    Py().PyErr_SetString(Py().PyExc_ValueError, "an attribute name cannot contain NUL");
+    return nullptr;
+  }
+  if (names.size() >= 4096) names.clear();  // a program that makes up names forever
+  OwnedRef s = OwnedRef::Steal(Py().PyUnicode_InternFromString(name.c_str()));
+  if (!s) return nullptr;
+  PyObject* out = s.get();
+  names.emplace(name, std::move(s));
+  return out;
+}
+
 PyObject* PyContext::NumpyGeneric() {
   if (numpy_generic) return numpy_generic.get();
   PyObject* numpy = Py().PyDict_GetItemString(modules.get(), "numpy");  // borrowed
@@ -51,6 +66,7 @@ PyObject* PyContext::NumpyGeneric() {
 
 void PyContext::Clear() {
   registry.Clear();
+  names.clear();
   type_index.clear();
   described_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,

@@ -14,6 +14,7 @@ namespace esem {
 
 struct PyContext {
   Registry registry;
+  std::string library;  // the libpython this process runs
 
   OwnedRef ops;  // the esem_bridge.ops module
   OwnedRef import_module, describe, format_exception, run_coroutine;
@@ -27,6 +28,11 @@ struct PyContext {
   // Types whose description the JS side has cached, by index (1-based).
   std::unordered_map<PyObject*, uint32_t> type_index;
   std::vector<OwnedRef> described_types;
+
+  // Attribute names, interned once (so getattr compares pointers); bounded.
+  std::unordered_map<std::string, OwnedRef> names;
+  // A borrowed, interned str for `name`; nullptr with a Python error set.
+  PyObject* Name(const std::string& name);
 
   // Imports esem_bridge.ops (its folder must be on sys.path). "" or an error.
   std::string Load();

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "cpu.h"
 #include "executor.h"
 #include "gil.h"
 #include "py_error.h"
@@ -83,7 +84,9 @@ bool PythonThread::WaitForJobs(JobList* batch) {
       continue;
     }
     std::this_thread::yield();
-    if (std::chrono::steady_clock::now() - start > spin_) {
+    int cpu = CurrentCpu();
+    python_cpu_.store(cpu, std::memory_order_relaxed);
+    if (SameCpu(cpu, js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin_) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_ = true;
       wake_.wait(lock, [this] { return !incoming_.empty() || stop_; });
@@ -116,6 +119,7 @@ void PythonThread::Main() {
   std::string failure = AttachInterpreter(config_, &attachment);
   PyThreadState* tstate = nullptr;
   if (failure.empty()) {
+    ctx_.library = attachment.library;
     std::string error = ctx_.Load();
     if (!error.empty()) {
       failure = error + ": " + FetchPythonError(ctx_).message;

@@ -38,6 +38,10 @@ class PythonThread : public std::enable_shared_from_this<PythonThread> {
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   // Why the interpreter could not be used ("" if it could); valid once stopped().
   const std::string& failure() const { return failure_; }
+  // The CPUs each side last ran on: neither spins while they share one.
+  std::atomic<int>& js_cpu() { return js_cpu_; }
+  std::atomic<int>& python_cpu() { return python_cpu_; }
+
   // Waits for the thread; only once stopped() (or it could block).
   void Join();
   // Lets the thread finish on its own (environment teardown).
@@ -60,6 +64,8 @@ class PythonThread : public std::enable_shared_from_this<PythonThread> {
   bool stop_ = false;
   bool exited_ = false;
   std::atomic<bool> has_work_{false};
+  std::atomic<int> js_cpu_{-1};
+  std::atomic<int> python_cpu_{-1};
 
   std::mutex results_mutex_;
   JobList results_;

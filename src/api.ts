@@ -9,7 +9,7 @@ function bridge(): Bridge {
 }
 
 /** `const { add } = await python("./calc.py")`: loads a module on the default bridge. */
-export function python(spec: string): Promise<ModuleProxy> {
+export async function python(spec: string): Promise<ModuleProxy> {
   return bridge().python(spec);
 }
 
@@ -19,7 +19,7 @@ export async function shutdown(): Promise<void> {
 }
 
 /** Kept from 0.1: starts the default bridge. */
-export function ensureWorker(): Promise<void> {
+export async function ensureWorker(): Promise<void> {
   return bridge().start();
 }
 
@@ -33,37 +33,37 @@ export function iterate(proxy: unknown): AsyncGenerator<unknown, void, undefined
   return iterateProxy(proxy);
 }
 
-function helper(name: string, proxy: unknown, args: unknown[]): Promise<unknown> {
+function helper(publicName: string, name: string, proxy: unknown, args: unknown[]): Promise<unknown> {
   const root = rootOf(proxy);
-  if (!root) return Promise.reject(new TypeError(`${name}() takes a proxy of a Python object`));
+  if (!root) return Promise.reject(new TypeError(`${publicName}() takes a proxy of a Python object`));
   return root.session.backend.helper(name, [proxy, ...args]);
 }
 
 /** Python's len(obj). */
 export function len(proxy: unknown): Promise<number> {
-  return helper("length", proxy, []) as Promise<number>;
+  return helper("len", "length", proxy, []) as Promise<number>;
 }
 /** obj[key] */
 export function getitem(proxy: unknown, key: unknown): Promise<unknown> {
-  return helper("get_item", proxy, [key]);
+  return helper("getitem", "get_item", proxy, [key]);
 }
 /** obj[key] = value */
 export async function setitem(proxy: unknown, key: unknown, value: unknown): Promise<void> {
-  await helper("set_item", proxy, [key, value]);
+  await helper("setitem", "set_item", proxy, [key, value]);
 }
 /** del obj[key] */
 export async function delitem(proxy: unknown, key: unknown): Promise<void> {
-  await helper("del_item", proxy, [key]);
+  await helper("delitem", "del_item", proxy, [key]);
 }
 /** `item in obj` */
 export function contains(proxy: unknown, item: unknown): Promise<boolean> {
-  return helper("contains", proxy, [item]) as Promise<boolean>;
+  return helper("contains", "contains", proxy, [item]) as Promise<boolean>;
 }
 /** setattr(obj, name, value), with its error reported (the `obj.x = v` trap cannot). */
 export async function setattr(proxy: unknown, name: string, value: unknown): Promise<void> {
-  await helper("set_attr", proxy, [name, value]);
+  await helper("setattr", "set_attr", proxy, [name, value]);
 }
 /** getattr(obj, name): also reads names the proxy keeps for itself (`then`, `release`). */
 export function getattr(proxy: unknown, name: string): Promise<unknown> {
-  return helper("get_attr", proxy, [name]);
+  return helper("getattr", "get_attr", proxy, [name]);
 }

@@ -12,11 +12,8 @@ export function kw(values: Record<string, unknown>): Kwargs {
   return { [KWARGS]: values };
 }
 
-/** Splits a trailing kw() off an argument list. */
-export function splitKwargs(args: unknown[]): [unknown[], Record<string, unknown> | undefined] {
+/** The keyword arguments of a trailing kw(), or undefined. */
+export function kwargsOf(args: unknown[]): Record<string, unknown> | undefined {
   const last = args[args.length - 1] as Kwargs | undefined;
-  if (last !== null && typeof last === "object" && KWARGS in last) {
-    return [args.slice(0, -1), last[KWARGS]];
-  }
-  return [args, undefined];
+  return last !== null && typeof last === "object" && KWARGS in last ? last[KWARGS] : undefined;
 }

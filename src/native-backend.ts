@@ -55,14 +55,15 @@ export class NativeBackend implements Backend {
         makeSet: (items) => new Set(items),
       },
     );
+    let library: string;
     try {
-      await native.start();
+      library = await native.start();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const fix = reason.includes("one interpreter per process")
         ? ""
         : `\nTried: ${info.libraries.join(", ") || "(no shared libpython found)"}. ` +
-          `Fix: install the interpreter's shared library, pick another with ESEM_PYTHON, or use mode "subprocess".`;
+          `Fix: install the interpreter's shared library, pick another with ESEM_PYTHON.`;
       throw new BridgeError(
         "ESEM_NO_PYTHON",
         `Could not start Python ${info.version} from ${info.executable} in this process: ${reason}${fix}`,
@@ -72,7 +73,7 @@ export class NativeBackend implements Backend {
     return new NativeBackend(native, {
       mode: "native",
       reason: `embedded CPython ${info.version} (chosen by ${choice.source})`,
-      python: { executable: info.executable, version: info.version, libpython: info.libraries[0] ?? null, source: choice.source },
+      python: { executable: info.executable, version: info.version, libpython: library, source: choice.source },
       addon: { path: load.path!, prebuilt: load.prebuilt },
     });
   }

@@ -22,7 +22,8 @@ export interface NativeJsHooks {
 }
 
 export interface NativeBridge {
-  start(): Promise<null>;
+  /** Resolves with the path of the libpython in use. */
+  start(): Promise<string>;
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<null>;

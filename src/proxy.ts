@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 import type { AttrPath, Backend, BackendHooks, RefDescription } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
-import { splitKwargs } from "./kwargs.js";
+import { kwargsOf } from "./kwargs.js";
 
 /** A proxy answers this with its ref id (or [id, ...path] for a member). Never exported publicly. */
 export const REF = Symbol("esem.ref");
@@ -116,8 +116,10 @@ function restamp(error: unknown): never {
 function invoke(root: RootState, path: AttrPath, args: unknown[]): Promise<unknown> {
   if (root.released) return Promise.reject(atCaller(released(root), invoke));
   if (root.session.closed) return Promise.reject(atCaller(closed(), invoke));
-  const [positional, kwargs] = splitKwargs(args);
-  return root.session.backend.call(root.ref, path, positional, kwargs).then(undefined, restamp);
+  const kwargs = kwargsOf(args);
+  const backend = root.session.backend;
+  const pending = kwargs ? backend.call(root.ref, path, args.slice(0, -1), kwargs) : backend.call(root.ref, path, args);
+  return pending.then(undefined, restamp);
 }
 
 function read(root: RootState, path: AttrPath): Promise<unknown> {
@@ -148,7 +150,10 @@ function member(root: RootState, rootProxy: unknown, cache: { members: Map<strin
 export async function releaseProxy(proxy: unknown): Promise<void> {
   const state = stateOf(proxy);
   if (!state) throw new TypeError("release() takes a proxy of a Python object");
-  const root = "ref" in state ? state : state.root;
+  if (!("ref" in state)) {
+    throw new TypeError(`release() takes the object's proxy, not one of its attributes (${state.path.join(".")})`);
+  }
+  const root = state;
   if (root.released || root.session.closed) return;
   root.released = true;
   root.session.forget(root);
@@ -205,7 +210,9 @@ const rootHandler: ProxyHandler<Target> = {
   getOwnPropertyDescriptor(target, prop) {
     const state = target[STATE] as RootState;
     if (typeof prop === "string" && state.desc.members.includes(prop)) {
-      return { value: member(state, undefined, state, [prop]), writable: false, enumerable: true, configurable: true };
+      // Object.keys/entries and spread read values through the get trap;
+      // the descriptor only has to say the key is there and enumerable.
+      return { value: undefined, writable: true, enumerable: true, configurable: true };
     }
     if (prop === STATE) return undefined;
     return Reflect.getOwnPropertyDescriptor(target, prop);

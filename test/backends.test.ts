@@ -2,8 +2,8 @@
 // and the same calls giving the same results on both backends (SPEC §3).
 // Topic suites: values, errors, proxy, lifecycle (*.test.ts next to this file).
 import { describe, it, expect } from "vitest";
-import { createBridge, kw } from "../src/index.ts";
-import { BACKENDS, skipReason, fixture, withBridge, type Mode } from "./helpers.ts";
+import { createBridge, kw, python } from "../src/index.ts";
+import { BACKENDS, skipReason, fixture, withBridge, rejectionOf, expectBridgeError, type Mode } from "./helpers.ts";
 
 describe.each(BACKENDS)("the quickstart on the %s backend", (mode) => {
   const reason = skipReason(mode);
@@ -88,5 +88,21 @@ describe("the two backends", () => {
   it("give the same results for the same calls", async () => {
     const [first, ...others] = await Promise.all(BACKENDS.map(sampleResults));
     for (const other of others) expect(other).toEqual(first);
+  });
+});
+
+describe("choosing the mode", () => {
+  it("rejects python() (never throws) when ESEM_MODE names no mode, and says which modes exist", async () => {
+    const saved = process.env.ESEM_MODE;
+    process.env.ESEM_MODE = "bogus";
+    try {
+      // The default bridge is made on this first python() call of the file.
+      const error = await rejectionOf(python("math"));
+      expectBridgeError(error, "ESEM_UNSUPPORTED_MODE");
+      expect((error as Error).message).toContain('"auto", "native" or "subprocess"');
+    } finally {
+      if (saved === undefined) delete process.env.ESEM_MODE;
+      else process.env.ESEM_MODE = saved;
+    }
   });
 });

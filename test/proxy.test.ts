@@ -3,7 +3,7 @@
 // The same cases on every backend.
 import path from "node:path";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { createBridge, release, kw, iterate, ensureWorker } from "../src/index.ts";
+import { createBridge, release, kw, iterate, ensureWorker, len, getitem } from "../src/index.ts";
 import { BACKENDS, skipReason, fixture, rejectionOf, expectBridgeError, expectPythonError } from "./helpers.ts";
 
 /** `./`-relative form of an absolute path, as a user would write it. */
@@ -322,6 +322,24 @@ describe.each(BACKENDS)("proxies on the %s backend", (mode) => {
 
     it("keeps ensureWorker() from 0.1 as an exported function", () => {
       expect(typeof ensureWorker).toBe("function");
+    });
+  });
+
+  describe("what the bridge keeps for itself", () => {
+    it("gives a class's own classmethod release when the Python class defines one", async () => {
+      expect(await ident.Pool.release()).toBe("class release");
+    });
+
+    it("refuses release() on an attribute's proxy, which is not an object of its own, and keeps the object", async () => {
+      const c = await calc.Calculator(2);
+      await expect(release(c.add)).rejects.toThrow(/not one of its attributes \(add\)/);
+      expect(await c.add(1, 2)).toBe(3);
+      await release(c);
+    });
+
+    it("names the helper the user called when its argument is not a proxy", async () => {
+      await expect(len({} as any)).rejects.toThrow("len() takes a proxy of a Python object");
+      await expect(getitem([] as any, 0)).rejects.toThrow("getitem() takes a proxy of a Python object");
     });
   });
 });

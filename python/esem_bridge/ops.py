@@ -99,7 +99,7 @@ def describe(obj):
     if isinstance(obj, types.ModuleType):
         return (False, "module", obj.__name__, _public(dir(obj)), hasattr(obj, "release"), False, False)
     if isinstance(obj, type):
-        return (False, "class", qualified_name(obj), _public(dir(obj)), False, True, False)
+        return (False, "class", qualified_name(obj), _public(dir(obj)), hasattr(obj, "release"), True, False)
     if isinstance(obj, FUNCTION_TYPES):
         return (False, "function", getattr(obj, "__qualname__", getattr(obj, "__name__", "function")), (), False, True, False)
     t = type(obj)
