@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
 namespace esem {
 namespace {
@@ -75,7 +76,9 @@ class Encoder {
     return Unsupported("a value of unknown type");
   }
 
-  std::vector<std::string> path;  // segments: ".key", "[3]"
+  // Where the failure was, innermost segment first (".key", "[3]"); built
+  // only while unwinding from a failure, so success costs nothing.
+  std::vector<std::string> path;
   std::string reason;
 
  private:
@@ -254,9 +257,10 @@ class Encoder {
     for (uint32_t i = 0; i < n; i++) {
       napi_value item;
       if (napi_get_element(env_, v, i, &item) != napi_ok) return Unsupported("an unreadable element");
-      path.push_back("[" + std::to_string(i) + "]");
-      if (!Encode(item, &out->items[i])) return false;
-      path.pop_back();
+      if (!Encode(item, &out->items[i])) {
+        path.push_back("[" + std::to_string(i) + "]");
+        return false;
+      }
     }
     stack_.pop_back();
     return true;
@@ -278,10 +282,11 @@ class Encoder {
       Value& k = out->items[2 * i];
       Encode(key, &k);  // a string
       if (napi_get_property(env_, v, key, &item) != napi_ok) return Unsupported("an unreadable property");
-      std::string name = Utf8(env_, key);
-      path.push_back(IsIdentifier(name) ? "." + name : "[\"" + name + "\"]");
-      if (!Encode(item, &out->items[2 * i + 1])) return false;
-      path.pop_back();
+      if (!Encode(item, &out->items[2 * i + 1])) {
+        std::string name = Utf8(env_, key);
+        path.push_back(IsIdentifier(name) ? "." + name : "[\"" + name + "\"]");
+        return false;
+      }
     }
     stack_.pop_back();
     return true;
@@ -301,10 +306,11 @@ class Encoder {
     for (uint32_t i = 0; i < n; i++) {
       napi_value item;
       napi_get_element(env_, flat, i, &item);
-      path.push_back(tag == Tag::kMap ? (i % 2 ? "<value " + std::to_string(i / 2) + ">" : "<key " + std::to_string(i / 2) + ">")
-                                      : "<item " + std::to_string(i) + ">");
-      if (!Encode(item, &out->items[i])) return false;
-      path.pop_back();
+      if (!Encode(item, &out->items[i])) {
+        path.push_back(tag == Tag::kMap ? (i % 2 ? "<value " + std::to_string(i / 2) + ">" : "<key " + std::to_string(i / 2) + ">")
+                                        : "<item " + std::to_string(i) + ">");
+        return false;
+      }
     }
     stack_.pop_back();
     return true;
@@ -430,21 +436,35 @@ class Decoder {
   }
 
  private:
+  // Keys repeat across the objects of one result (a list of records):
+  // each distinct key string is made once per conversion.
+  napi_value Key(Value& key) {
+    if (key.tag != Tag::kStr || key.utf16 || key.s.size() > 64) return Decode(key);
+    auto found = keys_.find(key.s);
+    if (found != keys_.end()) return found->second;
+    napi_value k = Decode(key);
+    if (k && keys_.size() < 1024) keys_.emplace(key.s, k);
+    return k;
+  }
+
   napi_value Dict(Value& v) {
     napi_value out;
     napi_create_object(env_, &out);
     size_t n = v.items.size() / 2;
-    std::vector<napi_property_descriptor> props(n);
+    props_.resize(n);
+    std::vector<napi_property_descriptor> props;
+    props.swap(props_);  // reuse the buffer; nested dicts take a fresh one
     for (size_t i = 0; i < n; i++) {
       Value& key = v.items[2 * i];
-      napi_value k = Decode(key);
+      napi_value k = Key(key);
       napi_value val = Decode(v.items[2 * i + 1]);
       if (!k || !val) return nullptr;
       props[i] = napi_property_descriptor{nullptr, k, nullptr, nullptr, nullptr, val, napi_default_jsproperty, nullptr};
     }
     // Defines (not assigns) each key, so "__proto__" is a plain key.
-    if (n && napi_define_properties(env_, out, n, props.data()) != napi_ok) return nullptr;
-    return out;
+    bool ok = !n || napi_define_properties(env_, out, n, props.data()) == napi_ok;
+    props.swap(props_);
+    return ok ? out : nullptr;
   }
 
   // A TypedArray over a copy of the array's bytes, with `shape` and `dtype`.
@@ -531,6 +551,8 @@ class Decoder {
 
   napi_env env_;
   const JsHelpers& h_;
+  std::unordered_map<std::string, napi_value> keys_;
+  std::vector<napi_property_descriptor> props_;
 };
 
 }  // namespace
@@ -555,7 +577,7 @@ bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char*
   }
   std::string where = root;
   if (index >= 0) where += "[" + std::to_string(index) + "]";
-  for (const auto& seg : encoder.path) where += seg;
+  for (auto seg = encoder.path.rbegin(); seg != encoder.path.rend(); ++seg) where += *seg;
   *error = where + " is " + encoder.reason + ", which cannot be passed to Python";
   return false;
 }
