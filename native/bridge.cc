@@ -308,7 +308,12 @@ Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
 }
 
 std::unique_ptr<Job> Bridge::NewJob() {
-  if (spare_.empty()) return std::make_unique<Job>();
+  if (spare_.empty()) {
+    auto job = std::make_unique<Job>();
+    job->path.reserve(2);
+    job->args.items.reserve(4);
+    return job;
+  }
   std::unique_ptr<Job> job = std::move(spare_.back());
   spare_.pop_back();
   return job;
