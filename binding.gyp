@@ -13,7 +13,8 @@
         "native/py_codec.cc",
         "native/py_context.cc",
         "native/py_error.cc",
-        "native/python_thread.cc"
+        "native/python_thread.cc",
+        "native/wire.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],

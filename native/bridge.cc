@@ -33,7 +33,7 @@ napi_ref Keep(napi_env env, napi_value v) {
 Napi::Function Bridge::Define(Napi::Env env) {
   return DefineClass(env, "NativeBridge",
                      {InstanceMethod<&Bridge::Start>("start"), InstanceMethod<&Bridge::Call>("call"),
-                      InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
+                      InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Stats>("stats")});
@@ -51,6 +51,9 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   config_.sys_path = Strings(config.Get("sysPath"));
   config_.runtime_dir = config.Get("runtimeDir").As<Napi::String>().Utf8Value();
   if (config.Get("spinMicros").IsNumber()) spin_us_ = config.Get("spinMicros").As<Napi::Number>().Int32Value();
+  if (config.Get("wireThreshold").IsNumber()) {
+    config_.wire_threshold = config.Get("wireThreshold").As<Napi::Number>().Int32Value();
+  }
 
   helpers_.ref_symbol = Keep(env, js.Get("refSymbol"));
   helpers_.wrap = Keep(env, js.Get("wrap"));
@@ -58,6 +61,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   helpers_.entries = Keep(env, js.Get("entries"));
   helpers_.make_map = Keep(env, js.Get("makeMap"));
   helpers_.make_set = Keep(env, js.Get("makeSet"));
+  helpers_.decode = Keep(env, js.Get("decode"));
   Napi::Object global = env.Global();
   helpers_.map_ctor = Keep(env, global.Get("Map"));
   helpers_.set_ctor = Keep(env, global.Get("Set"));
@@ -208,6 +212,20 @@ Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   if (!Arguments(env, info[2], info.Length() > 3 ? static_cast<napi_value>(info[3]) : nullptr, job.get(), &error)) {
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
   }
+  return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// callWire(ref, path, bytes): bytes are the arguments in the wire format
+// (src/codec.ts), copied here and parsed on the Python thread.
+Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = NewJob();
+  job->op = Op::kCall;
+  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  Path(env, info[1], &job->path);
+  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
+  job->args.tag = Tag::kWire;
+  job->args.s.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 

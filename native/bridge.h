@@ -87,6 +87,7 @@ class Bridge : public Napi::ObjectWrap<Bridge> {
 
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Call(const Napi::CallbackInfo& info);
+  Napi::Value CallWire(const Napi::CallbackInfo& info);
   Napi::Value GetAttr(const Napi::CallbackInfo& info);
   Napi::Value SetAttr(const Napi::CallbackInfo& info);
   Napi::Value Import(const Napi::CallbackInfo& info);

@@ -4,6 +4,7 @@
 
 #include "py_codec.h"
 #include "py_error.h"
+#include "wire.h"
 
 namespace esem {
 namespace {
@@ -43,7 +44,13 @@ class Runner {
       if (!result) return PythonFailure();
     }
     ErrorInfo error;
-    if (!ToValue(ctx_, result.get(), &job_.result, &error)) job_.Fail(std::move(error));
+    if (!ToValue(ctx_, result.get(), &job_.result, &error)) return job_.Fail(std::move(error));
+    if (WorthWire(job_.result, ctx_.wire_threshold)) {
+      Value wire;
+      wire.tag = Tag::kWire;
+      WriteWire(job_.result, &wire.s);
+      job_.result = std::move(wire);
+    }
   }
 
   OwnedRef CallWith(PyObject* fn, OwnedRef arg) {
@@ -81,6 +88,17 @@ class Runner {
 
   // args as a tuple, kwargs as a dict (or empty). False when the job failed.
   bool Arguments(OwnedRef* args, OwnedRef* kwargs) {
+    if (job_.args.tag == Tag::kWire) {
+      // Wire arguments: a list of positional arguments, then kwargs or None.
+      Value parsed;
+      std::string error;
+      if (!ParseWire(job_.args.s, &parsed, &error) || parsed.items.size() != 2 || parsed.items[0].tag != Tag::kList) {
+        job_.Fail(BridgeFailure("ESEM_INTERNAL", error.empty() ? "malformed wire arguments" : error));
+        return false;
+      }
+      job_.args = std::move(parsed.items[0]);
+      job_.kwargs = std::move(parsed.items[1]);
+    }
     const auto& items = job_.args.items;
     *args = OwnedRef::Steal(py_.PyTuple_New(static_cast<Py_ssize_t>(items.size())));
     if (!*args) {

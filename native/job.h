@@ -42,6 +42,11 @@ struct Job {
     path.clear();
     args.tag = Tag::kNone;
     args.items.clear();
+    if (args.s.capacity() > (1u << 16)) {
+      std::string().swap(args.s);  // do not keep a bulk argument's memory in the pool
+    } else {
+      args.s.clear();
+    }
     kwargs = Value();
     seq = 0;
     ok = true;

@@ -396,6 +396,14 @@ class Decoder {
       case Tag::kNdArray:
         out = NdArray(v);
         break;
+      case Tag::kWire: {
+        void* copy = nullptr;
+        napi_value buffer, global;
+        napi_create_buffer_copy(env_, v.s.size(), v.s.data(), &copy, &buffer);
+        napi_get_global(env_, &global);
+        if (napi_call_function(env_, global, Get(env_, h_.decode), 1, &buffer, &out) != napi_ok) return nullptr;
+        break;
+      }
       case Tag::kList: {
         napi_create_array_with_length(env_, v.items.size(), &out);
         for (size_t i = 0; i < v.items.size(); i++) {
@@ -559,7 +567,7 @@ class Decoder {
 
 void JsHelpers::Reset(napi_env env) {
   for (napi_ref* r : {&ref_symbol, &wrap, &make_error, &map_ctor, &set_ctor, &object_prototype, &entries, &make_map,
-                      &make_set}) {
+                      &make_set, &decode}) {
     if (*r) napi_delete_reference(env, *r);
     *r = nullptr;
   }

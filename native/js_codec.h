@@ -21,6 +21,7 @@ struct JsHelpers {
   napi_ref entries = nullptr;          // (map|set) => flat array
   napi_ref make_map = nullptr;         // (flat array) => Map
   napi_ref make_set = nullptr;         // (array) => Set
+  napi_ref decode = nullptr;           // (Buffer of wire bytes) => value
 
   void Reset(napi_env env);
 };

@@ -108,6 +108,7 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error) {
       }
       return target;
     }
+    case Tag::kWire:     // parsed by the executor before conversion
     case Tag::kNdArray:  // produced by Python only
       *error = BridgeFailure("ESEM_INTERNAL", "an ndarray value cannot be sent to Python");
       return OwnedRef();

@@ -15,6 +15,7 @@ namespace esem {
 struct PyContext {
   Registry registry;
   std::string library;  // the libpython this process runs
+  int wire_threshold = 48;  // see WorthWire
 
   OwnedRef ops;  // the esem_bridge.ops module
   OwnedRef import_module, describe, format_exception, run_coroutine;

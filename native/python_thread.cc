@@ -120,6 +120,7 @@ void PythonThread::Main() {
   PyThreadState* tstate = nullptr;
   if (failure.empty()) {
     ctx_.library = attachment.library;
+    ctx_.wire_threshold = config_.wire_threshold;
     std::string error = ctx_.Load();
     if (!error.empty()) {
       failure = error + ": " + FetchPythonError(ctx_).message;

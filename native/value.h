@@ -27,6 +27,7 @@ enum class Tag : uint8_t {
   kRef = 12,     // ref: registry id; JS->Py a proxy passed back
   kTyped = 13,   // s: raw bytes, items[0]: kStr struct format (JS TypedArray -> memoryview)
   kNdArray = 14, // s: raw bytes, items: kStr element code ("f64", "i32", ...), kStr dtype, kInt dims...
+  kWire = 17,    // s: values in the wire format (src/codec.ts), decoded by the other side
 };
 
 // Describes the Python type of a kRef result, sent once per type per bridge.

@@ -1,5 +1,6 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
+import { Decoder, Encoder } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
@@ -20,13 +21,34 @@ function makeMap(flat: unknown[]): Map<unknown, unknown> {
   return map;
 }
 
+const ARG_ROOTS = ["args", "kwargs"];
+/** ESEM_WIRE=always|never forces one path (to test both); default auto. */
+const WIRE = process.env.ESEM_WIRE === "always" || process.env.ESEM_WIRE === "never" ? process.env.ESEM_WIRE : "auto";
+
+/**
+ * Arguments that hold arrays or objects go in the wire format: encoding in
+ * JS and parsing in C++ beats one Node-API call per value. Scalars, proxies
+ * and binary buffers go through Node-API directly (no extra copy).
+ */
+function wantsWire(args: unknown[]): boolean {
+  if (WIRE !== "auto") return WIRE === "always";
+  for (const a of args) {
+    if (typeof a === "object" && a !== null && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer)) return true;
+  }
+  return false;
+}
+
 export class NativeBackend implements Backend {
   readonly mode = "native" as const;
+  private readonly encoder: Encoder;
 
   private constructor(
     private readonly native: NativeBridge,
     readonly details: BridgeInfo,
-  ) {}
+    refSymbol: symbol,
+  ) {
+    this.encoder = new Encoder((f) => (f as unknown as Record<symbol, number | unknown[] | undefined>)[refSymbol]);
+  }
 
   /** Finds and probes the interpreter, loads the addon and starts the Python thread. */
   static async start(options: { python?: string; cwd: string }, hooks: BackendHooks): Promise<NativeBackend> {
@@ -45,6 +67,7 @@ export class NativeBackend implements Backend {
         sysPath: info.sysPath,
         runtimeDir: pythonRuntimeDir,
         spinMicros: Number.isFinite(spin) && spin >= 0 ? spin : 100,
+        wireThreshold: WIRE === "always" ? 0 : WIRE === "never" ? -1 : 48,
       },
       {
         refSymbol: hooks.refSymbol,
@@ -53,6 +76,7 @@ export class NativeBackend implements Backend {
         entries: flatEntries,
         makeMap,
         makeSet: (items) => new Set(items),
+        decode: (bytes) => new Decoder(bytes, hooks.wrap).value(),
       },
     );
     let library: string;
@@ -75,13 +99,22 @@ export class NativeBackend implements Backend {
       reason: `embedded CPython ${info.version} (chosen by ${choice.source})`,
       python: { executable: info.executable, version: info.version, libpython: library, source: choice.source },
       addon: { path: load.path!, prebuilt: load.prebuilt },
-    });
+    }, hooks.refSymbol);
   }
 
   importModule(spec: string, cwd: string): Promise<unknown> {
     return this.native.importModule(spec, cwd);
   }
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
+    if (wantsWire(args)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return this.native.callWire(ref, path, bytes);
+    }
     return kwargs ? this.native.call(ref, path, args, kwargs) : this.native.call(ref, path, args);
   }
   getAttr(ref: number, path: AttrPath): Promise<unknown> {

@@ -10,6 +10,8 @@ export interface NativeConfig {
   sysPath: string[];
   runtimeDir: string;
   spinMicros?: number;
+  /** Results with more nodes than this go in the wire format; 0 always, -1 never. */
+  wireThreshold?: number;
 }
 
 export interface NativeJsHooks {
@@ -19,12 +21,16 @@ export interface NativeJsHooks {
   entries(value: Map<unknown, unknown> | Set<unknown>): unknown[];
   makeMap(flat: unknown[]): Map<unknown, unknown>;
   makeSet(items: unknown[]): Set<unknown>;
+  /** Decodes a result sent in the wire format (src/codec.ts). */
+  decode(bytes: Uint8Array): unknown;
 }
 
 export interface NativeBridge {
   /** Resolves with the path of the libpython in use. */
   start(): Promise<string>;
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
+  /** The same call with [args, kwargs|null] in the wire format. */
+  callWire(ref: number, path: AttrPath, bytes: Uint8Array): Promise<unknown>;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<null>;
   importModule(spec: string, cwd: string): Promise<unknown>;

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the suite against an AddressSanitizer build of the addon (cmake-js,
+# ESEM_ASAN=ON), loaded into the normal node through LD_PRELOAD. Linux/gcc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${TMPDIR:-/tmp}/esem-asan"
+npx cmake-js compile --out "$out" --CDESEM_ASAN=ON >/dev/null
+export ESEM_ADDON="$out/Release/esem_bridge.node"
+export LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
+export ASAN_OPTIONS="detect_leaks=0,verify_asan_link_order=0"
+# The version matrix is left out: CPython 3.8 installs its own alternate
+# signal stack (faulthandler) on the thread that initializes it, and ASan's
+# thread teardown aborts when it finds that stack instead of its own.
+npx vitest run --exclude test/python-versions.test.ts "$@"

@@ -1,0 +1,470 @@
+// The wire format: a compact binary form of values, little-endian. The
+// native backend sends bulk arguments and receives bulk results in it (JS
+// builds and reads objects far faster than Node-API calls can one by one);
+// the subprocess mode will frame the same format. Tags match
+// native/value.h and native/wire.cc.
+import type { RefDescription } from "./backend.js";
+import { BridgeError } from "./errors.js";
+
+export const enum Tag {
+  None = 0,
+  Bool = 1,
+  Int = 2, // i64
+  BigInt = 3, // u32 length, ASCII hex digits with an optional leading '-'
+  Float = 4, // f64
+  Str = 5, // u32 length, UTF-8
+  Bytes = 6, // u32 length, bytes
+  List = 7, // u32 count, items
+  Dict = 8, // u32 count, (key, value) pairs; keys are Str or KeyRef
+  Map = 9, // u32 count, (key, value) pairs
+  Set = 10, // u32 count, items
+  Date = 11, // f64 epoch milliseconds
+  Ref = 12, // JS->Py: f64 id, u32 n, n Str path names. Py->JS: f64 id, u32 typeIndex, u8 described, [description]
+  Typed = 13, // u8 struct format char, u32 length, bytes (JS TypedArray -> memoryview)
+  NdArray = 14, // Str code, Str dtype, u32 ndim, f64 dims, u32 length, bytes
+  Str16 = 15, // u32 code units, UTF-16LE (strings with lone surrogates)
+  KeyRef = 16, // u32 index of a dict key seen earlier in the same message
+}
+
+const MAX_DEPTH = 256;
+const TWO32 = 4294967296;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+const TYPED_FORMATS = new Map<Function, number>([
+  [Int8Array, 0x62], [Int16Array, 0x68], [Uint16Array, 0x48], [Int32Array, 0x69], [Uint32Array, 0x49],
+  [Float32Array, 0x66], [Float64Array, 0x64], [BigInt64Array, 0x71], [BigUint64Array, 0x51],
+]);
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
+
+function isIdentifier(key: string): boolean {
+  return /^[A-Za-z_$][\w$]*$/.test(key);
+}
+
+/** Encodes JS values; `refOf` tells a proxy's ref (a number, or [id, ...path]). */
+export class Encoder {
+  private buf = new Uint8Array(4096);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+  private keys = new Map<string, number>();
+  private readonly ancestors = new Set<object>();
+  private readonly path: (string | number)[] = [];
+
+  constructor(private readonly refOf: (value: Function) => number | unknown[] | undefined) {}
+
+  /** Encodes each value in turn; the result is valid until the next encode. */
+  encode(values: unknown[], roots: string[]): Uint8Array {
+    this.pos = 0;
+    this.keys.clear();
+    this.ancestors.clear();
+    for (let i = 0; i < values.length; i++) {
+      this.path.length = 0;
+      this.path.push(roots[i]);
+      this.value(values[i], 0);
+    }
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  private u8(v: number): void {
+    this.room(1);
+    this.buf[this.pos++] = v;
+  }
+
+  private u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  private f64(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  private raw(bytes: Uint8Array): void {
+    this.u32(bytes.length);
+    this.room(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  private str16(s: string): void {
+    this.u8(Tag.Str16);
+    this.u32(s.length);
+    this.room(s.length * 2);
+    for (let i = 0; i < s.length; i++) {
+      this.view.setUint16(this.pos, s.charCodeAt(i), true);
+      this.pos += 2;
+    }
+  }
+
+  private str(s: string): void {
+    const n = s.length;
+    this.room(5 + n * 3);
+    const start = this.pos + 5;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      this.buf[start + i] = c;
+    }
+    let len = i;
+    if (i < n) {
+      // UTF-8 cannot carry a lone surrogate; such strings go as UTF-16.
+      if (!isWellFormed(s)) return this.str16(s);
+      len = i + utf8.encodeInto(s.slice(i), this.buf.subarray(start + i)).written;
+    }
+    this.buf[this.pos] = Tag.Str;
+    this.view.setUint32(this.pos + 1, len, true);
+    this.pos = start + len;
+  }
+
+  private key(k: string): void {
+    const seen = this.keys.get(k);
+    if (seen !== undefined) {
+      this.u8(Tag.KeyRef);
+      this.u32(seen);
+      return;
+    }
+    this.keys.set(k, this.keys.size);
+    this.str(k);
+  }
+
+  private fail(what: string): never {
+    let where = "";
+    for (const seg of this.path) {
+      where += typeof seg === "number" ? `[${seg}]` : where === "" ? seg : isIdentifier(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
+    }
+    throw new BridgeError("ESEM_UNSUPPORTED_VALUE", `${where} is ${what}, which cannot be passed to Python`);
+  }
+
+  private enter(v: object, depth: number): void {
+    if (depth >= MAX_DEPTH) this.fail("a structure nested too deeply");
+    if (this.ancestors.has(v)) this.fail("a circular reference (a value that contains itself)");
+    this.ancestors.add(v);
+  }
+
+  private value(v: unknown, depth: number): void {
+    switch (typeof v) {
+      case "undefined":
+        return this.u8(Tag.None);
+      case "boolean":
+        this.u8(Tag.Bool);
+        return this.u8(v ? 1 : 0);
+      case "number":
+        return this.number(v);
+      case "string":
+        return this.str(v);
+      case "bigint":
+        return this.bigint(v);
+      case "symbol":
+        return this.fail("a Symbol");
+      case "function":
+        return this.func(v);
+      case "object":
+        if (v === null) return this.u8(Tag.None);
+        return this.object(v, depth);
+    }
+    this.fail("a value of unknown type");
+  }
+
+  // SPEC 9: an integral number (but -0) is a Python int, else a float.
+  private number(n: number): void {
+    if (Number.isInteger(n) && !Object.is(n, -0)) {
+      if (Number.isSafeInteger(n)) {
+        this.u8(Tag.Int);
+        this.room(8);
+        const hi = Math.floor(n / TWO32);
+        this.view.setUint32(this.pos, n - hi * TWO32, true);
+        this.view.setInt32(this.pos + 4, hi, true);
+        this.pos += 8;
+        return;
+      }
+      return this.bigint(BigInt(n));
+    }
+    this.u8(Tag.Float);
+    this.f64(n);
+  }
+
+  private bigint(n: bigint): void {
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) {
+      this.u8(Tag.Int);
+      this.room(8);
+      this.view.setBigInt64(this.pos, n, true);
+      this.pos += 8;
+      return;
+    }
+    this.u8(Tag.BigInt);
+    this.raw(utf8.encode(n.toString(16)));
+  }
+
+  private func(f: Function): void {
+    const ref = this.refOf(f);
+    if (ref === undefined) this.fail("a JS function (Python cannot call back into JS yet)");
+    const [id, ...names] = typeof ref === "number" ? [ref] : (ref as [number, ...string[]]);
+    this.u8(Tag.Ref);
+    this.f64(id);
+    this.u32(names.length);
+    for (const name of names) this.str(name);
+  }
+
+  private object(v: object, depth: number): void {
+    if (Array.isArray(v)) {
+      this.enter(v, depth);
+      this.u8(Tag.List);
+      this.u32(v.length);
+      for (let i = 0; i < v.length; i++) {
+        this.path.push(i);
+        this.value(v[i], depth + 1);
+        this.path.pop();
+      }
+      this.ancestors.delete(v);
+      return;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) return this.dict(v as Record<string, unknown>, depth);
+    if (ArrayBuffer.isView(v)) return this.view_(v);
+    if (v instanceof Date) {
+      this.u8(Tag.Date);
+      return this.f64(v.getTime());
+    }
+    if (v instanceof ArrayBuffer) {
+      this.u8(Tag.Bytes);
+      return this.raw(new Uint8Array(v));
+    }
+    if (v instanceof Map || v instanceof Set) return this.collection(v, depth);
+    return this.dict(v as Record<string, unknown>, depth); // a class instance: its own enumerable properties
+  }
+
+  private dict(v: Record<string, unknown>, depth: number): void {
+    this.enter(v, depth);
+    const keys = Object.keys(v);
+    this.u8(Tag.Dict);
+    this.u32(keys.length);
+    for (const k of keys) {
+      this.key(k);
+      this.path.push(k);
+      this.value(v[k], depth + 1);
+      this.path.pop();
+    }
+    this.ancestors.delete(v);
+  }
+
+  private collection(v: Map<unknown, unknown> | Set<unknown>, depth: number): void {
+    this.enter(v, depth);
+    this.u8(v instanceof Map ? Tag.Map : Tag.Set);
+    this.u32(v.size);
+    let i = 0;
+    if (v instanceof Map) {
+      for (const [k, item] of v) {
+        this.path.push(`<key ${i}>`);
+        this.value(k, depth + 1);
+        this.path[this.path.length - 1] = `<value ${i++}>`;
+        this.value(item, depth + 1);
+        this.path.pop();
+      }
+    } else {
+      for (const item of v) {
+        this.path.push(`<item ${i++}>`);
+        this.value(item, depth + 1);
+        this.path.pop();
+      }
+    }
+    this.ancestors.delete(v);
+  }
+
+  private view_(v: ArrayBufferView): void {
+    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    if (v instanceof Uint8Array || v instanceof Uint8ClampedArray || v instanceof DataView) {
+      this.u8(Tag.Bytes);
+      return this.raw(bytes);
+    }
+    const format = TYPED_FORMATS.get(v.constructor) ?? TYPED_FORMATS.get(Object.getPrototypeOf(Object.getPrototypeOf(v)).constructor);
+    if (format === undefined) this.fail("a TypedArray of an unsupported element type");
+    this.u8(Tag.Typed);
+    this.u8(format!);
+    this.raw(bytes);
+  }
+}
+
+export interface WrapRef {
+  (id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
+}
+
+const TYPED_CODES: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
+  f64: Float64Array, f32: Float32Array, i64: BigInt64Array, u64: BigUint64Array, i32: Int32Array, u32: Uint32Array,
+  i16: Int16Array, u16: Uint16Array, i8: Int8Array, u8: Uint8Array,
+};
+
+/** Decodes one value from `bytes` (a result), making proxies with `wrap`. */
+export class Decoder {
+  private pos = 0;
+  private readonly view: DataView;
+  private readonly keys: string[] = [];
+
+  constructor(private readonly bytes: Uint8Array, private readonly wrap: WrapRef) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  done(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+
+  private u32(): number {
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  private f64(): number {
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  private text(n: number): string {
+    const start = this.pos;
+    this.pos += n;
+    const b = this.bytes;
+    if (n < 48) {
+      let ascii = true;
+      for (let i = start; i < start + n; i++) if (b[i] >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(start, start + n) as unknown as number[]);
+    }
+    return utf8Decoder.decode(b.subarray(start, start + n));
+  }
+
+  private string(tag: number): string {
+    if (tag === Tag.Str) return this.text(this.u32());
+    const n = this.u32();
+    let s = "";
+    for (let i = 0; i < n; i++) s += String.fromCharCode(this.view.getUint16(this.pos + 2 * i, true));
+    this.pos += 2 * n;
+    return s;
+  }
+
+  private key(): string {
+    const tag = this.bytes[this.pos++];
+    if (tag === Tag.KeyRef) return this.keys[this.u32()];
+    const k = this.string(tag);
+    this.keys.push(k);
+    return k;
+  }
+
+  value(): unknown {
+    const tag = this.bytes[this.pos++];
+    switch (tag) {
+      case Tag.None:
+        return null;
+      case Tag.Bool:
+        return this.bytes[this.pos++] !== 0;
+      case Tag.Int: {
+        const lo = this.view.getUint32(this.pos, true);
+        const hi = this.view.getInt32(this.pos + 4, true);
+        const n = hi * TWO32 + lo;
+        const out = Number.isSafeInteger(n) ? n : this.view.getBigInt64(this.pos, true);
+        this.pos += 8;
+        return out;
+      }
+      case Tag.BigInt: {
+        const hex = this.text(this.u32());
+        return hex.startsWith("-") ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
+      }
+      case Tag.Float:
+        return this.f64();
+      case Tag.Str:
+      case Tag.Str16:
+        return this.string(tag);
+      case Tag.Bytes: {
+        const n = this.u32();
+        const out = Buffer.from(this.bytes.subarray(this.pos, this.pos + n));
+        this.pos += n;
+        return out;
+      }
+      case Tag.List: {
+        const n = this.u32();
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.value();
+        return out;
+      }
+      case Tag.Dict: {
+        const n = this.u32();
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const k = this.key();
+          const v = this.value();
+          if (k === "__proto__") Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+          else out[k] = v;
+        }
+        return out;
+      }
+      case Tag.Map: {
+        const n = this.u32();
+        const out = new Map();
+        for (let i = 0; i < n; i++) {
+          const k = this.value();
+          out.set(k, this.value());
+        }
+        return out;
+      }
+      case Tag.Set: {
+        const n = this.u32();
+        const out = new Set();
+        for (let i = 0; i < n; i++) out.add(this.value());
+        return out;
+      }
+      case Tag.Date:
+        return new Date(this.f64());
+      case Tag.Ref:
+        return this.ref();
+      case Tag.NdArray:
+        return this.ndarray();
+    }
+    throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: tag ${tag} at byte ${this.pos - 1}`);
+  }
+
+  private ref(): unknown {
+    const id = this.f64();
+    const typeIndex = this.u32();
+    if (this.bytes[this.pos++] === 0) return this.wrap(id, typeIndex, undefined);
+    const kind = this.string(this.bytes[this.pos++]);
+    const typeName = this.string(this.bytes[this.pos++]);
+    const members = new Array(this.u32());
+    for (let i = 0; i < members.length; i++) members[i] = this.string(this.bytes[this.pos++]);
+    const flags = this.bytes.subarray(this.pos, this.pos + 3);
+    this.pos += 3;
+    return this.wrap(id, typeIndex, {
+      kind: kind as RefDescription["kind"], typeName, members, hasRelease: flags[0] !== 0, callable: flags[1] !== 0, iterable: flags[2] !== 0,
+    });
+  }
+
+  private ndarray(): unknown {
+    const code = this.string(this.bytes[this.pos++]);
+    const dtype = this.string(this.bytes[this.pos++]);
+    const shape = new Array(this.u32());
+    for (let i = 0; i < shape.length; i++) shape[i] = this.f64();
+    const n = this.u32();
+    const copy = new ArrayBuffer(n);
+    new Uint8Array(copy).set(this.bytes.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    const Typed = TYPED_CODES[code];
+    if (!Typed) throw new BridgeError("ESEM_INTERNAL", `unknown TypedArray code ${code}`);
+    return Object.assign(new Typed(copy), { shape, dtype });
+  }
+}
