@@ -2,6 +2,7 @@
 #include "py_codec.h"
 
 #include <cmath>
+#include <unordered_map>
 
 #include "py_error.h"
 
@@ -32,7 +33,22 @@ OwnedRef CallOne(PyObject* fn, OwnedRef arg) {
   return OwnedRef::Steal(py.PyObject_Call(fn, args.get(), nullptr));
 }
 
-OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error) {
+// Dict keys repeat across the records of one argument: each distinct
+// short key becomes one str object (hashed once) per conversion.
+using KeyCache = std::unordered_map<std::string, OwnedRef>;
+
+OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* keys);
+
+OwnedRef DictKey(PyContext& ctx, const Value& k, ErrorInfo* error, KeyCache* keys) {
+  if (k.tag != Tag::kStr || k.utf16 || k.s.size() > 64) return ToPythonAt(ctx, k, error, keys);
+  auto found = keys->find(k.s);
+  if (found != keys->end()) return found->second;
+  OwnedRef key = ToPythonAt(ctx, k, error, keys);
+  if (key && keys->size() < 4096) keys->emplace(k.s, key);
+  return key;
+}
+
+OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* keys) {
   const PyApi& py = Py();
   OwnedRef out;
   switch (v.tag) {
@@ -59,7 +75,7 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error) {
       out = OwnedRef::Steal(py.PyList_New(static_cast<Py_ssize_t>(v.items.size())));
       if (!out) break;
       for (size_t i = 0; i < v.items.size(); i++) {
-        OwnedRef item = ToPythonAt(ctx, v.items[i], error);
+        OwnedRef item = ToPythonAt(ctx, v.items[i], error, keys);
         if (!item) return OwnedRef();
         py.PyList_SetItem(out.get(), static_cast<Py_ssize_t>(i), item.Release());  // steals
       }
@@ -70,9 +86,9 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error) {
       out = OwnedRef::Steal(py.PyDict_New());
       if (!out) break;
       for (size_t i = 0; i + 1 < v.items.size(); i += 2) {
-        OwnedRef key = ToPythonAt(ctx, v.items[i], error);
+        OwnedRef key = v.tag == Tag::kDict ? DictKey(ctx, v.items[i], error, keys) : ToPythonAt(ctx, v.items[i], error, keys);
         if (!key) return OwnedRef();
-        OwnedRef val = ToPythonAt(ctx, v.items[i + 1], error);
+        OwnedRef val = ToPythonAt(ctx, v.items[i + 1], error, keys);
         if (!val) return OwnedRef();
         if (py.PyDict_SetItem(out.get(), key.get(), val.get()) < 0) return Fail(ctx, error);
       }
@@ -82,7 +98,7 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error) {
       out = OwnedRef::Steal(py.PySet_New(nullptr));
       if (!out) break;
       for (const Value& item : v.items) {
-        OwnedRef x = ToPythonAt(ctx, item, error);
+        OwnedRef x = ToPythonAt(ctx, item, error, keys);
         if (!x) return OwnedRef();
         if (py.PySet_Add(out.get(), x.get()) < 0) return Fail(ctx, error);
       }
@@ -389,7 +405,11 @@ bool Encoder::Ref(PyObject* o, Value* out) {
 
 }  // namespace
 
-OwnedRef ToPython(PyContext& ctx, const Value& v, ErrorInfo* error) { return ToPythonAt(ctx, v, error); }
+OwnedRef ToPython(PyContext& ctx, const Value& v, ErrorInfo* error) {
+  if (v.items.empty()) return ToPythonAt(ctx, v, error, nullptr);
+  KeyCache keys;
+  return ToPythonAt(ctx, v, error, &keys);
+}
 
 bool ToValue(PyContext& ctx, PyObject* o, Value* out, ErrorInfo* error) {
   uint64_t first_id = ctx.registry.NextId();

@@ -52,7 +52,7 @@ export class Encoder {
   private view = new DataView(this.buf.buffer);
   private pos = 0;
   private keys = new Map<string, number>();
-  private readonly ancestors = new Set<object>();
+  private readonly ancestors: object[] = []; // open containers: short, so a scan beats a Set
   private readonly path: (string | number)[] = [];
 
   constructor(private readonly refOf: (value: Function) => number | unknown[] | undefined) {}
@@ -61,7 +61,7 @@ export class Encoder {
   encode(values: unknown[], roots: string[]): Uint8Array {
     this.pos = 0;
     this.keys.clear();
-    this.ancestors.clear();
+    this.ancestors.length = 0;
     for (let i = 0; i < values.length; i++) {
       this.path.length = 0;
       this.path.push(roots[i]);
@@ -156,8 +156,8 @@ export class Encoder {
 
   private enter(v: object, depth: number): void {
     if (depth >= MAX_DEPTH) this.fail("a structure nested too deeply");
-    if (this.ancestors.has(v)) this.fail("a circular reference (a value that contains itself)");
-    this.ancestors.add(v);
+    if (this.ancestors.includes(v)) this.fail("a circular reference (a value that contains itself)");
+    this.ancestors.push(v);
   }
 
   private value(v: unknown, depth: number): void {
@@ -234,7 +234,7 @@ export class Encoder {
         this.value(v[i], depth + 1);
         this.path.pop();
       }
-      this.ancestors.delete(v);
+      this.ancestors.pop();
       return;
     }
     const proto = Object.getPrototypeOf(v);
@@ -263,7 +263,7 @@ export class Encoder {
       this.value(v[k], depth + 1);
       this.path.pop();
     }
-    this.ancestors.delete(v);
+    this.ancestors.pop();
   }
 
   private collection(v: Map<unknown, unknown> | Set<unknown>, depth: number): void {
@@ -286,7 +286,7 @@ export class Encoder {
         this.path.pop();
       }
     }
-    this.ancestors.delete(v);
+    this.ancestors.pop();
   }
 
   private view_(v: ArrayBufferView): void {
