@@ -146,7 +146,9 @@ export async function releaseProxy(proxy: unknown): Promise<void> {
   const root = state;
   if (root.released || root.session.closed) return;
   root.released = true;
-  await root.session.backend.release(root.ref, true);
+  // No round trip: the release is queued in order, so every later call on
+  // this bridge already sees the object gone.
+  root.session.backend.release(root.ref, false);
 }
 
 function stateOf(proxy: unknown): RootState | MemberState | undefined {

@@ -337,6 +337,15 @@ describe.each(BACKENDS)("proxies on the %s backend", (mode) => {
       await release(c);
     });
 
+    it("drops the Python object on release(), before any later call of the bridge runs", async () => {
+      const tracked = await bridge.python(fixture("tracked.py"));
+      const before = await tracked.live();
+      const t = await tracked.Tracked(1);
+      expect(await tracked.live()).toBe(before + 1);
+      await release(t);
+      expect(await tracked.live()).toBe(before);
+    });
+
     it("names the helper the user called when its argument is not a proxy", async () => {
       await expect(len({} as any)).rejects.toThrow("len() takes a proxy of a Python object");
       await expect(getitem([] as any, 0)).rejects.toThrow("getitem() takes a proxy of a Python object");
