@@ -1,6 +1,4 @@
 // Chooses the Python interpreter (SPEC 6) and asks it about itself.
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
@@ -75,6 +73,18 @@ export function probePython(choice: PythonChoice, cwd: string): Promise<PythonIn
 
 const CACHE_FORMAT = "1";
 
+/** 64-bit FNV-1a (two 32-bit lanes) as hex: a file name, not a security hash. */
+function fnv64(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c ^ (a >>> 7), 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
+}
+
 function findOnPath(command: string): string | null {
   if (isAbsolute(command) || command.includes("/") || command.includes("\\")) return resolve(command);
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
@@ -117,7 +127,7 @@ function cacheFile(choice: PythonChoice, cwd: string): string | null {
   const parts = [CACHE_FORMAT, file, stat.mtimeMs, stat.size, env.PYTHONPATH, env.PYTHONHOME, env.PYTHONNOUSERSITE,
     env.PYTHONUSERBASE, env.VIRTUAL_ENV, env.CONDA_PREFIX, env.PYENV_VERSION];
   if (/[\\/]shims[\\/]/.test(file)) parts.push(pyenvSelection(cwd));
-  const key = createHash("sha1").update(parts.join("\0")).digest("hex");
+  const key = fnv64(parts.join("\0"));
   const uid = typeof process.getuid === "function" ? process.getuid() : "user";
   return join(tmpdir(), `esem-bridge-${uid}`, `probe-${key}.json`);
 }
@@ -153,8 +163,9 @@ async function probeWithCache(choice: PythonChoice, cwd: string): Promise<Python
   return info;
 }
 
-function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
+async function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
   const script = join(pythonRuntimeDir, "esem_bridge", "probe.py");
+  const { execFile } = await import("node:child_process"); // only when the cache misses
   return new Promise((resolve, reject) => {
     execFile(choice.command, [script], { cwd, timeout: 30_000, windowsHide: true }, (error, stdout, stderr) => {
       if (error) {
