@@ -1,0 +1,80 @@
+// The wire format (src/codec.ts) on its own: what the encoder writes, the
+// decoder reads back the same, for every plain value kind; bad values name
+// their path. (Both backends' use of it is covered by the behaviour suite,
+// which CI also runs with ESEM_WIRE=always and never.)
+import { describe, expect, it } from "vitest";
+import { Decoder, Encoder } from "../src/codec.ts";
+import { BridgeError } from "../src/errors.ts";
+
+const encoder = new Encoder(() => undefined);
+function roundTrip(value: unknown): unknown {
+  const bytes = encoder.encode([value], ["value"]).slice();
+  const decoder = new Decoder(bytes, () => {
+    throw new Error("no refs here");
+  });
+  const out = decoder.value();
+  expect(decoder.done()).toBe(true);
+  return out;
+}
+
+describe("the wire format", () => {
+  it("round-trips scalars exactly, with -0 and integers at the safe limit", () => {
+    for (const v of [null, true, false, 0, 1, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 1.5, NaN, Infinity, -Infinity]) {
+      expect(Object.is(roundTrip(v), v)).toBe(true);
+    }
+    expect(Object.is(roundTrip(-0), -0)).toBe(true);
+    expect(roundTrip(undefined)).toBe(null);
+  });
+
+  it("round-trips integers past 2^53 as BigInt, and huge BigInts through hex", () => {
+    expect(roundTrip(2 ** 60)).toBe(2n ** 60n);
+    expect(roundTrip(2n ** 100n)).toBe(2n ** 100n);
+    expect(roundTrip(-(2n ** 100n) + 7n)).toBe(-(2n ** 100n) + 7n);
+    expect(roundTrip(1e300)).toBe(BigInt(1e300));
+  });
+
+  it("round-trips text: ASCII, astral characters, NUL and lone surrogates", () => {
+    for (const s of ["", "plain", "é and 中文", "😀𝄞", "a\0b", "\uD800 lone", "end \uDFFF", "x".repeat(70000)]) {
+      expect(roundTrip(s)).toBe(s);
+    }
+  });
+
+  it("round-trips containers: arrays, plain objects with repeated keys, Map, Set, Date and bytes", () => {
+    const records = Array.from({ length: 50 }, (_, i) => ({ id: i, name: `n${i}`, tags: ["a", i] }));
+    expect(roundTrip(records)).toEqual(records);
+    const map = new Map<unknown, unknown>([[1, "one"], ["k", [1, 2]]]);
+    expect(roundTrip(map)).toEqual(map);
+    expect(roundTrip(new Set([1, "x"]))).toEqual(new Set([1, "x"]));
+    expect(roundTrip(new Date(1234567890123))).toEqual(new Date(1234567890123));
+    expect(roundTrip(Buffer.from([1, 2, 255]))).toEqual(Buffer.from([1, 2, 255]));
+    const proto = roundTrip(JSON.parse('{"__proto__": 5, "a": 1}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.keys(proto)).toEqual(["__proto__", "a"]);
+  });
+
+  it("rejects a Symbol, a function and a circular structure, naming the path", () => {
+    const circular: Record<string, unknown> = { a: [1, 2] };
+    (circular.a as unknown[]).push(circular);
+    const cases: [unknown, RegExp][] = [
+      [{ user: { tags: [1, Symbol("s")] } }, /value\.user\.tags\[1\] is a Symbol/],
+      [[() => 1], /value\[0\] is a JS function/],
+      [circular, /value\.a\[2\] is a circular reference/],
+    ];
+    for (const [value, message] of cases) {
+      let error: unknown;
+      try {
+        encoder.encode([value], ["value"]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(BridgeError);
+      expect((error as BridgeError).code).toBe("ESEM_UNSUPPORTED_VALUE");
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(roundTrip([1, 2])).toEqual([1, 2]); // the encoder is fine after a failure
+  });
+
+  it("reports corrupt input instead of reading past it", () => {
+    expect(() => new Decoder(Uint8Array.of(99), () => null).value()).toThrow(/corrupt wire data: tag 99/);
+  });
+});
