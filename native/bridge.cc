@@ -98,7 +98,9 @@ void Bridge::CloseTsfn() {
     std::lock_guard<std::mutex> lock(notifier_->mutex);
     notifier_->tsfn = nullptr;
   }
-  napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+  // Abort: no queued call may reach this Bridge after it is gone (a queued
+  // call would otherwise run with a dangling context).
+  napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
   tsfn_ = nullptr;
   referenced_ = false;
 }

@@ -88,6 +88,29 @@ describe("worker_threads with the native backend", () => {
   });
 });
 
+describe("terminating a worker_thread in the middle of a Python call", () => {
+  const reason = skipReason("native");
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  beforeAll(requireDist);
+
+  it("neither crashes nor stops the main thread's bridge, and the process exits by itself", async () => {
+    // Invariant: a torn-down environment's Python thread never touches its
+    // released thread-safe function, and finishes on its own.
+    const result = await runNode(childScript("worker-terminate.mjs"), [fixturesDir]);
+    expect(result.timedOut, describeChild(result)).toBe(false);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "worker terminated: 1",
+      "main still works: 5",
+      "after the worker's call: ok",
+    ]);
+  });
+});
+
 describe.each(BACKENDS)("shutdown on the %s backend", (mode) => {
   const reason = skipReason(mode);
   if (reason) {
