@@ -12,6 +12,7 @@ const HELP = `esem ${pkg.version}: call Python from Node.js
 Usage:
   esem run <file.js> [args...]   run a script with python: imports enabled
   esem node <file.js> [args...]  the same (kept from 0.1)
+  esem doctor                    which Python and libpython, whether native mode works, and fixes
   esem --version                 print the version
   esem --help                    this text
 
@@ -23,7 +24,7 @@ In a script:
   import tools from "python:./tools.py";   // with esem run, or node --import esem-bridge/register
 `;
 
-function main(args: string[]): void {
+async function main(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   if (!command || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(HELP);
@@ -31,6 +32,11 @@ function main(args: string[]): void {
   }
   if (command === "--version" || command === "-v") {
     process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (command === "doctor") {
+    const { doctor } = await import("./doctor.js");
+    process.exitCode = await doctor(process.cwd(), (text) => process.stdout.write(text));
     return;
   }
   if (command === "run" || command === "node") {
@@ -52,4 +58,4 @@ function main(args: string[]): void {
   process.exitCode = 2;
 }
 
-main(process.argv.slice(2));
+await main(process.argv.slice(2));

@@ -44,3 +44,24 @@ describe("the esem command", () => {
     expect(bad.stderr).toContain('unknown command "frobnicate"');
   });
 });
+
+describe("esem doctor", () => {
+  it("reports the interpreter, libpython, addon and a working native mode, exit 0", async () => {
+    const result = await runNode(dist("cli.js"), ["doctor"], 30_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^interpreter +\S+ \(chosen by /m);
+    expect(result.stdout).toMatch(/^libpython +\S*libpython3\.\d+/m);
+    expect(result.stdout).toMatch(/^addon +\S+\.node \((prebuilt|built from source)\)/m);
+    expect(result.stdout).toMatch(/^native mode +works: CPython 3\.\d+/m);
+    expect(result.stdout).toMatch(/^numpy +/m);
+  });
+
+  it("names the problem and its fix and exits 1 when the interpreter does not exist", async () => {
+    const env = { ...process.env, ESEM_PYTHON: "/nonexistent/python3" };
+    const result = await runNode(dist("cli.js"), ["doctor"], 30_000, { env });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('"/nonexistent/python3" (chosen by ESEM_PYTHON) was not found');
+    expect(result.stdout).toMatch(/fix: install CPython 3\.8-3\.13 or set ESEM_PYTHON/);
+    expect(result.stdout).toMatch(/^mode +none works/m);
+  });
+});

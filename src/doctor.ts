@@ -1,0 +1,66 @@
+// `esem doctor`: which Python, which libpython, which mode and why, with a
+// fix for each problem found. Exit code 1 when the default mode cannot work.
+import { createBridge } from "./bridge.js";
+import { loadAddon } from "./native-binding.js";
+import { choosePython, embedProblem, probePython, type PythonInfo } from "./python-probe.js";
+
+interface Line {
+  label: string;
+  value: string;
+  fix?: string;
+}
+
+export async function doctor(cwd: string, out: (text: string) => void): Promise<number> {
+  const lines: Line[] = [];
+  let healthy = true;
+  const problem = (label: string, value: string, fix: string) => {
+    healthy = false;
+    lines.push({ label, value, fix });
+  };
+
+  const choice = choosePython(undefined, cwd);
+  lines.push({ label: "interpreter", value: `${choice.command} (chosen by ${choice.source})` });
+  let info: PythonInfo | undefined;
+  try {
+    info = await probePython(choice, cwd);
+    lines.push({ label: "python", value: `${info.implementation} ${info.version} at ${info.executable}${info.inVenv ? ` (venv ${info.prefix})` : ""}` });
+    lines.push({ label: "libpython", value: info.libraries[0] ?? "none found" });
+  } catch (error) {
+    problem("python", (error as Error).message.split("\n")[0], "install CPython 3.8-3.13 or set ESEM_PYTHON=/path/to/python3");
+  }
+  const why = info ? embedProblem(info) : null;
+  if (why) problem("embeddable", why, "point ESEM_PYTHON at a CPython 3.8-3.13 built with --enable-shared");
+
+  const addon = loadAddon();
+  if (addon.addon) {
+    lines.push({ label: "addon", value: `${addon.path} (${addon.prebuilt ? "prebuilt" : "built from source"})` });
+  } else {
+    problem("addon", addon.error ?? "not loaded", "run `npm rebuild esem-bridge` (needs a C++ compiler), or approve the install script: `npm install-scripts approve esem-bridge`");
+  }
+
+  if (info && !why && addon.addon) {
+    const bridge = createBridge({ mode: "native", cwd });
+    try {
+      const sys = await bridge.python("sys");
+      lines.push({ label: "native mode", value: `works: CPython ${String(await sys.version).split(" ")[0]} in this process, libpython ${bridge.info().python?.libpython}` });
+      try {
+        const numpy = await bridge.python("numpy");
+        lines.push({ label: "numpy", value: `${await numpy.__version__}` });
+      } catch {
+        lines.push({ label: "numpy", value: "not installed (optional: arrays then arrive as proxies of their Python objects)" });
+      }
+    } catch (error) {
+      problem("native mode", (error as Error).message.split("\n")[0], "see docs/troubleshooting.md");
+    } finally {
+      await bridge.shutdown();
+    }
+  }
+  lines.push({ label: "mode", value: healthy ? "native (the default, auto, will use it)" : "none works: fix the problems above" });
+
+  const width = Math.max(...lines.map((l) => l.label.length));
+  for (const line of lines) {
+    out(`${line.label.padEnd(width)}  ${line.value}\n`);
+    if (line.fix) out(`${" ".repeat(width)}  fix: ${line.fix}\n`);
+  }
+  return healthy ? 0 : 1;
+}
