@@ -122,11 +122,11 @@ export function runNode(
   script: string,
   args: string[],
   timeoutMs = 20_000,
-  options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
-      cwd: repoRoot,
+      cwd: options.cwd ?? repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
       env: options.env ?? process.env,
     });
