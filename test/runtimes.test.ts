@@ -1,0 +1,44 @@
+// Bun and Deno (SPEC §7) run the same package through their Node-API
+// support: the smoke test passes in each, and an idle bridge lets the
+// runtime exit. The runtimes come from the npm registry (devDependencies).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { childScript, fixture, repoRoot } from "./helpers.ts";
+
+const runtimes: [string, string[]][] = [
+  ["bun", []],
+  ["deno", ["run", "--allow-all"]],
+];
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe.each(runtimes)("under %s", (name, flags) => {
+  const bin = path.join(repoRoot, "node_modules", ".bin", name);
+  it.skipIf(!existsSync(bin))("runs the smoke test on the native mode and exits by itself", async () => {
+    const result = await run(bin, [...flags, childScript("runtime-smoke.mjs"), fixture()]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout.trim())).toEqual({
+      add: 5,
+      method: 3.58,
+      version: "1.0.0",
+      error: "PythonError(TypeError)",
+      mode: "native",
+    });
+  });
+});
