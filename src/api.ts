@@ -9,8 +9,8 @@ function bridge(): Bridge {
 }
 
 /** `const { add } = await python("./calc.py")`: loads a module on the default bridge. */
-export async function python(spec: string): Promise<ModuleProxy> {
-  return bridge().python(spec);
+export async function python<T = never>(spec: string): Promise<ModuleProxy<T>> {
+  return bridge().python<T>(spec);
 }
 
 /** Stops the default bridge; pending calls reject with ESEM_SHUTDOWN. */

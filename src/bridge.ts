@@ -3,6 +3,7 @@ import type { BridgeInfo, Mode } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
 import { NativeBackend } from "./native-backend.js";
 import { Session } from "./proxy.js";
+import type { PyProxy, Remote } from "./types.js";
 
 export interface BridgeOptions {
   /** "auto" (default, or ESEM_MODE): native when it can load, else subprocess. */
@@ -13,9 +14,8 @@ export interface BridgeOptions {
   cwd?: string;
 }
 
-/** A Python module proxy: attributes are async functions, classes, sub-proxies and awaitable values. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ModuleProxy = any;
+/** A module proxy: PyProxy untyped, Remote<T> when the caller gives T. */
+export type ModuleProxy<T = never> = [T] extends [never] ? PyProxy : Remote<T>;
 
 export class Bridge {
   private readonly requested: "auto" | Mode;
@@ -42,11 +42,11 @@ export class Bridge {
   }
 
   /** Loads a Python file (`./x.py`, resolved against cwd) or module (`json`, `os.path`). */
-  async python(spec: string): Promise<ModuleProxy> {
+  async python<T = never>(spec: string): Promise<ModuleProxy<T>> {
     if (typeof spec !== "string" || spec === "") throw new TypeError("python() takes a file path or a module name");
     try {
       const session = await this.ensure();
-      return await session.backend.importModule(spec, this.cwd());
+      return (await session.backend.importModule(spec, this.cwd())) as ModuleProxy<T>;
     } catch (error) {
       throw atCaller(error, this.python);
     }

@@ -4,3 +4,4 @@ export { createBridge, Bridge, type BridgeOptions, type ModuleProxy } from "./br
 export { kw, type Kwargs } from "./kwargs.js";
 export { PythonError, BridgeError, type BridgeErrorCode } from "./errors.js";
 export type { BridgeInfo, Mode, PythonDetails } from "./backend.js";
+export type { PyProxy, PyMember, Remote, ProxyOps } from "./types.js";
