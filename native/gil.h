@@ -4,13 +4,17 @@
 #pragma once
 
 #include "py_api.h"
+#include "py_ref.h"
 
 namespace esem {
 
 class GilScope {
  public:
   explicit GilScope(PyThreadState* ts) : ts_(ts) { Py().PyEval_RestoreThread(ts_); }
-  ~GilScope() { Py().PyEval_SaveThread(); }
+  ~GilScope() {
+    ESEM_ASSERT_GIL("GilScope end");
+    Py().PyEval_SaveThread();
+  }
   GilScope(const GilScope&) = delete;
   GilScope& operator=(const GilScope&) = delete;
 

@@ -70,6 +70,7 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(void, PyEval_RestoreThread, (PyThreadState*))                                   \
   X(PyGILState_STATE, PyGILState_Ensure, (void))                                    \
   X(void, PyGILState_Release, (PyGILState_STATE))                                   \
+  X(int, PyGILState_Check, (void))                                                  \
   X(void, Py_IncRef, (PyObject*))                                                   \
   X(void, Py_DecRef, (PyObject*))                                                   \
   X(PyObject*, PyLong_FromLongLong, (long long))                                    \

@@ -2,9 +2,27 @@
 // only (every operation needs the GIL): construct, copy, destroy.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "py_api.h"
+
+// ESEM_DEBUG_THREADS (cmake -DESEM_DEBUG=ON): every reference operation
+// checks that this thread holds the GIL, and aborts with a message if not.
+#ifdef ESEM_DEBUG_THREADS
+#define ESEM_ASSERT_GIL(what)                                                   \
+  do {                                                                          \
+    if (!::esem::Py().PyGILState_Check()) {                                     \
+      std::fprintf(stderr, "esem-bridge: %s without the GIL (%s:%d)\n", what, __FILE__, __LINE__); \
+      std::abort();                                                             \
+    }                                                                           \
+  } while (0)
+#else
+#define ESEM_ASSERT_GIL(what) \
+  do {                        \
+  } while (0)
+#endif
 
 namespace esem {
 
@@ -15,11 +33,13 @@ class OwnedRef {
   static OwnedRef Steal(PyObject* o) { return OwnedRef(o); }
   // Takes a new reference to a borrowed pointer.
   static OwnedRef Borrow(PyObject* o) {
+    ESEM_ASSERT_GIL("OwnedRef::Borrow");
     if (o) Py().Py_IncRef(o);
     return OwnedRef(o);
   }
 
   OwnedRef(const OwnedRef& other) : ptr_(other.ptr_) {
+    ESEM_ASSERT_GIL("OwnedRef copy");
     if (ptr_) Py().Py_IncRef(ptr_);
   }
   OwnedRef(OwnedRef&& other) noexcept : ptr_(other.ptr_) { other.ptr_ = nullptr; }
@@ -31,6 +51,7 @@ class OwnedRef {
 
   void Reset() {
     if (ptr_) {
+      ESEM_ASSERT_GIL("OwnedRef::Reset");
       PyObject* p = ptr_;
       ptr_ = nullptr;
       Py().Py_DecRef(p);

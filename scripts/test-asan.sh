@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the suite against an AddressSanitizer build of the addon (cmake-js,
-# ESEM_ASAN=ON), loaded into the normal node through LD_PRELOAD. Linux/gcc.
+# ESEM_ASAN=ON, with the GIL assertions of ESEM_DEBUG=ON), loaded into the
+# normal node through LD_PRELOAD. Linux/gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${TMPDIR:-/tmp}/esem-asan"
-npx cmake-js compile --out "$out" --CDESEM_ASAN=ON >/dev/null
+npx cmake-js compile --out "$out" --CDESEM_ASAN=ON --CDESEM_DEBUG=ON >/dev/null
 export ESEM_ADDON="$out/Release/esem_bridge.node"
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
 export ASAN_OPTIONS="detect_leaks=0,verify_asan_link_order=0"
