@@ -6,13 +6,6 @@
 namespace esem {
 namespace {
 
-std::string Utf8(napi_env env, napi_value s) {
-  size_t len = 0;
-  napi_get_value_string_utf8(env, s, nullptr, 0, &len);
-  std::string out(len, '\0');
-  napi_get_value_string_utf8(env, s, &out[0], len + 1, &len);
-  return out;
-}
 
 std::vector<std::string> Strings(Napi::Value v) {
   std::vector<std::string> out;
@@ -167,7 +160,7 @@ bool Bridge::Path(napi_env env, napi_value v, std::vector<std::string>* out) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (t == napi_string) {
-    out->push_back(Utf8(env, v));
+    out->push_back(JsUtf8(env, v));
     return true;
   }
   bool is_array = false;
@@ -178,7 +171,7 @@ bool Bridge::Path(napi_env env, napi_value v, std::vector<std::string>* out) {
   for (uint32_t i = 0; i < n; i++) {
     napi_value s;
     napi_get_element(env, v, i, &s);
-    out->push_back(Utf8(env, s));
+    out->push_back(JsUtf8(env, s));
   }
   return true;
 }

@@ -26,13 +26,6 @@ bool IsIdentifier(const std::string& key) {
   return true;
 }
 
-std::string Utf8(napi_env env, napi_value s) {
-  size_t len = 0;
-  napi_get_value_string_utf8(env, s, nullptr, 0, &len);
-  std::string out(len, '\0');
-  napi_get_value_string_utf8(env, s, &out[0], len + 1, &len);
-  return out;
-}
 
 class Encoder {
  public:
@@ -181,7 +174,7 @@ class Encoder {
           for (uint32_t i = 1; i < n; i++) {
             napi_value name;
             napi_get_element(env_, id, i, &name);
-            out->items.push_back(Value::Str(Utf8(env_, name)));
+            out->items.push_back(Value::Str(JsUtf8(env_, name)));
           }
         }
         double d = 0;
@@ -283,7 +276,7 @@ class Encoder {
       Encode(key, &k);  // a string
       if (napi_get_property(env_, v, key, &item) != napi_ok) return Unsupported("an unreadable property");
       if (!Encode(item, &out->items[2 * i + 1])) {
-        std::string name = Utf8(env_, key);
+        std::string name = JsUtf8(env_, key);
         path.push_back(IsIdentifier(name) ? "." + name : "[\"" + name + "\"]");
         return false;
       }
@@ -564,6 +557,19 @@ class Decoder {
 };
 
 }  // namespace
+
+std::string JsUtf8(napi_env env, napi_value s) {
+  // Attribute names are short: one call into a stack buffer, usually.
+  char small[64];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, s, small, sizeof small, &len) == napi_ok && len < sizeof small - 4) {
+    return std::string(small, len);
+  }
+  napi_get_value_string_utf8(env, s, nullptr, 0, &len);
+  std::string out(len, '\0');
+  napi_get_value_string_utf8(env, s, &out[0], len + 1, &len);
+  return out;
+}
 
 void JsHelpers::Reset(napi_env env) {
   for (napi_ref* r : {&ref_symbol, &wrap, &make_error, &map_ctor, &set_ctor, &object_prototype, &entries, &make_map,

@@ -36,6 +36,9 @@ bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char*
 // Value -> JS. Returns nullptr with a pending JS exception on failure.
 napi_value ValueToJs(napi_env env, const JsHelpers& helpers, Value& v);
 
+// A JS string as UTF-8 (lone surrogates become U+FFFD).
+std::string JsUtf8(napi_env env, napi_value s);
+
 // The error object for a failure record (PythonError or BridgeError).
 napi_value ErrorToJs(napi_env env, const JsHelpers& helpers, const ErrorInfo& e);
 
