@@ -75,15 +75,16 @@ bool PythonThread::WaitForJobs(JobList* batch) {
   // A round trip from an awaiting JS caller comes back within microseconds;
   // spinning that long beats a sleep/wake of the thread (~50 us here). After
   // spin_ with nothing to do the thread sleeps: an idle bridge costs no CPU.
-  // Every 64 turns the spin also yields, so that on a busy machine the JS
-  // thread (or anyone) sharing this core is not starved by the spin.
+  // Every 64 turns it checks the clock and whether the JS thread now shares
+  // its core (then it sleeps at once); every 512 it also yields, so others
+  // on a busy machine are not starved (more often costs context switches).
   auto start = std::chrono::steady_clock::now();
   for (unsigned i = 1; !has_work_.load(std::memory_order_acquire); i++) {
     if ((i & 63) != 0) {
       ESEM_CPU_RELAX();
       continue;
     }
-    std::this_thread::yield();
+    if ((i & 511) == 0) std::this_thread::yield();
     int cpu = CurrentCpu();
     python_cpu_.store(cpu, std::memory_order_relaxed);
     if (SameCpu(cpu, js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin_) {

@@ -27,11 +27,11 @@ function spreadNotes(report) {
 }
 
 const BIMODAL =
-  "Round-trip latency on a 2-core machine has two levels rather than a spread: ≈ 3.5 µs per awaited call, " +
-  "or ≈ 115–210 µs for stretches of time, sometimes for a whole process. While writing the bench the slow level " +
-  "coincided with the JS thread and the Python thread (which spins for `ESEM_SPIN_US`, default 100 µs, before " +
-  "sleeping) sitting on the same core; `taskset -c 0 node bench/scenario.js sequential native` reproduces it " +
-  "every time (≈ 115 µs). The median hides it when most processes are lucky; the p90, the `!` flag and these notes show it.";
+  "Round-trip latency varies between processes on a shared 2-core machine: ≈ 3–3.5 µs per awaited call " +
+  "when the JS thread and the Python thread run on different cores and both poll, ≈ 6 µs in some processes, " +
+  "and ≈ 13 µs when both are on one core (`taskset -c 0`), where neither side polls (before that rule, " +
+  "a spinning peer made it ≈ 115 µs). The median hides the slower processes; the p90, the `!` flag and " +
+  "these notes show them.";
 
 function extraNotes(report) {
   const notes = [];
