@@ -413,10 +413,16 @@ OwnedRef ToPython(PyContext& ctx, const Value& v, ErrorInfo* error) {
 
 bool ToValue(PyContext& ctx, PyObject* o, Value* out, ErrorInfo* error) {
   uint64_t first_id = ctx.registry.NextId();
+  size_t described = ctx.described_types.size();
   Encoder encoder(ctx);
   if (encoder.Encode(o, out, 0)) return true;
-  // Unregister what this conversion registered: the caller never sees the ids.
+  // Unregister what this conversion registered, and forget the types it
+  // described: the JS side never sees either.
   ctx.registry.RemoveFrom(first_id);
+  while (ctx.described_types.size() > described) {
+    ctx.type_index.erase(ctx.described_types.back().get());
+    ctx.described_types.pop_back();
+  }
   *error = FetchPythonError(ctx);
   return false;
 }

@@ -2,6 +2,7 @@
 import type { BridgeInfo, Mode } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
 import { NativeBackend } from "./native-backend.js";
+import { SubprocessBackend } from "./subprocess-backend.js";
 import { Session } from "./proxy.js";
 import type { PyProxy, Remote } from "./types.js";
 
@@ -96,11 +97,8 @@ export class Bridge {
 
   private async launch(): Promise<Session> {
     const session = new Session();
-    if (this.requested === "subprocess") {
-      throw new BridgeError("ESEM_UNSUPPORTED_MODE", 'The subprocess mode is not available in this version; use mode "native" or "auto".');
-    }
     try {
-      const backend = await NativeBackend.start({ python: this.options.python, cwd: this.cwd() }, session);
+      const backend = await this.startBackend(session);
       session.backend = backend;
       this.details = backend.details;
     } catch (error) {
@@ -108,6 +106,22 @@ export class Bridge {
       throw error;
     }
     return session;
+  }
+
+  // "native" and "subprocess" start that backend or fail; "auto" tries the
+  // native mode and falls back to a worker process, saying why in info().
+  private async startBackend(session: Session): Promise<NativeBackend | SubprocessBackend> {
+    const options = { python: this.options.python, cwd: this.cwd() };
+    if (this.requested === "subprocess") {
+      return SubprocessBackend.start({ ...options, reason: "subprocess mode was requested" }, session);
+    }
+    try {
+      return await NativeBackend.start(options, session);
+    } catch (error) {
+      if (this.requested === "native" || !(error instanceof BridgeError) || error.code !== "ESEM_NO_PYTHON") throw error;
+      const why = error.message.split("\n")[0];
+      return SubprocessBackend.start({ ...options, reason: `subprocess, because the native mode is unavailable: ${why}` }, session);
+    }
   }
 }
 

@@ -1,0 +1,560 @@
+"""The wire format of docs/protocol.md in Python: `Decoder` reads the values
+JS sends (JS -> Python layouts), `Encoder` writes Python values for JS
+(Python -> JS layouts, with the registry's refs and type descriptions).
+The conversions are those of native/py_codec.cc; the byte layouts those of
+src/codec.ts and native/wire.cc.
+
+Thread: the subprocess worker's main thread.
+"""
+
+import datetime as _dt
+import struct
+import sys
+
+from . import ops
+
+__all__ = ["BridgeFailure", "Decoder", "Encoder", "MAX_DEPTH"]
+
+MAX_DEPTH = 256
+
+# Tags (src/codec.ts, native/value.h).
+NONE = 0
+BOOL = 1
+INT = 2
+BIGINT = 3
+FLOAT = 4
+STR = 5
+BYTES = 6
+LIST = 7
+DICT = 8
+MAP = 9
+SET = 10
+DATE = 11
+REF = 12
+TYPED = 13
+NDARRAY = 14
+STR16 = 15
+KEYREF = 16
+
+_U32 = struct.Struct("<I")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
+_TAG_U32 = struct.Struct("<BI")
+_TAG_I64 = struct.Struct("<Bq")
+_TAG_F64 = struct.Struct("<Bd")
+_REF_HEAD = struct.Struct("<BdIB")  # tag, id, typeIndex, described
+_TYPED_HEAD = struct.Struct("<BI")  # format char, length (after the tag)
+_REF_IN = struct.Struct("<dI")  # id, number of path names (after the tag)
+
+_TOO_DEEP = "the result is nested too deeply to convert (a structure that contains itself?)"
+
+
+class BridgeFailure(Exception):
+    """A failure of the bridge itself (not of the user's Python code), sent
+    to JS as a BridgeError with `code` (ESEM_RELEASED, ...)."""
+
+    def __init__(self, code, message):
+        Exception.__init__(self, code, message)
+        self.code = code
+        self.message = message
+
+    def __str__(self):
+        return "%s: %s" % (self.code, self.message)
+
+
+def _malformed(what):
+    return BridgeFailure("ESEM_INTERNAL", "malformed wire data: " + what)
+
+
+# --- JS -> Python ----------------------------------------------------------
+
+
+class Decoder(object):
+    """Reads values one after another from `buf` (bytes) from `pos` on.
+    One key table for everything read with this decoder (one frame)."""
+
+    __slots__ = ("buf", "pos", "registry", "keys")
+
+    def __init__(self, buf, registry, pos=0):
+        self.buf = buf
+        self.pos = pos
+        self.registry = registry
+        self.keys = []
+
+    def value(self):
+        try:
+            v, self.pos = _decode(self.buf, self.pos, self.keys, self.registry.objects, 0)
+        except struct.error:
+            raise _malformed("truncated at byte %d" % self.pos)
+        return v
+
+    def at_end(self):
+        return self.pos >= len(self.buf)
+
+
+_RELEASED = object()
+_u32_from = _U32.unpack_from
+_i64_from = _I64.unpack_from
+_f64_from = _F64.unpack_from
+_ref_in_from = _REF_IN.unpack_from
+_typed_from = _TYPED_HEAD.unpack_from
+
+
+def _key(buf, p, keys):
+    tag = buf[p]
+    if tag == KEYREF:
+        i = _u32_from(buf, p + 1)[0]
+        if i >= len(keys):
+            raise _malformed("bad key reference")
+        return keys[i], p + 5
+    if tag == STR:
+        n = _u32_from(buf, p + 1)[0]
+        p += 5
+        k = buf[p:p + n].decode()
+    elif tag == STR16:
+        n = _u32_from(buf, p + 1)[0] * 2
+        p += 5
+        k = buf[p:p + n].decode("utf-16-le", "surrogatepass")
+    else:
+        raise _malformed("a dict key that is not a string")
+    keys.append(k)
+    return k, p + n
+
+
+def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from, f64_from=_f64_from):
+    """(value, position after it) of the value at buf[p]. Containers read
+    their str, int, float and None items inline (no call per item)."""
+    tag = buf[p]
+    if tag == STR:
+        n = u32_from(buf, p + 1)[0]
+        p += 5
+        return buf[p:p + n].decode(), p + n
+    if tag == INT:
+        return i64_from(buf, p + 1)[0], p + 9
+    if tag == LIST:
+        n = u32_from(buf, p + 1)[0]
+        p += 5
+        if depth >= MAX_DEPTH and n:
+            raise _malformed("nested too deeply")
+        out = []
+        append = out.append
+        d = depth + 1
+        for _ in range(n):
+            tag = buf[p]
+            if tag == STR:
+                m = u32_from(buf, p + 1)[0]
+                p += 5
+                append(buf[p:p + m].decode())
+                p += m
+            elif tag == INT:
+                append(i64_from(buf, p + 1)[0])
+                p += 9
+            elif tag == FLOAT:
+                append(f64_from(buf, p + 1)[0])
+                p += 9
+            elif tag == NONE:
+                append(None)
+                p += 1
+            else:
+                v, p = _decode(buf, p, keys, objects, d)
+                append(v)
+        return out, p
+    if tag == NONE:
+        return None, p + 1
+    if tag == FLOAT:
+        return f64_from(buf, p + 1)[0], p + 9
+    if tag == DICT:
+        n = u32_from(buf, p + 1)[0]
+        p += 5
+        if depth >= MAX_DEPTH and n:
+            raise _malformed("nested too deeply")
+        out = {}
+        d = depth + 1
+        for _ in range(n):
+            tag = buf[p]
+            if tag == KEYREF:
+                i = u32_from(buf, p + 1)[0]
+                if i >= len(keys):
+                    raise _malformed("bad key reference")
+                k = keys[i]
+                p += 5
+            elif tag == STR:
+                m = u32_from(buf, p + 1)[0]
+                p += 5
+                k = buf[p:p + m].decode()
+                keys.append(k)
+                p += m
+            else:
+                k, p = _key(buf, p, keys)
+            tag = buf[p]
+            if tag == STR:
+                m = u32_from(buf, p + 1)[0]
+                p += 5
+                out[k] = buf[p:p + m].decode()
+                p += m
+            elif tag == INT:
+                out[k] = i64_from(buf, p + 1)[0]
+                p += 9
+            elif tag == FLOAT:
+                out[k] = f64_from(buf, p + 1)[0]
+                p += 9
+            elif tag == NONE:
+                out[k] = None
+                p += 1
+            else:
+                out[k], p = _decode(buf, p, keys, objects, d)
+        return out, p
+    if tag == BOOL:
+        return buf[p + 1] != 0, p + 2
+    if tag == REF:
+        ref_id, n = _ref_in_from(buf, p + 1)
+        p += 13
+        obj = objects.get(int(ref_id), _RELEASED)
+        if obj is _RELEASED:
+            raise BridgeFailure("ESEM_RELEASED", "a proxy passed as an argument was released; its Python object is gone")
+        for _ in range(n):
+            name, p = _decode(buf, p, keys, objects, depth + 1)
+            if type(name) is not str:
+                raise _malformed("bad ref path")
+            obj = getattr(obj, name)
+        return obj, p
+    if tag == STR16:
+        n = _u32_from(buf, p + 1)[0] * 2
+        p += 5
+        return buf[p:p + n].decode("utf-16-le", "surrogatepass"), p + n
+    if tag == BYTES:
+        n = _u32_from(buf, p + 1)[0]
+        p += 5
+        if p + n > len(buf):
+            raise _malformed("truncated")
+        return buf[p:p + n], p + n
+    if tag == BIGINT:
+        n = _u32_from(buf, p + 1)[0]
+        p += 5
+        return int(buf[p:p + n].decode("ascii"), 16), p + n
+    if tag == MAP or tag == SET:
+        n = _u32_from(buf, p + 1)[0]
+        p += 5
+        if depth >= MAX_DEPTH and n:
+            raise _malformed("nested too deeply")
+        d = depth + 1
+        if tag == SET:
+            out = set()
+            add = out.add
+            for _ in range(n):
+                v, p = _decode(buf, p, keys, objects, d)
+                add(v)
+            return out, p
+        out = {}
+        for _ in range(n):
+            k, p = _decode(buf, p, keys, objects, d)
+            out[k], p = _decode(buf, p, keys, objects, d)
+        return out, p
+    if tag == DATE:
+        return ops.datetime_from_ms(_f64_from(buf, p + 1)[0]), p + 9
+    if tag == TYPED:
+        fmt, n = _typed_from(buf, p + 1)
+        p += 6
+        if p + n > len(buf):
+            raise _malformed("truncated")
+        return ops.typed_view(buf[p:p + n], chr(fmt)), p + n
+    if tag == NDARRAY:
+        raise BridgeFailure("ESEM_INTERNAL", "an ndarray value cannot be sent to Python")
+    raise _malformed("unknown tag %d at byte %d" % (tag, p))
+
+
+# --- Python -> JS ----------------------------------------------------------
+
+
+class Encoder(object):
+    """Writes Python values in the wire format. Objects with no value form
+    are registered in `registry` and sent as Refs; a failed encode removes
+    what it registered and the type indices it gave out."""
+
+    __slots__ = ("registry", "_value")
+
+    def __init__(self, registry):
+        self.registry = registry
+        self._value = _make_value(registry)
+
+    def encode(self, obj, out=None):
+        """Appends obj's wire form to `out` (a bytearray, new if None) and
+        returns out. One key table per call (per message). On failure out is
+        as it was, and the exception propagates."""
+        if out is None:
+            out = bytearray()
+        start = len(out)
+        registry = self.registry
+        first_id = registry.next_id
+        mark = len(registry.types)
+        try:
+            self._value(obj, 0, out, {})
+        except BaseException:
+            del out[start:]
+            registry.remove_from(first_id)
+            registry.truncate_types(mark)
+            raise
+        return out
+
+
+def _write_str(s, out):
+    """A str (or subclass) as Str, or Str16 when it has lone surrogates."""
+    try:
+        b = str.encode(s, "utf-8")
+    except UnicodeEncodeError:
+        b = str.encode(s, "utf-16-le", "surrogatepass")
+        out += _TAG_U32.pack(STR16, len(b) >> 1)
+        out += b
+        return
+    out += _TAG_U32.pack(STR, len(b))
+    out += b
+
+
+def _make_value(registry):
+    """The recursive encoder, bound to one registry (locals and closure
+    variables only in the hot path)."""
+    pack_tu32 = _TAG_U32.pack
+    pack_ti64 = _TAG_I64.pack
+    pack_tf64 = _TAG_F64.pack
+    pack_u32 = _U32.pack
+    pack_f64 = _F64.pack
+    pack_ref = _REF_HEAD.pack
+    struct_error = struct.error
+    write_str = _write_str
+    datetime_type = _dt.datetime
+    datetime_to_ms = ops.datetime_to_ms
+    describe = ops.describe
+    ndarray_parts = ops.ndarray_parts
+    modules = sys.modules
+    type_index = registry.type_index
+    add_type = registry.add_type
+    add_ref = registry.add
+    plain_types = (int, float, bool, str, bytes)
+    numpy_types = []  # [ndarray, generic] once numpy is imported
+    bool_bytes = (b"\x01\x00", b"\x01\x01")
+    # list.copy / tuple slicing read a subclass's items directly (as
+    # PyList_GetItem does in the native encoder), ignoring __iter__ overrides.
+    list_copy = list.copy
+    tuple_getitem = tuple.__getitem__
+    all_items = slice(None)
+    dict_items = dict.items
+    dict_keys = dict.keys
+    dict_len = dict.__len__
+    int_int = int.__int__
+    str_str = str.__str__
+
+    def write_int(n, out):  # n: an exact int
+        try:
+            out += pack_ti64(INT, n)
+        except struct_error:
+            h = format(n, "x").encode("ascii")
+            out += pack_tu32(BIGINT, len(h))
+            out += h
+
+    def write_items(items, depth, out, keys):
+        out += pack_tu32(LIST, len(items))
+        d = depth + 1
+        if d > MAX_DEPTH and items:
+            raise ValueError(_TOO_DEEP)
+        for x in items:
+            # str, int, float and None inline: no call per item.
+            t = type(x)
+            if t is str:
+                try:
+                    b = x.encode()
+                except UnicodeEncodeError:
+                    value(x, d, out, keys)
+                    continue
+                out += pack_tu32(STR, len(b))
+                out += b
+            elif t is int:
+                try:
+                    out += pack_ti64(INT, x)
+                except struct_error:
+                    write_int(x, out)
+            elif t is float:
+                out += pack_tf64(FLOAT, x)
+            elif x is None:
+                out.append(NONE)
+            else:
+                value(x, d, out, keys)
+
+    def write_dict(names, items, n, depth, out, keys):
+        d = depth + 1
+        for k in names:
+            if type(k) is not str and not isinstance(k, str):
+                # Map: keys are plain values, no key table.
+                out += pack_tu32(MAP, n)
+                for k, v in items:
+                    value(k, d, out, keys)
+                    value(v, d, out, keys)
+                return
+        out += pack_tu32(DICT, n)
+        if d > MAX_DEPTH and n:
+            raise ValueError(_TOO_DEEP)
+        for k, v in items:
+            if type(k) is not str:
+                k = str_str(k)
+            ref = keys.get(k)
+            if ref is None:
+                keys[k] = pack_tu32(KEYREF, len(keys))  # the key's KeyRef, ready for its next use
+                try:
+                    b = k.encode()
+                except UnicodeEncodeError:
+                    b = k.encode("utf-16-le", "surrogatepass")
+                    out += pack_tu32(STR16, len(b) >> 1)
+                    out += b
+                else:
+                    out += pack_tu32(STR, len(b))
+                    out += b
+            else:
+                out += ref
+            t = type(v)
+            if t is str:
+                try:
+                    b = v.encode()
+                except UnicodeEncodeError:
+                    value(v, d, out, keys)
+                    continue
+                out += pack_tu32(STR, len(b))
+                out += b
+            elif t is int:
+                try:
+                    out += pack_ti64(INT, v)
+                except struct_error:
+                    write_int(v, out)
+            elif t is float:
+                out += pack_tf64(FLOAT, v)
+            elif v is None:
+                out.append(NONE)
+            else:
+                value(v, d, out, keys)
+
+    def write_buffer(o, out):
+        view = memoryview(o)  # the buffer protocol, as PyObject_GetBuffer; never a subclass's __radd__
+        if not view.c_contiguous:
+            raise BufferError("memoryview: underlying buffer is not C-contiguous")
+        out += pack_tu32(BYTES, view.nbytes)
+        out += view
+
+    def write_ref(o, out):
+        t = type(o)
+        index = type_index.get(t)
+        if index is not None:
+            out += pack_ref(REF, add_ref(o), index, 0)
+            return
+        d = describe(o)
+        if type(d) is not tuple or len(d) != 7:
+            raise TypeError("esem_bridge.ops.describe returned a bad description")
+        cacheable, kind, type_name, members, has_release, is_callable, iterable = d
+        members = tuple(members)
+        index = add_type(t) if cacheable is True else 0
+        out += pack_ref(REF, add_ref(o), index, 1)
+        write_str(kind, out)
+        write_str(type_name, out)
+        out += pack_u32(len(members))
+        for m in members:
+            write_str(m, out)
+        out.append(1 if has_release is True else 0)
+        out.append(1 if is_callable is True else 0)
+        out.append(1 if iterable is True else 0)
+
+    def write_ndarray(parts, out):
+        array, code, dtype_name, shape = parts
+        view = memoryview(array)
+        out.append(NDARRAY)
+        write_str(code, out)
+        write_str(dtype_name, out)
+        out += pack_u32(len(shape))
+        for n in shape:
+            out += pack_f64(n)
+        out += pack_u32(view.nbytes)
+        out += view
+
+    def other(o, t, depth, out, keys):
+        # Subclasses and the rarer types, in the native encoder's order.
+        if isinstance(o, int):  # bool is final: only int subclasses (IntEnum...) here
+            return write_int(int_int(o), out)
+        if isinstance(o, str):
+            return write_str(o, out)
+        if isinstance(o, list):
+            return write_items(list_copy(o), depth, out, keys)
+        if isinstance(o, tuple):
+            return write_items(tuple_getitem(o, all_items), depth, out, keys)
+        if isinstance(o, dict):
+            return write_dict(dict_keys(o), dict_items(o), dict_len(o), depth, out, keys)
+        if isinstance(o, bytes):
+            return write_buffer(o, out)
+        if isinstance(o, float):
+            out += pack_tf64(FLOAT, o)
+            return
+        if isinstance(o, (set, frozenset)):
+            items = list(o)
+            out += pack_tu32(SET, len(items))
+            d = depth + 1
+            for x in items:
+                value(x, d, out, keys)
+            return
+        if isinstance(o, (bytearray, memoryview)):
+            return write_buffer(o, out)
+        if isinstance(o, datetime_type):
+            out += pack_tf64(DATE, datetime_to_ms(o))
+            return
+        if not numpy_types:
+            numpy = modules.get("numpy")
+            if numpy is not None:
+                ndarray = getattr(numpy, "ndarray", None)
+                generic = getattr(numpy, "generic", None)
+                if isinstance(ndarray, type) and isinstance(generic, type):
+                    numpy_types.extend((ndarray, generic))
+        if numpy_types:
+            if isinstance(o, numpy_types[0]):
+                parts = ndarray_parts(o)
+                if parts is not None:
+                    return write_ndarray(parts, out)
+            elif isinstance(o, numpy_types[1]):
+                plain = o.item()
+                # item() of a numeric scalar is a builtin; anything else
+                # (datetime64, void) would loop, so only builtins recurse.
+                if type(plain) in plain_types:
+                    return value(plain, depth + 1, out, keys)
+        return write_ref(o, out)
+
+    def value(o, depth, out, keys):
+        if depth > MAX_DEPTH:
+            raise ValueError(_TOO_DEEP)
+        t = type(o)
+        if t is str:
+            try:
+                b = o.encode()
+            except UnicodeEncodeError:
+                b = o.encode("utf-16-le", "surrogatepass")
+                out += pack_tu32(STR16, len(b) >> 1)
+                out += b
+                return
+            out += pack_tu32(STR, len(b))
+            out += b
+        elif t is int:
+            try:
+                out += pack_ti64(INT, o)
+            except struct_error:
+                write_int(o, out)
+        elif t is float:
+            out += pack_tf64(FLOAT, o)
+        elif o is None:
+            out.append(NONE)
+        elif t is bool:
+            out += bool_bytes[o]
+        elif t is dict:
+            write_dict(o, o.items(), len(o), depth, out, keys)
+        elif t is list:
+            write_items(o[:], depth, out, keys)
+        elif t is tuple:
+            write_items(o, depth, out, keys)
+        elif t is bytes:
+            out += pack_tu32(BYTES, len(o))
+            out += o
+        else:
+            other(o, t, depth, out, keys)
+
+    return value

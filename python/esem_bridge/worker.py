@@ -1,0 +1,282 @@
+"""The subprocess mode's worker: runs the frames of docs/protocol.md that
+Node sends over a socket (fd 3) and answers them. Started by
+src/subprocess-backend.ts as
+
+    python3 -u -c "...; import esem_bridge.worker as w; w.main(3)" <python dir>
+
+with stdout and stderr the user's. One thread: frames run in order; the
+replies to the frames of one read go out in one write.
+"""
+
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import types
+
+from . import ops
+from .codec import BridgeFailure, Decoder, Encoder
+from .registry import Registry
+
+OP_CALL = 1
+OP_GET_ATTR = 2
+OP_SET_ATTR = 3
+OP_IMPORT = 4
+OP_RELEASE = 5
+OP_HELPER = 6
+
+STATUS_OK = 0
+STATUS_PYTHON_ERROR = 1
+STATUS_BRIDGE_ERROR = 2
+STATUS_READY = 3
+
+POLL_SECONDS = 100e-6  # after a batch, poll this long before blocking: the next call often follows at once
+READ_SIZE = 1 << 16
+
+_REQUEST = struct.Struct("<BId")  # op, seq, ref
+_REPLY = struct.Struct("<IBI")  # payload length, status, seq
+_U32 = struct.Struct("<I")
+_COROUTINE = types.CoroutineType
+_MISSING = object()
+
+
+def _same_path(a, b):
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return False
+
+
+def _prepare_sys_path():
+    """No '' and no cwd on sys.path, as in the native mode (the package's own
+    folder stays, whatever the cwd)."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[:] = [
+        p for p in sys.path
+        if p != "" and (cwd is None or not _same_path(p, cwd) or _same_path(p, own))
+    ]
+
+
+class Worker(object):
+    """Runs request payloads; replies go to a bytearray."""
+
+    def __init__(self):
+        self.registry = Registry()
+        self.encoder = Encoder(self.registry)
+
+    def target(self, ref, names, keep):
+        """The registered object `ref`, then getattr along names but the last `keep`."""
+        obj = self.registry.objects.get(int(ref), _MISSING)
+        if obj is _MISSING:
+            raise BridgeFailure("ESEM_RELEASED", "this Python object was released; it cannot be used any more")
+        for i in range(len(names) - keep):
+            obj = getattr(obj, names[i])
+        return obj
+
+    def run(self, buf, pos, end, out):
+        """Runs the request payload buf[pos:end]; appends its reply to out."""
+        op, seq, ref = _REQUEST.unpack_from(buf, pos)
+        start = len(out)
+        try:
+            decoder = Decoder(buf, self.registry, pos + 13)
+            value = decoder.value
+            if op == OP_CALL:
+                fn = self.target(ref, value(), 0)
+                args = value()
+                kwargs = value() if decoder.pos < end else None
+                result = fn(*args, **kwargs) if kwargs else fn(*args)
+            elif op == OP_GET_ATTR:
+                result = self.target(ref, value(), 0)
+            elif op == OP_SET_ATTR:
+                names = value()
+                if not names or decoder.pos >= end:
+                    raise BridgeFailure("ESEM_BAD_REQUEST", "setAttr needs an attribute name and a value")
+                owner = self.target(ref, names, 1)
+                setattr(owner, names[-1], value())
+                result = None
+            elif op == OP_RELEASE:
+                self.registry.remove(int(ref))
+                result = None
+            elif op == OP_IMPORT:
+                spec = value()
+                cwd = value() if decoder.pos < end else None
+                result = ops.import_module(spec, cwd or ".")
+            elif op == OP_HELPER:
+                fn = getattr(ops, value())
+                args = value()
+                kwargs = value() if decoder.pos < end else None
+                result = fn(*args, **kwargs) if kwargs else fn(*args)
+            else:
+                raise BridgeFailure("ESEM_BAD_REQUEST", "unknown op %d" % op)
+            if type(result) is _COROUTINE:
+                result = ops.run_coroutine(result)
+            if not seq:
+                return
+            out += _REPLY.pack(0, STATUS_OK, seq)
+            self.encoder.encode(result, out)
+        except BridgeFailure as failure:
+            if not seq:
+                return
+            del out[start:]
+            self.reply(out, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
+            return
+        except BaseException as exc:  # the user's code may raise anything, SystemExit included
+            if not seq:
+                return
+            del out[start:]
+            self.reply(out, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+            return
+        _U32.pack_into(out, start, len(out) - start - 4)
+
+    def reply(self, out, status, seq, values):
+        start = len(out)
+        out += _REPLY.pack(0, status, seq)
+        encode = self.encoder.encode
+        for v in values:
+            encode(v, out)
+        _U32.pack_into(out, start, len(out) - start - 4)
+
+
+def _send_all(sock, data):
+    """Writes all of data, however many send() calls that takes."""
+    try:
+        sent = sock.send(data)
+    except BlockingIOError:  # the fd came to us non-blocking
+        sent = 0
+    if sent == len(data):
+        return
+    view = memoryview(data)
+    total = len(view)
+    while sent < total:
+        try:
+            sent += sock.send(view[sent:])
+        except BlockingIOError:
+            select.select([], [sock], [])
+    view.release()
+
+
+def _recv_blocking(sock, size):
+    while True:
+        try:
+            return sock.recv(size)
+        except BlockingIOError:  # the fd came to us non-blocking
+            select.select([sock], [], [])
+
+
+def _fill(sock, pending, need):
+    """pending (a bytearray) grown to `need` bytes read from sock, in place
+    (one buffer for a large frame, no chunk list). None at EOF."""
+    have = len(pending)
+    pending.extend(bytes(need - have))
+    view = memoryview(pending)
+    try:
+        while have < need:
+            try:
+                n = sock.recv_into(view[have:])
+            except BlockingIOError:
+                select.select([sock], [], [])
+                continue
+            if n == 0:
+                return None
+            have += n
+    finally:
+        view.release()
+    return pending
+
+
+def _exit():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BaseException:
+            pass
+    # As the native mode's interpreter, this one is never finalized: no
+    # wait for the user's threads, no atexit handlers.
+    os._exit(0)
+
+
+def main(fd=3):
+    _prepare_sys_path()
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is Node's to handle
+    except (ValueError, OSError, AttributeError):
+        pass
+    sock = socket.socket(fileno=fd)
+    worker = Worker()
+    try:
+        _serve(sock, worker)
+    except (ConnectionError, EOFError):  # Node is gone
+        pass
+    _exit()
+
+
+def _serve(sock, worker):
+    recv = sock.recv
+    dontwait = getattr(socket, "MSG_DONTWAIT", 0)
+    perf_counter = time.perf_counter
+    run = worker.run
+    u32_from = _U32.unpack_from
+    read_size = READ_SIZE
+
+    out = bytearray()
+    worker.reply(out, STATUS_READY, 0, ("%d.%d.%d" % sys.version_info[:3], sys.executable or ""))
+    _send_all(sock, out)
+
+    pending = bytearray()  # the start of a frame not wholly read yet
+    need = 4  # bytes `pending` must hold before a frame may be complete
+    poll = False
+    while True:
+        data = None
+        if poll and dontwait:
+            # The next request often follows at once: a short spin beats
+            # going to sleep in recv() and being woken.
+            deadline = perf_counter() + POLL_SECONDS
+            while True:
+                try:
+                    data = recv(read_size, dontwait)
+                    break
+                except BlockingIOError:
+                    if perf_counter() >= deadline:
+                        break
+        if data is None:
+            data = _recv_blocking(sock, read_size)
+        if not data:
+            return
+        if pending:
+            pending += data
+            if len(pending) < need:
+                if len(pending) >= 4 and need - len(pending) > read_size:
+                    if _fill(sock, pending, need) is None:
+                        return
+                else:
+                    poll = False
+                    continue
+            buf = bytes(pending)
+        else:
+            buf = data
+        size = len(buf)
+        off = 0
+        out = bytearray()
+        while size - off >= 4:
+            end = off + 4 + u32_from(buf, off)[0]
+            if end > size:
+                break
+            run(buf, off + 4, end, out)
+            off = end
+        if off < size:
+            pending = bytearray(buf[off:])
+            need = 4 if len(pending) < 4 else 4 + u32_from(pending, 0)[0]
+        elif pending:
+            pending = bytearray()
+            need = 4
+        if out:
+            _send_all(sock, out)
+        poll = True

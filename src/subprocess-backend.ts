@@ -1,0 +1,384 @@
+// The subprocess backend: a Python worker process (python/esem_bridge/
+// worker.py) speaking the frames of docs/protocol.md over a socket that is
+// fd 3 in the worker. Calls pipeline; a worker that dies rejects its pending
+// calls with ESEM_WORKER_EXITED and the next call starts a new one.
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import type { AttrPath, Backend, BackendHooks, BridgeInfo, RefDescription } from "./backend.js";
+import { Decoder, Encoder } from "./codec.js";
+import { BridgeError, makeError } from "./errors.js";
+import { FrameReader, frame } from "./framing.js";
+import { pythonRuntimeDir } from "./paths.js";
+import { choosePython, type PythonChoice } from "./python-probe.js";
+
+const enum Op {
+  Call = 1,
+  GetAttr = 2,
+  SetAttr = 3,
+  Import = 4,
+  Release = 5,
+  Helper = 6,
+}
+
+const enum Status {
+  Ok = 0,
+  PythonError = 1,
+  BridgeError = 2,
+  Ready = 3,
+}
+
+/** Ref ids seen by proxies are generation * 2^32 + the worker's own id. */
+const GEN = 2 ** 32;
+const STDERR_LINES = 20;
+
+// On Linux the worker asks to be killed when Node dies (PR_SET_PDEATHSIG),
+// so even a busy worker never outlives Node; elsewhere the socket's EOF ends it.
+const BOOT =
+  "import sys\n" +
+  "if sys.platform.startswith('linux'):\n" +
+  "    try:\n" +
+  "        import ctypes; ctypes.CDLL(None).prctl(1, 9)\n" +
+  "    except Exception:\n" +
+  "        pass\n" +
+  "sys.path.append(sys.argv[1])\n" +
+  "import esem_bridge.worker as w\n" +
+  "w.main(3)\n";
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  importOf?: ModuleSource;
+}
+
+interface ModuleSource {
+  spec: string;
+  cwd: string;
+}
+
+/** One worker process and what belongs to it. */
+class WorkerProcess {
+  readonly pending = new Map<number, Pending>();
+  readonly descs = new Map<number, RefDescription>();
+  readonly reader = new FrameReader();
+  readonly stderrTail: string[] = [];
+  readonly ready: Promise<{ version: string; executable: string }>;
+  exited = false;
+  referenced = true;
+  private settleReady!: { resolve(v: { version: string; executable: string }): void; reject(e: unknown): void };
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly socket: Socket,
+    readonly generation: number,
+  ) {
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.ready.catch(() => {});
+  }
+
+  readyWith(version: string, executable: string): void {
+    this.settleReady.resolve({ version, executable });
+  }
+
+  failReady(error: unknown): void {
+    this.settleReady.reject(error);
+  }
+
+  setReferenced(on: boolean): void {
+    if (on === this.referenced || this.exited) return;
+    this.referenced = on;
+    const method = on ? "ref" : "unref";
+    this.child[method]();
+    this.socket[method]();
+    (this.child.stderr as Socket | null)?.[method]?.();
+  }
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killOnExit(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once("exit", () => liveChildren.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A worker busy in a long call would only see the socket close when the
+  // call ends; Node's exit ends it at once.
+  process.once("exit", () => {
+    for (const c of liveChildren) c.kill("SIGKILL");
+  });
+}
+
+export class SubprocessBackend implements Backend {
+  readonly mode = "subprocess" as const;
+  details: BridgeInfo;
+  private worker: WorkerProcess | undefined;
+  private generation = 0;
+  private seq = 0;
+  private closed = false;
+  private outbox: Buffer[] = [];
+  private flushQueued = false;
+  private decodingImport: ModuleSource | undefined;
+  /** Module proxies survive a worker's death: how to load each again. */
+  private readonly modules = new Map<number, ModuleSource>();
+  private readonly remapped = new Map<number, number>();
+  private readonly encoder: Encoder;
+  private readonly header = new DataView(new ArrayBuffer(13));
+
+  private constructor(
+    private readonly choice: PythonChoice,
+    private readonly cwd: string,
+    private readonly hooks: BackendHooks,
+    reason: string,
+  ) {
+    this.details = {
+      mode: "subprocess",
+      reason,
+      python: { executable: choice.command, version: "", libpython: null, source: choice.source },
+      addon: null,
+    };
+    this.encoder = new Encoder((f) => this.argumentRef(f));
+  }
+
+  /** Starts a worker and waits until it answers. */
+  static async start(options: { python?: string; cwd: string; reason: string }, hooks: BackendHooks): Promise<SubprocessBackend> {
+    const choice = choosePython(options.python, options.cwd);
+    const backend = new SubprocessBackend(choice, options.cwd, hooks, options.reason);
+    const worker = backend.spawnWorker();
+    const { version, executable } = await worker.ready;
+    backend.details.python = { executable, version, libpython: null, source: choice.source };
+    worker.setReferenced(worker.pending.size > 0);
+    return backend;
+  }
+
+  importModule(spec: string, cwd: string): Promise<unknown> {
+    return this.send(Op.Import, 0, [spec, cwd], ["spec", "cwd"], { spec, cwd });
+  }
+
+  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
+    return this.onRef(ref, (local) => this.send(Op.Call, local, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"]));
+  }
+
+  getAttr(ref: number, path: AttrPath): Promise<unknown> {
+    return this.onRef(ref, (local) => this.send(Op.GetAttr, local, [pathList(path)], ["path"]));
+  }
+
+  async setAttr(ref: number, path: AttrPath, value: unknown): Promise<void> {
+    await this.onRef(ref, (local) => this.send(Op.SetAttr, local, [pathList(path), value], ["path", "value"]));
+  }
+
+  helper(name: string, args: unknown[]): Promise<unknown> {
+    return this.send(Op.Helper, 0, [name, args], ["name", "args"]);
+  }
+
+  release(ref: number, _wait: boolean): Promise<void> | undefined {
+    ref = this.remapped.get(ref) ?? ref;
+    const worker = this.worker;
+    if (this.closed || !worker || Math.floor(ref / GEN) !== worker.generation) return undefined;
+    this.write(this.frameFor(Op.Release, 0, ref - worker.generation * GEN, [], []));
+    return undefined;
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    this.rejectAll(worker, new BridgeError("ESEM_SHUTDOWN", "The bridge was shut down before this call finished."));
+    if (worker.exited) return;
+    const exited = new Promise<void>((resolve) => worker.child.once("exit", () => resolve()));
+    worker.socket.end();
+    const timer = setTimeout(() => worker.child.kill("SIGKILL"), 2000);
+    timer.unref();
+    await exited;
+    clearTimeout(timer);
+  }
+
+  // --- worker lifetime -----------------------------------------------------
+
+  private spawnWorker(): WorkerProcess {
+    const generation = ++this.generation;
+    const child = spawn(this.choice.command, ["-u", "-c", BOOT, pythonRuntimeDir], {
+      cwd: this.cwd,
+      stdio: ["ignore", "inherit", "pipe", "pipe"],
+      windowsHide: true,
+    });
+    const socket = child.stdio[3] as Socket;
+    const worker = new WorkerProcess(child, socket, generation);
+    this.worker = worker;
+    killOnExit(child);
+
+    child.stderr?.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      const lines = chunk.toString("utf8").split("\n").filter((l) => l.trim() !== "");
+      worker.stderrTail.push(...lines);
+      if (worker.stderrTail.length > STDERR_LINES) worker.stderrTail.splice(0, worker.stderrTail.length - STDERR_LINES);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      for (const payload of worker.reader.push(chunk)) this.onFrame(worker, payload);
+    });
+    socket.on("error", () => {}); // the exit handler reports
+    child.on("error", (error) => {
+      this.onExit(worker, null, null, error as NodeJS.ErrnoException);
+    });
+    child.on("exit", (code, signal) => this.onExit(worker, code, signal, undefined));
+    return worker;
+  }
+
+  private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null, spawnError: NodeJS.ErrnoException | undefined): void {
+    if (worker.exited) return;
+    worker.exited = true;
+    if (this.worker === worker) this.worker = undefined;
+    const tail = worker.stderrTail.length ? `\nLast stderr lines:\n${worker.stderrTail.join("\n")}` : "";
+    if (spawnError || !this.details.python?.version) {
+      const how = spawnError?.code === "ENOENT" ? "was not found" : spawnError ? `could not start (${spawnError.message})` : `exited at start (code ${code}, signal ${signal})`;
+      const error = new BridgeError(
+        "ESEM_NO_PYTHON",
+        `Python interpreter "${this.choice.command}" (chosen by ${this.choice.source}) ${how}. ` +
+          `Install Python 3.8-3.13, or point at one with createBridge({ python }) or ESEM_PYTHON=/path/to/python3.${tail}`,
+      );
+      worker.failReady(error);
+      this.rejectAll(worker, error);
+      return;
+    }
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.rejectAll(
+      worker,
+      new BridgeError(
+        "ESEM_WORKER_EXITED",
+        `The Python worker ${how} while this call was pending; the next call starts a new worker.${tail}`,
+      ),
+    );
+  }
+
+  private rejectAll(worker: WorkerProcess, error: BridgeError): void {
+    const pending = [...worker.pending.values()];
+    worker.pending.clear();
+    worker.setReferenced(false);
+    for (const p of pending) p.reject(error);
+  }
+
+  // --- requests ------------------------------------------------------------
+
+  /** Runs `send` with the worker's own id for `ref`, loading a module again after a worker died. */
+  private onRef(ref: number, send: (local: number) => Promise<unknown>): Promise<unknown> {
+    if (this.closed) return Promise.reject(shutdownError());
+    ref = this.remapped.get(ref) ?? ref;
+    const generation = Math.floor(ref / GEN);
+    if (this.worker && generation === this.worker.generation) return send(ref - generation * GEN);
+    const source = this.modules.get(ref);
+    if (!source) return Promise.reject(exitedError());
+    return this.importModule(source.spec, source.cwd).then((proxy) => {
+      const fresh = (proxy as Record<symbol, number>)[this.hooks.refSymbol];
+      this.remapped.set(ref, fresh);
+      return send(fresh - Math.floor(fresh / GEN) * GEN);
+    });
+  }
+
+  /** A proxy passed as an argument: the worker's own id and attribute path. */
+  private argumentRef(f: Function): number | unknown[] | undefined {
+    const raw = (f as unknown as Record<symbol, number | unknown[] | undefined>)[this.hooks.refSymbol];
+    if (raw === undefined) return undefined;
+    const [id, ...path] = typeof raw === "number" ? [raw] : (raw as [number, ...string[]]);
+    const current = this.remapped.get(id) ?? id;
+    const worker = this.worker;
+    if (!worker || Math.floor(current / GEN) !== worker.generation) throw exitedError();
+    return [current - worker.generation * GEN, ...path];
+  }
+
+  private send(op: Op, ref: number, values: unknown[], roots: string[], importOf?: ModuleSource): Promise<unknown> {
+    if (this.closed) return Promise.reject(shutdownError());
+    let worker = this.worker;
+    if (!worker) worker = this.spawnWorker();
+    const seq = (this.seq = (this.seq % 0xffffffff) + 1);
+    let bytes: Buffer;
+    try {
+      bytes = this.frameFor(op, seq, ref, values, roots);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      worker!.pending.set(seq, { resolve, reject, importOf });
+      worker!.setReferenced(true);
+      this.write(bytes);
+    });
+  }
+
+  private frameFor(op: Op, seq: number, ref: number, values: unknown[], roots: string[]): Buffer {
+    const h = this.header;
+    h.setUint8(0, op);
+    h.setUint32(1, seq, true);
+    h.setFloat64(5, ref, true);
+    return frame(new Uint8Array(h.buffer), this.encoder.encode(values, roots));
+  }
+
+  // Frames written in one tick go out in one write.
+  private write(bytes: Buffer): void {
+    this.outbox.push(bytes);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
+      this.outbox = [];
+      const worker = this.worker;
+      if (worker && !worker.exited) worker.socket.write(out);
+    });
+  }
+
+  // --- replies -------------------------------------------------------------
+
+  private onFrame(worker: WorkerProcess, payload: Buffer): void {
+    const status = payload[0];
+    const seq = payload.readUInt32LE(1);
+    const decoder = new Decoder(payload.subarray(5), (id, typeIndex, desc) => this.wrapRef(worker, id, typeIndex, desc));
+    if (status === Status.Ready) {
+      worker.readyWith(decoder.value() as string, decoder.value() as string);
+      return;
+    }
+    const pending = worker.pending.get(seq);
+    if (!pending) return;
+    worker.pending.delete(seq);
+    if (worker.pending.size === 0) worker.setReferenced(false);
+    try {
+      if (status === Status.Ok) {
+        this.decodingImport = pending.importOf;
+        const value = decoder.value();
+        this.decodingImport = undefined;
+        pending.resolve(value);
+      } else {
+        const [kind, message, traceback] = [decoder.value(), decoder.value(), status === Status.PythonError ? decoder.value() : ""];
+        pending.reject(makeError(status === Status.PythonError, kind as string, message as string, traceback as string));
+      }
+    } catch (error) {
+      this.decodingImport = undefined;
+      pending.reject(error);
+    }
+  }
+
+  private wrapRef(worker: WorkerProcess, id: number, typeIndex: number, desc: RefDescription | undefined): unknown {
+    if (desc && typeIndex) worker.descs.set(typeIndex, desc);
+    const found = desc ?? worker.descs.get(typeIndex);
+    const global = worker.generation * GEN + id;
+    if (this.decodingImport && found?.kind === "module") {
+      this.modules.set(global, this.decodingImport);
+      this.decodingImport = undefined;
+    }
+    return this.hooks.wrap(global, 0, found);
+  }
+}
+
+function pathList(path: AttrPath): string[] {
+  if (path === null) return [];
+  return typeof path === "string" ? [path] : [...path];
+}
+
+function shutdownError(): BridgeError {
+  return new BridgeError("ESEM_SHUTDOWN", "The bridge was shut down; call python() again to start a new one.");
+}
+
+function exitedError(): BridgeError {
+  return new BridgeError(
+    "ESEM_WORKER_EXITED",
+    "This Python object lived in a worker process that has exited; create it again (module proxies reload by themselves).",
+  );
+}
