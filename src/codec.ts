@@ -60,6 +60,43 @@ export class Encoder {
   /** Encodes each value in turn; the result is valid until the next encode. */
   encode(values: unknown[], roots: string[]): Uint8Array {
     this.pos = 0;
+    this.values(values, roots);
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /**
+   * Appends one frame (docs/protocol.md: u32 length, then `header` bytes,
+   * then the values) to the frames gathered since the last take(). On a
+   * value that cannot be encoded, the frame is dropped and the error thrown.
+   */
+  appendFrame(header: Uint8Array, values: unknown[], roots: string[]): void {
+    const start = this.pos;
+    this.room(4 + header.length);
+    this.pos += 4;
+    this.buf.set(header, this.pos);
+    this.pos += header.length;
+    try {
+      this.values(values, roots);
+    } catch (error) {
+      this.pos = start;
+      throw error;
+    }
+    this.view.setUint32(start, this.pos - start - 4, true);
+  }
+
+  /** Bytes gathered by appendFrame() since the last take(). */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** The frames gathered so far (a copy), and a fresh start. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+
+  private values(values: unknown[], roots: string[]): void {
     this.keys.clear();
     this.ancestors.length = 0;
     for (let i = 0; i < values.length; i++) {
@@ -67,7 +104,6 @@ export class Encoder {
       this.path.push(roots[i]);
       this.value(values[i], 0);
     }
-    return this.buf.subarray(0, this.pos);
   }
 
   private room(n: number): void {
