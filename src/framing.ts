@@ -3,20 +3,34 @@
 
 /** Collects stream chunks and yields whole payloads. */
 export class FrameReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private needed = 4; // bytes the next frame needs before it can be read
 
   /** Appends a chunk; returns the payloads it completed, in order. */
   push(chunk: Buffer): Buffer[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    // Chunks of a large frame are only joined once it is complete (joining
+    // at every chunk would copy a 16 MiB frame hundreds of times).
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < this.needed) return [];
+    const buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
     const out: Buffer[] = [];
     let offset = 0;
-    while (this.buffer.length - offset >= 4) {
-      const size = this.buffer.readUInt32LE(offset);
-      if (this.buffer.length - offset - 4 < size) break;
-      out.push(this.buffer.subarray(offset + 4, offset + 4 + size));
+    this.needed = 4;
+    while (buffer.length - offset >= 4) {
+      const size = buffer.readUInt32LE(offset);
+      if (buffer.length - offset - 4 < size) {
+        this.needed = 4 + size;
+        break;
+      }
+      out.push(buffer.subarray(offset + 4, offset + 4 + size));
       offset += 4 + size;
     }
-    this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
+    const rest = buffer.subarray(offset);
+    this.buffered = rest.length;
+    if (rest.length) this.chunks.push(rest);
     return out;
   }
 }

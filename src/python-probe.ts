@@ -154,6 +154,12 @@ function writeCache(path: string, info: PythonInfo): void {
   }
 }
 
+/** The cached probe of this choice, if any (no process is started). */
+export function cachedProbe(choice: PythonChoice, cwd: string): PythonInfo | null {
+  const path = cacheFile(choice, cwd);
+  return path ? readCache(path) : null;
+}
+
 async function probeWithCache(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
   const path = cacheFile(choice, cwd);
   const cached = path ? readCache(path) : null;

@@ -9,7 +9,7 @@ import { Decoder, Encoder, Tag } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { FrameReader } from "./framing.js";
 import { pythonRuntimeDir } from "./paths.js";
-import { choosePython, type PythonChoice } from "./python-probe.js";
+import { cachedProbe, choosePython, type PythonChoice } from "./python-probe.js";
 
 const enum Op {
   Call = 1,
@@ -274,7 +274,10 @@ export class SubprocessBackend implements Backend {
 
   private spawnWorker(): WorkerProcess {
     const generation = ++this.generation;
-    const child = spawn(this.choice.command, ["-u", "-c", BOOT, pythonRuntimeDir], {
+    // The interpreter itself when a probe has already named it: a pyenv
+    // shim alone costs ~80 ms a start.
+    const command = cachedProbe(this.choice, this.cwd)?.executable ?? this.choice.command;
+    const child = spawn(command, ["-u", "-c", BOOT, pythonRuntimeDir], {
       cwd: this.cwd,
       stdio: ["ignore", "inherit", "pipe", "pipe"],
       windowsHide: true,

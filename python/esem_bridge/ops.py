@@ -8,11 +8,9 @@ mode) or the worker's main thread (subprocess mode).
 
 import datetime as _dt
 import importlib
-import importlib.util
 import os
 import sys
 import threading
-import traceback
 import types
 
 _file_modules = {}  # realpath -> module
@@ -53,8 +51,10 @@ def import_module(spec, cwd):
     if existing is not None and os.path.realpath(getattr(existing, "__file__", "") or "") == path:
         _file_modules[path] = existing
         return existing
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(module_spec)
+    from importlib import util  # deferred, like traceback below: start-up time
+
+    module_spec = util.spec_from_file_location(name, path)
+    module = util.module_from_spec(module_spec)
     sys.modules[name] = module
     try:
         module_spec.loader.exec_module(module)
@@ -74,8 +74,10 @@ def _file_module_name(path):
         stem = "".join(c if c.isalnum() or c == "_" else "_" for c in stem) or "module"
     existing = sys.modules.get(stem)
     if existing is None:
+        from importlib import util
+
         try:
-            found = importlib.util.find_spec(stem)
+            found = util.find_spec(stem)
         except (ImportError, ValueError):
             found = None
         origin = getattr(found, "origin", None)
@@ -129,6 +131,8 @@ def qualified_name(t):
 
 def format_exception(exc):
     """(type name, message, formatted traceback with chained causes)."""
+    import traceback
+
     t = type(exc)
     try:
         message = str(exc)
