@@ -25,6 +25,15 @@ describe.each(BACKENDS)("the quickstart on the %s backend", (mode) => {
     });
   });
 
+  it("keeps working when Python writes to stdout and stderr, through print() and raw fd writes", async () => {
+    // Invariant: frames travel on a channel of their own; output never reaches it.
+    await withBridge(mode, async (bridge) => {
+      const io = await bridge.python(fixture("printing.py"));
+      expect(await io.noisy({ ok: [1, 2] })).toEqual({ ok: [1, 2] });
+      expect(await io.noisy("again")).toBe("again");
+    });
+  });
+
   it("describes its interpreter in info() once started", async () => {
     await withBridge(mode, async (bridge) => {
       await bridge.python("math");
