@@ -115,3 +115,23 @@ describe("choosing the mode", () => {
     }
   });
 });
+
+describe.skipIf(skipReason("native") !== null || skipReason("subprocess") !== null)("a native and a subprocess bridge side by side", () => {
+  it("each runs its own Python and keeps its own objects", async () => {
+    await withBridge("native", async (native) => {
+      await withBridge("subprocess", async (sub) => {
+        const os1 = await native.python("os");
+        const os2 = await sub.python("os");
+        const [pid1, pid2] = await Promise.all([os1.getpid(), os2.getpid()]);
+        expect(pid1).toBe(process.pid); // the native mode runs in this process
+        expect(pid2).not.toBe(process.pid); // the subprocess mode in its worker
+        const a = await (await native.python(fixture("calculator.py"))).Calculator(2);
+        const b = await (await sub.python(fixture("calculator.py"))).Calculator(3);
+        expect(await a.add(1.234, 2.345)).toBe(3.58);
+        expect(await b.add(1.234, 2.345)).toBe(3.579);
+        expect(native.info().mode).toBe("native");
+        expect(sub.info().mode).toBe("subprocess");
+      });
+    });
+  });
+});
