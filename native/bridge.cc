@@ -86,6 +86,12 @@ void Bridge::Teardown() {
 
 void Bridge::CloseTsfn() {
   spinner_.Close();
+  if (thread_) thread_->js_polling().store(false);
+  if (draining_from_loop_) {
+    release_async_later_ = true;  // its callback scope is still open
+  } else {
+    ReleaseAsyncContext();
+  }
   if (!tsfn_) return;
   {
     std::lock_guard<std::mutex> lock(notifier_->mutex);
@@ -112,7 +118,12 @@ Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
   notifier_->tsfn = tsfn_;
   std::shared_ptr<Notifier> notifier = notifier_;
   thread_ = std::make_shared<PythonThread>(config_, [notifier] { notifier->Notify(); }, spin_us_);
-  spinner_.Init(env, spin_us_, &thread_->js_cpu(), &thread_->python_cpu());
+  napi_value resource;
+  napi_create_object(env, &resource);
+  napi_create_reference(env, resource, 1, &async_resource_);
+  napi_async_init(env, resource, name, &async_context_);
+  spinner_.Init(env, spin_us_, &thread_->js_cpu(), &thread_->python_cpu(), &thread_->js_polling(),
+                &thread_->js_poll_beat(), this);
   state_ = State::kRunning;
   thread_->Start();
   auto job = NewJob();
@@ -358,6 +369,42 @@ void Bridge::UpdateRef(napi_env env) {
     napi_unref_threadsafe_function(env, tsfn_);
     Unref();
   }
+}
+
+// Called by the spinner from the event loop: a callback scope, so that the
+// promise reactions (the caller's `await`) run as they do after any callback.
+void Bridge::DrainFromLoop() {
+  napi_handle_scope handles;
+  napi_open_handle_scope(env_, &handles);
+  napi_value resource = nullptr;
+  napi_callback_scope scope = nullptr;
+  if (async_resource_ && napi_get_reference_value(env_, async_resource_, &resource) == napi_ok &&
+      napi_open_callback_scope(env_, resource, async_context_, &scope) == napi_ok) {
+    draining_from_loop_ = true;
+    Drain(env_);
+    napi_close_callback_scope(env_, scope);
+    draining_from_loop_ = false;
+    if (release_async_later_) ReleaseAsyncContext();
+  } else {
+    Kick();  // no callback scope here: let the thread-safe function deliver
+  }
+  napi_close_handle_scope(env_, handles);
+}
+
+void Bridge::ReleaseAsyncContext() {
+  release_async_later_ = false;
+  if (async_context_) {
+    napi_async_destroy(env_, async_context_);
+    async_context_ = nullptr;
+  }
+  if (async_resource_) {
+    napi_delete_reference(env_, async_resource_);
+    async_resource_ = nullptr;
+  }
+}
+
+void Bridge::Kick() {
+  if (notifier_) notifier_->Notify();
 }
 
 void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {

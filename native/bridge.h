@@ -72,7 +72,7 @@ class PendingTable {
   size_t count_ = 0;
 };
 
-class Bridge : public Napi::ObjectWrap<Bridge> {
+class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit Bridge(const Napi::CallbackInfo& info);
@@ -80,6 +80,11 @@ class Bridge : public Napi::ObjectWrap<Bridge> {
 
   // Environment teardown: stop without waiting; settle nothing.
   void Teardown();
+
+  // SpinnerClient
+  bool HasResults() override { return thread_ && thread_->HasResults(); }
+  void DrainFromLoop() override;
+  void Kick() override;
   AddonData* addon = nullptr;
 
  private:
@@ -113,6 +118,11 @@ class Bridge : public Napi::ObjectWrap<Bridge> {
   std::shared_ptr<PythonThread> thread_;
   std::shared_ptr<Notifier> notifier_;
   napi_threadsafe_function tsfn_ = nullptr;
+  napi_async_context async_context_ = nullptr;  // for draining from the loop
+  napi_ref async_resource_ = nullptr;
+  bool draining_from_loop_ = false;
+  bool release_async_later_ = false;
+  void ReleaseAsyncContext();
   bool referenced_ = false;
   JsHelpers helpers_;
   napi_env env_ = nullptr;

@@ -54,10 +54,14 @@ const UvIdleApi& Uv() {
 
 }  // namespace
 
-bool LoopSpinner::Init(napi_env env, int spin_us, std::atomic<int>* own_cpu, std::atomic<int>* peer_cpu) {
+bool LoopSpinner::Init(napi_env env, int spin_us, std::atomic<int>* own_cpu, std::atomic<int>* peer_cpu,
+                       std::atomic<bool>* polling, std::atomic<int64_t>* beat, SpinnerClient* client) {
   spin_ = std::chrono::microseconds(spin_us);
   own_cpu_ = own_cpu;
   peer_cpu_ = peer_cpu;
+  polling_ = polling;
+  beat_ = beat;
+  client_ = client;
   const UvIdleApi& uv = Uv();
   uv_loop_t* loop = nullptr;
   if (spin_us <= 0 || !uv.ok || napi_get_uv_event_loop(env, reinterpret_cast<struct ::uv_loop_s**>(&loop)) != napi_ok || !loop)
@@ -88,6 +92,9 @@ void LoopSpinner::Stop() {
   if (!handle_ || !active_) return;
   active_ = false;
   Uv().idle_stop(static_cast<uv_idle_t*>(handle_));
+  polling_->store(false, std::memory_order_seq_cst);
+  // A result delivered while we still polled did not wake the loop.
+  if (client_->HasResults()) client_->Kick();
 }
 
 // An active idle handle makes the loop poll with a zero timeout; the
@@ -102,6 +109,13 @@ void LoopSpinner::OnIdle(void* handle) {
     return;
   }
   auto now = std::chrono::steady_clock::now();
+  self->beat_->store(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count(),
+                     std::memory_order_relaxed);
+  self->polling_->store(true, std::memory_order_seq_cst);
+  if (self->client_->HasResults()) {
+    self->client_->DrainFromLoop();  // may Stop() or Close() this spinner
+    return;
+  }
   if (self->touched_) {
     self->touched_ = false;
     self->deadline_ = now + self->spin_;

@@ -51,6 +51,7 @@ void PythonThread::TakeResults(JobList* out) {
   notify_pending_.store(false, std::memory_order_release);
   std::lock_guard<std::mutex> lock(results_mutex_);
   out->swap(results_);
+  result_count_.store(0, std::memory_order_seq_cst);
 }
 
 void PythonThread::RequestStop() {
@@ -110,8 +111,16 @@ void PythonThread::Deliver(JobList* batch) {
     } else {
       for (auto& job : *batch) results_.push_back(std::move(job));
     }
+    result_count_.store(results_.size(), std::memory_order_seq_cst);
   }
   batch->clear();
+  // A JS loop that is polling (and really turning: some runtimes accept an
+  // idle handle but never run it) takes the results itself (LoopSpinner).
+  if (js_polling_.load(std::memory_order_seq_cst)) {
+    int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (now - js_poll_beat_.load(std::memory_order_relaxed) < 1000000) return;
+  }
   if (!notify_pending_.exchange(true, std::memory_order_acq_rel)) notify_();
 }
 
@@ -169,6 +178,7 @@ void PythonThread::Main() {
   {
     std::lock_guard<std::mutex> lock(results_mutex_);
     for (auto& job : batch) results_.push_back(std::move(job));
+    result_count_.store(results_.size(), std::memory_order_seq_cst);
   }
   notify_pending_.store(true);
   notify_();

@@ -40,6 +40,11 @@ class PythonThread : public std::enable_shared_from_this<PythonThread> {
   const std::string& failure() const { return failure_; }
   // The CPUs each side last ran on: neither spins while they share one.
   std::atomic<int>& js_cpu() { return js_cpu_; }
+  // Set while the JS loop polls for results, with the time of its last
+  // turn: while both hold, Deliver() does not wake it.
+  std::atomic<bool>& js_polling() { return js_polling_; }
+  std::atomic<int64_t>& js_poll_beat() { return js_poll_beat_; }
+  bool HasResults() const { return result_count_.load(std::memory_order_seq_cst) != 0; }
   std::atomic<int>& python_cpu() { return python_cpu_; }
 
   // Waits for the thread; only once stopped() (or it could block).
@@ -66,6 +71,9 @@ class PythonThread : public std::enable_shared_from_this<PythonThread> {
   std::atomic<bool> has_work_{false};
   std::atomic<int> js_cpu_{-1};
   std::atomic<int> python_cpu_{-1};
+  std::atomic<bool> js_polling_{false};
+  std::atomic<int64_t> js_poll_beat_{0};  // steady_clock ns
+  std::atomic<size_t> result_count_{0};
 
   std::mutex results_mutex_;
   JobList results_;

@@ -1,7 +1,7 @@
 // Value: the plain data that crosses between the JS thread and the Python
 // thread. It holds no napi_value and no PyObject*, so it may be built on one
-// thread and read on the other. The subprocess mode's wire format will reuse
-// these tags.
+// thread and read on the other. The wire format (native/wire.cc,
+// src/codec.ts, python/esem_bridge/codec.py) uses the same tags.
 #pragma once
 
 #include <cstdint>

@@ -55,7 +55,23 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
       await bridge.shutdown();
     }
   }
-  lines.push({ label: "mode", value: healthy ? "native (the default, auto, will use it)" : "none works: fix the problems above" });
+  let mode = healthy ? "native (the default, auto, will use it)" : "";
+  if (!healthy) {
+    // auto falls back to a worker process: say whether that works.
+    const bridge = createBridge({ mode: "subprocess", cwd });
+    try {
+      const sys = await bridge.python("sys");
+      const version = String(await sys.version).split(" ")[0];
+      lines.push({ label: "subprocess", value: `works: CPython ${version} in a worker process` });
+      mode = "subprocess (auto falls back to it: the native mode cannot work here, see above)";
+      healthy = true;
+    } catch (error) {
+      lines.push({ label: "subprocess", value: `does not work: ${(error as Error).message.split("\n")[0]}` });
+    } finally {
+      await bridge.shutdown();
+    }
+  }
+  lines.push({ label: "mode", value: mode || "none works: fix the problems above" });
 
   const width = Math.max(...lines.map((l) => l.label.length));
   for (const line of lines) {

@@ -103,6 +103,7 @@ class WorkerProcess {
   readonly stderrTail: string[] = [];
   readonly ready: Promise<{ version: string; executable: string }>;
   exited = false;
+  started = false; // sent its Ready frame
   referenced = true;
   private settleReady!: { resolve(v: { version: string; executable: string }): void; reject(e: unknown): void };
 
@@ -116,6 +117,7 @@ class WorkerProcess {
   }
 
   readyWith(version: string, executable: string): void {
+    this.started = true;
     this.settleReady.resolve({ version, executable });
   }
 
@@ -192,6 +194,7 @@ export class SubprocessBackend implements Backend {
   /** Module proxies survive a worker's death: how to load each again. */
   private readonly modules = new Map<number, ModuleSource>();
   private readonly remapped = new Map<number, number>();
+  private readonly reloading = new Map<number, Promise<number>>();
   private readonly encoder: Encoder;
   private readonly headerBytes = new Uint8Array(13);
   private readonly header = new DataView(this.headerBytes.buffer);
@@ -247,7 +250,7 @@ export class SubprocessBackend implements Backend {
   }
 
   release(ref: number, _wait: boolean): Promise<void> | undefined {
-    ref = this.remapped.get(ref) ?? ref;
+    ref = this.current(ref);
     const worker = this.worker;
     if (this.closed || !worker || Math.floor(ref / GEN) !== worker.generation) return undefined;
     this.appendFrame(Op.Release, 0, ref - worker.generation * GEN, [], []);
@@ -263,6 +266,7 @@ export class SubprocessBackend implements Backend {
     this.rejectAll(worker, new BridgeError("ESEM_SHUTDOWN", "The bridge was shut down before this call finished."));
     if (worker.exited) return;
     const exited = new Promise<void>((resolve) => worker.child.once("exit", () => resolve()));
+    worker.child.ref(); // `await shutdown()` must be able to see the exit, even in an otherwise idle Node
     worker.socket.end();
     const timer = setTimeout(() => worker.child.kill("SIGKILL"), 2000);
     timer.unref();
@@ -287,11 +291,16 @@ export class SubprocessBackend implements Backend {
     this.worker = worker;
     killOnExit(child);
 
+    let partial = "";
     child.stderr?.on("data", (chunk: Buffer) => {
       process.stderr.write(chunk);
-      const lines = chunk.toString("utf8").split("\n").filter((l) => l.trim() !== "");
-      worker.stderrTail.push(...lines);
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop() ?? ""; // a line cut between chunks waits for its end
+      worker.stderrTail.push(...lines.filter((l) => l.trim() !== ""));
       if (worker.stderrTail.length > STDERR_LINES) worker.stderrTail.splice(0, worker.stderrTail.length - STDERR_LINES);
+    });
+    child.stderr?.on("end", () => {
+      if (partial.trim() !== "") worker.stderrTail.push(partial);
     });
     socket.on("data", (chunk: Buffer) => {
       for (const payload of worker.reader.push(chunk)) this.onFrame(worker, payload);
@@ -309,7 +318,7 @@ export class SubprocessBackend implements Backend {
     worker.exited = true;
     if (this.worker === worker) this.worker = undefined;
     const tail = worker.stderrTail.length ? `\nLast stderr lines:\n${worker.stderrTail.join("\n")}` : "";
-    if (spawnError || !this.details.python?.version) {
+    if (spawnError || !worker.started) {
       const how = spawnError?.code === "ENOENT" ? "was not found" : spawnError ? `could not start (${spawnError.message})` : `exited at start (code ${code}, signal ${signal})`;
       const error = new BridgeError(
         "ESEM_NO_PYTHON",
@@ -341,16 +350,34 @@ export class SubprocessBackend implements Backend {
   /** Runs `send` with the worker's own id for `ref`, loading a module again after a worker died. */
   private onRef(ref: number, send: (local: number) => Promise<unknown>): Promise<unknown> {
     if (this.closed) return Promise.reject(shutdownError());
-    ref = this.remapped.get(ref) ?? ref;
+    const original = ref;
+    ref = this.current(ref);
     const generation = Math.floor(ref / GEN);
     if (this.worker && generation === this.worker.generation) return send(ref - generation * GEN);
     const source = this.modules.get(ref);
     if (!source) return Promise.reject(exitedError());
-    return this.importModule(source.spec, source.cwd).then((proxy) => {
-      const fresh = (proxy as Record<symbol, number>)[this.hooks.refSymbol];
-      this.remapped.set(ref, fresh);
+    // One reload per module and worker, however many calls wait for it.
+    let reload = this.reloading.get(ref);
+    if (!reload) {
+      reload = this.importModule(source.spec, source.cwd).then((proxy) => {
+        const fresh = (proxy as Record<symbol, number>)[this.hooks.refSymbol];
+        this.remapped.set(ref, fresh);
+        return fresh;
+      });
+      this.reloading.set(ref, reload);
+      const forget = () => this.reloading.delete(ref);
+      reload.then(forget, forget);
+    }
+    return reload.then((fresh) => {
+      this.remapped.set(original, fresh);
       return send(fresh - Math.floor(fresh / GEN) * GEN);
     });
+  }
+
+  /** A ref id after the module reloads that replaced it, if any. */
+  private current(ref: number): number {
+    for (let next = this.remapped.get(ref); next !== undefined; next = this.remapped.get(ref)) ref = next;
+    return ref;
   }
 
   /** A proxy passed as an argument: the worker's own id and attribute path. */
@@ -358,7 +385,7 @@ export class SubprocessBackend implements Backend {
     const raw = (f as unknown as Record<symbol, number | unknown[] | undefined>)[this.hooks.refSymbol];
     if (raw === undefined) return undefined;
     const [id, ...path] = typeof raw === "number" ? [raw] : (raw as [number, ...string[]]);
-    const current = this.remapped.get(id) ?? id;
+    const current = this.current(id);
     const worker = this.worker;
     if (!worker || Math.floor(current / GEN) !== worker.generation) throw exitedError();
     return [current - worker.generation * GEN, ...path];

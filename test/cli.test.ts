@@ -56,6 +56,15 @@ describe("esem doctor", () => {
     expect(result.stdout).toMatch(/^numpy +/m);
   });
 
+  it("says auto falls back to the subprocess mode, exit 0, when only the native mode cannot work", async () => {
+    const env = { ...process.env, ESEM_ADDON: "/nonexistent/esem_bridge.node" };
+    const result = await runNode(dist("cli.js"), ["doctor"], 30_000, { env });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^addon +.*\n +fix: /m);
+    expect(result.stdout).toMatch(/^subprocess +works: CPython 3\.\d+/m);
+    expect(result.stdout).toMatch(/^mode +subprocess \(auto falls back/m);
+  });
+
   it("names the problem and its fix and exits 1 when the interpreter does not exist", async () => {
     const env = { ...process.env, ESEM_PYTHON: "/nonexistent/python3" };
     const result = await runNode(dist("cli.js"), ["doctor"], 30_000, { env });

@@ -58,6 +58,13 @@ describe.each(childModes)("a script using the %s bridge", (mode) => {
     expect(result.stdout.trim().split("\n")).toEqual(["started", "settled"]);
   });
 
+  it("resolves `await shutdown()` at the end of an idle script and runs the code after it", async () => {
+    if (mode === "default") return;
+    const result = await runNode(childScript("shutdown-then-continue.mjs"), [mode]);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["3", "after shutdown"]);
+  });
+
   it("exits by itself after a call rejected with a Python exception", async () => {
     const result = await runNode(childScript("idle-after-error.mjs"), [mode, fixturesDir]);
     expect(result.timedOut, describeChild(result)).toBe(false);

@@ -33,7 +33,16 @@ STATUS_PYTHON_ERROR = 1
 STATUS_BRIDGE_ERROR = 2
 STATUS_READY = 3
 
-POLL_SECONDS = 100e-6  # after a batch, poll this long before blocking: the next call often follows at once
+def _poll_seconds():
+    """ESEM_SPIN_US, as on the JS side (default 100 µs)."""
+    try:
+        us = float(os.environ.get("ESEM_SPIN_US", "100"))
+    except ValueError:
+        us = 100.0
+    return max(us, 0.0) / 1e6
+
+
+POLL_SECONDS = _poll_seconds()  # after a batch, poll this long before blocking: the next call often follows at once
 READ_SIZE = 1 << 16
 
 _REQUEST = struct.Struct("<BId")  # op, seq, ref
