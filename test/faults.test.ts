@@ -33,10 +33,10 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
       const faults = await bridge.python(fixture("faults.py"));
       const thing = await faults.Thing();
       const first = await faults.pid();
-      const slow = faults.sleep(5);
-      const dying = faults.die(3, "disk on fire");
+      const slow = rejectionOf(faults.sleep(5));
+      const dying = rejectionOf(faults.die(3, "disk on fire"));
       for (const p of [dying, slow]) {
-        const error = expectBridgeError(await rejectionOf(p), "ESEM_WORKER_EXITED");
+        const error = expectBridgeError(await p, "ESEM_WORKER_EXITED");
         expect(error.message).toContain("exited with code 3");
         expect(error.message).toContain("disk on fire");
       }
@@ -65,9 +65,9 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
     try {
       const faults = await bridge.python(fixture("faults.py"));
       const pid = await faults.pid();
-      const slow = faults.sleep(5);
+      const slow = rejectionOf(faults.sleep(5));
       process.kill(pid, "SIGKILL");
-      const error = expectBridgeError(await rejectionOf(slow), "ESEM_WORKER_EXITED");
+      const error = expectBridgeError(await slow, "ESEM_WORKER_EXITED");
       expect(error.message).toContain("SIGKILL");
       expect(typeof (await faults.pid())).toBe("number");
     } finally {
@@ -79,9 +79,9 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
     const bridge = createBridge({ mode: "subprocess" });
     const faults = await bridge.python(fixture("faults.py"));
     const pid = await faults.pid();
-    const slow = faults.sleep(5);
+    const slow = rejectionOf(faults.sleep(5)); // handled before shutdown rejects it
     await bridge.shutdown();
-    expectBridgeError(await rejectionOf(slow), "ESEM_SHUTDOWN");
+    expectBridgeError(await slow, "ESEM_SHUTDOWN");
     expect(await gone(pid)).toBe(true);
   });
 });
