@@ -630,10 +630,12 @@ def test_worker_end_to_end():
 
 def _run_all():
     failed = 0
+    passed = 0
     for name, fn in sorted(globals().items()):
         if name.startswith("test_") and callable(fn):
             try:
                 fn()
+                passed += 1
                 print("ok   %s" % name)
             except Exception:
                 failed += 1
@@ -641,7 +643,7 @@ def _run_all():
 
                 print("FAIL %s" % name)
                 traceback.print_exc()
-    print("%d failed" % failed)
+    print("%d passed, %d failed" % (passed, failed))
     return failed
 
 
