@@ -13,6 +13,7 @@ Usage:
   esem run <file.js> [args...]   run a script with python: imports enabled
   esem node <file.js> [args...]  the same (kept from 0.1)
   esem doctor                    which Python and libpython, whether native mode works, and fixes
+  esem bench                     a short benchmark of the native and subprocess modes here
   esem --version                 print the version
   esem --help                    this text
 
@@ -32,6 +33,11 @@ async function main(args: string[]): Promise<void> {
   }
   if (command === "--version" || command === "-v") {
     process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (command === "bench") {
+    const { quickBench } = await import("./quick-bench.js");
+    process.exitCode = await quickBench((text) => process.stdout.write(text));
     return;
   }
   if (command === "doctor") {

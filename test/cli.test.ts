@@ -74,3 +74,14 @@ describe("esem doctor", () => {
     expect(result.stdout).toMatch(/^mode +none works/m);
   });
 });
+
+describe("esem bench", () => {
+  it("prints one table of both modes with the native/subprocess ratio", async () => {
+    const result = await runNode(dist("cli.js"), ["bench"], 60_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^native: CPython 3\.\d+/m);
+    expect(result.stdout).toMatch(/^subprocess: CPython 3\.\d+/m);
+    expect(result.stdout).toMatch(/^awaited call \(µs\) +[\d.]+ +[\d.]+ +[\d.]+$/m);
+    expect(result.stdout).toMatch(/^concurrent calls \(calls\/s\) +\d+ k +\d+ k +[\d.]+$/m);
+  });
+});
