@@ -3,8 +3,10 @@
 // (libpython is found at run time, so one build serves every Python).
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "./helpers.ts";
+import { probePython } from "../src/python-probe.ts";
+import { childScript, repoRoot, runNode } from "./helpers.ts";
 
 const addon = (createRequire(import.meta.url)("node-gyp-build") as { path(dir: string): string }).path(repoRoot);
 
@@ -33,5 +35,14 @@ describe("the built addon's imports", () => {
     const libs = run("ldd", [addon]) ?? "";
     expect(libs).not.toMatch(/libpython/);
     expect(libs).not.toMatch(/libnode|libuv/);
+  });
+});
+
+describe("the addon is context-aware", () => {
+  it("loads a second time from a second vm context and both loads run Python", async () => {
+    const probe = await probePython({ command: "python3", source: "PATH" }, repoRoot);
+    const result = await runNode(childScript("vm-context.cjs"), [addon, JSON.stringify(probe), path.join(repoRoot, "python")]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["true", "first load: 9", "second load, second context: 9"]);
   });
 });
