@@ -1,6 +1,7 @@
-// Bun and Deno (SPEC §7) run the same package through their Node-API
-// support: the smoke test passes in each, and an idle bridge lets the
-// runtime exit. The runtimes come from the npm registry (devDependencies).
+// Bun and Deno (SPEC §7) run the same package, the native mode through
+// their Node-API support and the subprocess mode through node:child_process:
+// the smoke test passes in each mode, and an idle bridge lets the runtime
+// exit. The runtimes come from the npm registry (devDependencies).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -30,15 +31,15 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
 
 describe.each(runtimes)("under %s", (name, flags) => {
   const bin = path.join(repoRoot, "node_modules", ".bin", name);
-  it.skipIf(!existsSync(bin))("runs the smoke test on the native mode and exits by itself", async () => {
-    const result = await run(bin, [...flags, childScript("runtime-smoke.mjs"), fixture()]);
+  it.skipIf(!existsSync(bin)).each(["native", "subprocess"])("runs the smoke test on the %s mode and exits by itself", async (mode) => {
+    const result = await run(bin, [...flags, childScript("runtime-smoke.mjs"), mode, fixture()]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout.trim())).toEqual({
       add: 5,
       method: 3.58,
       version: "1.0.0",
       error: "PythonError(TypeError)",
-      mode: "native",
+      mode,
     });
   });
 });
