@@ -32,7 +32,8 @@ const WIRE = process.env.ESEM_WIRE === "always" || process.env.ESEM_WIRE === "ne
  */
 function wantsWire(args: unknown[]): boolean {
   if (WIRE !== "auto") return WIRE === "always";
-  for (const a of args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
     if (typeof a === "object" && a !== null && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer)) return true;
   }
   return false;

@@ -179,6 +179,9 @@ class RootState implements ProxyHandler<Target> {
   ) {}
 
   get(target: Target, prop: string | symbol, receiver: unknown): unknown {
+    // The hot path first: a member made before (`mod.add` in a loop).
+    const made = this.members?.get(prop as string);
+    if (made !== undefined) return made;
     if (typeof prop === "symbol") {
       if (prop === REF) return this.ref;
       if (prop === STATE) return this;
