@@ -234,7 +234,9 @@ export class SubprocessBackend implements Backend {
   }
 
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
-    return this.onRef(ref, (local) => this.send(Op.Call, local, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"]));
+    return this.withFreshArguments(args, () =>
+      this.onRef(ref, (local) => this.send(Op.Call, local, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"])),
+    );
   }
 
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
@@ -246,7 +248,7 @@ export class SubprocessBackend implements Backend {
   }
 
   helper(name: string, args: unknown[]): Promise<unknown> {
-    return this.send(Op.Helper, 0, [name, args], ["name", "args"]);
+    return this.withFreshArguments(args, () => this.send(Op.Helper, 0, [name, args], ["name", "args"]));
   }
 
   release(ref: number, _wait: boolean): Promise<void> | undefined {
@@ -354,11 +356,18 @@ export class SubprocessBackend implements Backend {
     ref = this.current(ref);
     const generation = Math.floor(ref / GEN);
     if (this.worker && generation === this.worker.generation) return send(ref - generation * GEN);
-    const source = this.modules.get(ref);
-    if (!source) return Promise.reject(exitedError());
-    // One reload per module and worker, however many calls wait for it.
+    if (!this.modules.has(ref)) return Promise.reject(exitedError());
+    return this.reload(ref).then((fresh) => {
+      this.remapped.set(original, fresh);
+      return send(fresh - Math.floor(fresh / GEN) * GEN);
+    });
+  }
+
+  /** Loads a module again in the current worker; one reload per module and worker. */
+  private reload(ref: number): Promise<number> {
     let reload = this.reloading.get(ref);
     if (!reload) {
+      const source = this.modules.get(ref)!;
       reload = this.importModule(source.spec, source.cwd).then((proxy) => {
         const fresh = (proxy as Record<symbol, number>)[this.hooks.refSymbol];
         this.remapped.set(ref, fresh);
@@ -368,10 +377,24 @@ export class SubprocessBackend implements Backend {
       const forget = () => this.reloading.delete(ref);
       reload.then(forget, forget);
     }
-    return reload.then((fresh) => {
-      this.remapped.set(original, fresh);
-      return send(fresh - Math.floor(fresh / GEN) * GEN);
-    });
+    return reload;
+  }
+
+  /**
+   * Module proxies among the arguments that lived in a dead worker are
+   * loaded again first (their objects could not be; those reject).
+   */
+  private withFreshArguments(args: unknown[], send: () => Promise<unknown>): Promise<unknown> {
+    const stale: Promise<number>[] = [];
+    for (const a of args) {
+      if (typeof a !== "function") continue;
+      const raw = (a as unknown as Record<symbol, number | unknown[] | undefined>)[this.hooks.refSymbol];
+      const id = typeof raw === "number" ? raw : Array.isArray(raw) ? (raw[0] as number) : undefined;
+      if (id === undefined) continue;
+      const ref = this.current(id);
+      if ((!this.worker || Math.floor(ref / GEN) !== this.worker.generation) && this.modules.has(ref)) stale.push(this.reload(ref));
+    }
+    return stale.length ? Promise.all(stale).then(send) : send();
   }
 
   /** A ref id after the module reloads that replaced it, if any. */

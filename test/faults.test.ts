@@ -48,6 +48,20 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
     }
   });
 
+  it("loads a module proxy again when it is only passed as an argument after the worker died", async () => {
+    const bridge = createBridge({ mode: "subprocess" });
+    try {
+      const faults = await bridge.python(fixture("faults.py"));
+      const builtins = await bridge.python("builtins");
+      await rejectionOf(faults.die(4));
+      // Neither module has been called since: both reload on this call.
+      expect(await builtins.callable(faults.pid)).toBe(true);
+      expect(await builtins.hasattr(faults, "segfault")).toBe(true);
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
   it("says which signal killed it when a C extension crashes", async () => {
     const bridge = createBridge({ mode: "subprocess" });
     try {
