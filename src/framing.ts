@@ -34,12 +34,3 @@ export class FrameReader {
     return out;
   }
 }
-
-/** One frame: the length prefix, a fixed header and the encoded values. */
-export function frame(header: Uint8Array, body: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(4 + header.length + body.length);
-  out.writeUInt32LE(header.length + body.length, 0);
-  out.set(header, 4);
-  out.set(body, 4 + header.length);
-  return out;
-}

@@ -163,10 +163,6 @@ export function rootOf(proxy: unknown): { session: Session; ref: number; path: s
   return "ref" in state ? { session: state.session, ref: state.ref, path: [] } : { session: state.root.session, ref: state.root.ref, path: state.path };
 }
 
-export function isProxy(value: unknown): boolean {
-  return stateOf(value) !== undefined;
-}
-
 /** A root proxy's state, which is also its handler (traps see it as `this`). */
 class RootState implements ProxyHandler<Target> {
   released = false;
