@@ -14,6 +14,7 @@ Usage:
   esem node <file.js> [args...]  the same (kept from 0.1)
   esem doctor                    which Python and libpython, whether native mode works, and fixes
   esem bench                     a short benchmark of the native and subprocess modes here
+  esem types <file.py|module>    TypeScript declarations from the module's type hints (stdout)
   esem --version                 print the version
   esem --help                    this text
 
@@ -33,6 +34,25 @@ async function main(args: string[]): Promise<void> {
   }
   if (command === "--version" || command === "-v") {
     process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (command === "types") {
+    if (rest.length !== 1) {
+      process.stderr.write("esem: usage: esem types <file.py|module>   (writes a .d.ts to stdout)\n");
+      process.exitCode = 2;
+      return;
+    }
+    const { createBridge } = await import("./bridge.js");
+    const bridge = createBridge();
+    try {
+      const typegen = await bridge.python("esem_bridge.typegen");
+      process.stdout.write((await typegen.generate(rest[0], process.cwd())) as string);
+    } catch (error) {
+      process.stderr.write(`esem: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await bridge.shutdown();
+    }
     return;
   }
   if (command === "bench") {
