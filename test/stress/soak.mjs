@@ -9,10 +9,11 @@ import { Worker, isMainThread, parentPort } from "node:worker_threads";
 const { createBridge, release } = await import(new URL("../../dist/index.js", import.meta.url).href);
 const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), "..", "fixtures", "tracked.py");
 const seconds = Number(process.env.SOAK_SECONDS ?? 5);
+const MODE = process.env.SOAK_MODE ?? "native"; // or "subprocess"
 
 async function churn(label, until) {
   let calls = 0;
-  let bridge = createBridge({ mode: "native" });
+  let bridge = createBridge({ mode: MODE });
   let mod = await bridge.python(fixture);
   while (Date.now() < until) {
     const objs = await Promise.all(Array.from({ length: 200 }, (_, i) => mod.Tracked(i)));
@@ -28,7 +29,7 @@ async function churn(label, until) {
       for (const outcome of await Promise.all(pending)) {
         if (typeof outcome !== "number" && outcome !== "ESEM_SHUTDOWN") throw new Error(`${label}: ${outcome}`);
       }
-      bridge = createBridge({ mode: "native" });
+      bridge = createBridge({ mode: MODE });
       mod = await bridge.python(fixture);
     }
     if (globalThis.gc && Math.random() < 0.2) globalThis.gc();
@@ -45,6 +46,11 @@ if (isMainThread) {
     worker.on("error", reject);
   });
   const counts = await Promise.all([churn("a", until), churn("b", until), workerDone]);
+  if (MODE === "subprocess") {
+    // Each worker ends with its bridge: there is no shared registry to check.
+    console.log(`calls: ${counts.join(" + ")}; every call settled, workers shut down`);
+    process.exit(0);
+  }
   // Everything released or collected: a fresh bridge sees no live Tracked objects.
   const check = createBridge({ mode: "native" });
   const mod = await check.python(fixture);
