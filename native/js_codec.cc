@@ -382,8 +382,11 @@ class Decoder {
         break;
       case Tag::kBytes:
       case Tag::kTyped: {
-        void* copy = nullptr;
-        napi_create_buffer_copy(env_, v.s.size(), v.s.data(), &copy, &out);
+        out = HandOver(v.s, false);
+        if (!out) {
+          void* copy = nullptr;
+          napi_create_buffer_copy(env_, v.s.size(), v.s.data(), &copy, &out);
+        }
         break;
       }
       case Tag::kNdArray:
@@ -468,7 +471,42 @@ class Decoder {
     return ok ? out : nullptr;
   }
 
-  // A TypedArray over a copy of the array's bytes, with `shape` and `dtype`.
+  // Large byte payloads are handed to JS without a second copy: the
+  // Value's own string becomes the memory of an external Buffer or
+  // ArrayBuffer, freed when JS collects it. nullptr (and `bytes` untouched)
+  // when small, or where the runtime forbids external buffers (Electron).
+  napi_value HandOver(std::string& bytes, bool array_buffer) {
+    constexpr size_t kMinExternal = 64 * 1024;
+    if (bytes.size() < kMinExternal) return nullptr;
+    auto* owned = new std::string(std::move(bytes));
+    size_t size = owned->size();
+    auto release = [](napi_env env, void*, void* hint) {
+      auto* s = static_cast<std::string*>(hint);
+      int64_t ignored = 0;
+      napi_adjust_external_memory(env, -static_cast<int64_t>(s->size()), &ignored);
+      delete s;
+    };
+    napi_value out = nullptr;
+    napi_status status = array_buffer
+                             ? napi_create_external_arraybuffer(env_, &(*owned)[0], size, release, owned, &out)
+                             : napi_create_external_buffer(env_, size, &(*owned)[0], release, owned, &out);
+    if (status != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env_, &pending);
+      if (pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env_, &ignored);
+      }
+      bytes = std::move(*owned);
+      delete owned;
+      return nullptr;
+    }
+    int64_t adjusted = 0;
+    napi_adjust_external_memory(env_, static_cast<int64_t>(size), &adjusted);  // so the GC feels its weight
+    return out;
+  }
+
+  // A TypedArray over the array's bytes, with `shape` and `dtype`.
   napi_value NdArray(Value& v) {
     static const struct {
       const char* code;
@@ -482,10 +520,14 @@ class Decoder {
     for (const auto& t : kTypes) {
       if (code != t.code) continue;
       void* data = nullptr;
-      napi_value buffer, out, shape, dtype;
-      if (napi_create_arraybuffer(env_, v.s.size(), &data, &buffer) != napi_ok) return nullptr;
-      if (!v.s.empty()) std::memcpy(data, v.s.data(), v.s.size());
-      napi_create_typedarray(env_, t.type, v.s.size() / t.size, buffer, 0, &out);
+      napi_value out, shape, dtype;
+      size_t size = v.s.size();
+      napi_value buffer = HandOver(v.s, true);
+      if (!buffer) {
+        if (napi_create_arraybuffer(env_, size, &data, &buffer) != napi_ok) return nullptr;
+        if (size) std::memcpy(data, v.s.data(), size);
+      }
+      napi_create_typedarray(env_, t.type, size / t.size, buffer, 0, &out);
       napi_create_array_with_length(env_, v.items.size() - 2, &shape);
       for (size_t i = 2; i < v.items.size(); i++) {
         napi_value dim;

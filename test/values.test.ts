@@ -328,6 +328,21 @@ describe.each(BACKENDS)("more value kinds from the SPEC §3 table on the %s back
     expect(int32s.shape).toEqual([3]);
   });
 
+  it("returns large arrays and bytes intact (the native mode hands them over without a copy)", async (ctx) => {
+    const bytes = (await v.big_bytes(256 * 1024)) as Buffer;
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(bytes.length).toBe(256 * 1024);
+    expect(bytes[255]).toBe(255);
+    expect(bytes[256 * 1024 - 1]).toBe(255);
+    expect(Buffer.compare(await v.echo(bytes), bytes)).toBe(0);
+    if (!(await v.has_numpy())) ctx.skip("numpy is not installed for the bridge's interpreter");
+    const arr = (await v.big_array(100_000)) as Float64Array & { shape: number[] };
+    expect(Object.prototype.toString.call(arr)).toBe("[object Float64Array]");
+    expect(arr.length).toBe(100_000);
+    expect(arr[99_999]).toBe(99_999);
+    expect(arr.shape).toEqual([100_000]);
+  });
+
   it("awaits an async def function and resolves with its result", async () => {
     expect(await v.async_double(21)).toBe(42);
   });
