@@ -22,7 +22,7 @@ export const ROWS = [
     name: "concurrent",
     unit: "calls/s",
     better: "higher",
-    measures: "100 000 `add()` calls fired without awaiting, then `Promise.all`; median of 3 rounds after a 10 000-call warm-up",
+    measures: "100 000 `add()` calls fired without awaiting, then `Promise.all`; median of 3 rounds after a 100 000-call warm-up",
     targets: {
       native: [{ op: "≥", value: 1_000_000, source: "SPEC" }, { op: "≥", value: 500_000, source: "issue" }],
       subprocess: [{ op: "≥", value: 168_000, source: SUB_03 }],
