@@ -113,9 +113,9 @@ describe("the probe", () => {
     expect(embedProblem({ ...base, version: "3.13.0", versionInfo: [3, 13], freeThreaded: true })).toContain("free-threaded");
   });
 
-  it("rejects python() with ESEM_NO_PYTHON naming an interpreter that is too old", async () => {
-    const old = "/root/.pyenv/versions/3.7.16/bin/python";
-    if (!existsSync(old)) return; // only where pyenv has a 3.7
+  const old = "/root/.pyenv/versions/3.7.16/bin/python";
+  // Only where pyenv has a 3.7.
+  it.skipIf(!existsSync(old))("rejects python() in native mode with ESEM_NO_PYTHON naming an interpreter that is too old", async () => {
     const bridge = createBridge({ mode: "native", python: old });
     const error = expectBridgeError(await rejectionOf(bridge.python("math")), "ESEM_NO_PYTHON");
     expect(error.message).toContain(old);
