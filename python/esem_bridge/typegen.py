@@ -97,7 +97,12 @@ class _Writer(object):
                 out.append("...%s: %s[]" % (_name(p.name), _paren(self.ts(hints.get(p.name, p.annotation)))))
                 break
             optional = optional or p.default is not p.empty
-            out.append("%s%s: %s" % (_name(p.name), "?" if optional else "", self.ts(hints.get(p.name, p.annotation))))
+            hint = hints.get(p.name, p.annotation)
+            if hint is p.empty and p.default is not p.empty and p.default is not None:
+                t = self.value_type(p.default)  # no hint: the default's type (precision=2 -> number)
+            else:
+                t = self.ts(hint)
+            out.append("%s%s: %s" % (_name(p.name), "?" if optional else "", t))
         return ", ".join(out)
 
     def returns(self, fn):
