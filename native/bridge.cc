@@ -28,8 +28,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                      {InstanceMethod<&Bridge::Start>("start"), InstanceMethod<&Bridge::Call>("call"),
                       InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
-                      InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
-                      InstanceMethod<&Bridge::Stats>("stats")});
+                      InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown")});
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros },
@@ -207,13 +206,19 @@ bool Bridge::Arguments(napi_env env, napi_value args, napi_value kwargs, Job* jo
   return true;
 }
 
+// A job on ref info[0] at attribute path info[1] (a name, names or null).
+std::unique_ptr<Job> Bridge::TargetJob(const Napi::CallbackInfo& info, Op op) {
+  auto job = NewJob();
+  job->op = op;
+  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  Path(info.Env(), info[1], &job->path);
+  return job;
+}
+
 // call(ref, path, args, kwargs?)
 Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = NewJob();
-  job->op = Op::kCall;
-  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-  Path(env, info[1], &job->path);
+  auto job = TargetJob(info, Op::kCall);
   std::string error;
   if (!Arguments(env, info[2], info.Length() > 3 ? static_cast<napi_value>(info[3]) : nullptr, job.get(), &error)) {
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
@@ -225,10 +230,7 @@ Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
 // (src/codec.ts), copied here and parsed on the Python thread.
 Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = NewJob();
-  job->op = Op::kCall;
-  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-  Path(env, info[1], &job->path);
+  auto job = TargetJob(info, Op::kCall);
   Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
   job->args.tag = Tag::kWire;
   job->args.s.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
@@ -238,20 +240,14 @@ Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
 // getAttr(ref, path)
 Napi::Value Bridge::GetAttr(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = NewJob();
-  job->op = Op::kGetAttr;
-  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-  Path(env, info[1], &job->path);
+  auto job = TargetJob(info, Op::kGetAttr);
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
 // setAttr(ref, path, value)
 Napi::Value Bridge::SetAttr(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  auto job = NewJob();
-  job->op = Op::kSetAttr;
-  job->ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
-  Path(env, info[1], &job->path);
+  auto job = TargetJob(info, Op::kSetAttr);
   job->args.tag = Tag::kList;
   job->args.items.emplace_back();
   std::string error;
@@ -284,7 +280,7 @@ Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// release(ids: number | number[], wait: boolean)
+// release(ids: number | number[]): queued, no reply
 Napi::Value Bridge::Release(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = NewJob();
@@ -296,9 +292,8 @@ Napi::Value Bridge::Release(const Napi::CallbackInfo& info) {
   } else {
     job->args.items.push_back(Value::Int(info[0].As<Napi::Number>().Int64Value()));
   }
-  bool wait = info.Length() > 1 && info[1].ToBoolean().Value();
-  napi_value promise = Submit(env, std::move(job), wait);
-  return promise ? Napi::Value(env, promise) : Napi::Env(env).Undefined();
+  Submit(env, std::move(job), false);  // no reply: later calls run after it anyway
+  return Napi::Env(env).Undefined();
 }
 
 Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
@@ -347,15 +342,6 @@ void Bridge::Recycle(std::unique_ptr<Job> job) {
   if (!job || spare_.size() >= kMaxSpareJobs) return;
   job->Reset();
   spare_.push_back(std::move(job));
-}
-
-Napi::Value Bridge::Stats(const Napi::CallbackInfo& info) {
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("pending", static_cast<double>(pending_.size()));
-  out.Set("spareJobs", static_cast<double>(spare_.size()));
-  out.Set("referenced", referenced_);
-  out.Set("state", static_cast<double>(static_cast<int>(state_)));
-  return out;
 }
 
 void Bridge::UpdateRef(napi_env env) {

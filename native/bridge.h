@@ -99,7 +99,6 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Helper(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
-  Napi::Value Stats(const Napi::CallbackInfo& info);
 
   // Queues `job`; returns its promise (or undefined when !wait).
   napi_value Submit(napi_env env, std::unique_ptr<Job> job, bool wait);
@@ -128,6 +127,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   napi_env env_ = nullptr;
 
   std::unique_ptr<Job> NewJob();
+  std::unique_ptr<Job> TargetJob(const Napi::CallbackInfo& info, Op op);
   void Recycle(std::unique_ptr<Job> job);
   static constexpr size_t kMaxSpareJobs = 16384;
 

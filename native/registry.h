@@ -29,7 +29,6 @@ class Registry {
   void RemoveFrom(uint64_t first) {
     for (uint64_t id = first; id < next_id_; id++) objects_.erase(id);
   }
-  size_t Size() const { return objects_.size(); }
 
  private:
   std::unordered_map<uint64_t, OwnedRef> objects_;

@@ -23,8 +23,8 @@ export interface Backend {
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<void>;
   /** Calls esem_bridge.ops.<name>(*args) on the Python side. */
   helper(name: string, args: unknown[]): Promise<unknown>;
-  /** Drops the bridge's reference; the promise settles once done (when wait). */
-  release(ref: number, wait: boolean): Promise<void> | undefined;
+  /** Drops the bridge's reference, in order with the calls that follow (no reply). */
+  release(ref: number): void;
   shutdown(): Promise<void>;
 }
 

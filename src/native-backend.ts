@@ -127,13 +127,10 @@ export class NativeBackend implements Backend {
   helper(name: string, args: unknown[]): Promise<unknown> {
     return this.native.helper(name, args);
   }
-  release(ref: number, wait: boolean): Promise<void> | undefined {
-    return this.native.release(ref, wait) as Promise<void> | undefined;
+  release(ref: number): void {
+    this.native.release(ref);
   }
   shutdown(): Promise<void> {
     return this.native.shutdown();
-  }
-  stats() {
-    return this.native.stats();
   }
 }

@@ -35,9 +35,9 @@ export interface NativeBridge {
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<null>;
   importModule(spec: string, cwd: string): Promise<unknown>;
   helper(name: string, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
-  release(ids: number | number[], wait: boolean): Promise<null> | undefined;
+  /** Queues the release of ids; no reply. */
+  release(ids: number | number[]): void;
   shutdown(): Promise<void>;
-  stats(): { pending: number; referenced: boolean; state: number };
 }
 
 export interface NativeAddon {

@@ -20,7 +20,7 @@ export class Session implements BackendHooks {
   private readonly finalizer = new FinalizationRegistry<RootState>((state) => {
     if (!state.released && !this.closed) {
       state.released = true;
-      this.backend.release(state.ref, false);
+      this.backend.release(state.ref);
     }
   });
 
@@ -148,7 +148,7 @@ export async function releaseProxy(proxy: unknown): Promise<void> {
   root.released = true;
   // No round trip: the release is queued in order, so every later call on
   // this bridge already sees the object gone.
-  root.session.backend.release(root.ref, false);
+  root.session.backend.release(root.ref);
 }
 
 function stateOf(proxy: unknown): RootState | MemberState | undefined {

@@ -251,13 +251,13 @@ export class SubprocessBackend implements Backend {
     return this.withFreshArguments(args, () => this.send(Op.Helper, 0, [name, args], ["name", "args"]));
   }
 
-  release(ref: number, _wait: boolean): Promise<void> | undefined {
+  release(ref: number): void {
     ref = this.current(ref);
     const worker = this.worker;
-    if (this.closed || !worker || Math.floor(ref / GEN) !== worker.generation) return undefined;
+    if (this.closed || !worker || Math.floor(ref / GEN) !== worker.generation) return;
     this.appendFrame(Op.Release, 0, ref - worker.generation * GEN, [], []);
     this.flush();
-    return undefined;
+    return;
   }
 
   async shutdown(): Promise<void> {

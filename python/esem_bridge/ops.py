@@ -217,9 +217,6 @@ def set_attr(obj, name, value):
     setattr(obj, name, value)
 
 
-def call(fn, *args, **kwargs):
-    return fn(*args, **kwargs)
-
 
 def get_attr(obj, name):
     return getattr(obj, name)
