@@ -5,7 +5,7 @@
 // exit, however it happens, leaves no orphan worker.
 import { describe, expect, it } from "vitest";
 import { createBridge } from "../src/index.ts";
-import { childScript, expectBridgeError, fixture, rejectionOf, runNode, skipReason } from "./helpers.ts";
+import { childScript, expectBridgeError, fixture, rejectionOf, runNode, skipReason, withBridge } from "./helpers.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -28,8 +28,7 @@ const reason = skipReason("subprocess");
 
 describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
   it("rejects every pending call with the exit code and its last stderr lines, then restarts on the next call", async () => {
-    const bridge = createBridge({ mode: "subprocess" });
-    try {
+    await withBridge("subprocess", async (bridge) => {
       const faults = await bridge.python(fixture("faults.py"));
       const thing = await faults.Thing();
       const first = await faults.pid();
@@ -43,40 +42,31 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
       expect(await faults.pid()).not.toBe(first); // a new worker, the module loaded again
       expectBridgeError(await rejectionOf(thing.value()), "ESEM_WORKER_EXITED");
       expect(await (await faults.Thing()).value()).toBe(42);
-    } finally {
-      await bridge.shutdown();
-    }
+    });
   });
 
   it("loads a module proxy again when it is only passed as an argument after the worker died", async () => {
-    const bridge = createBridge({ mode: "subprocess" });
-    try {
+    await withBridge("subprocess", async (bridge) => {
       const faults = await bridge.python(fixture("faults.py"));
       const builtins = await bridge.python("builtins");
       await rejectionOf(faults.die(4));
       // Neither module has been called since: both reload on this call.
       expect(await builtins.callable(faults.pid)).toBe(true);
       expect(await builtins.hasattr(faults, "segfault")).toBe(true);
-    } finally {
-      await bridge.shutdown();
-    }
+    });
   });
 
   it("says which signal killed it when a C extension crashes", async () => {
-    const bridge = createBridge({ mode: "subprocess" });
-    try {
+    await withBridge("subprocess", async (bridge) => {
       const faults = await bridge.python(fixture("faults.py"));
       const error = expectBridgeError(await rejectionOf(faults.segfault()), "ESEM_WORKER_EXITED");
       expect(error.message).toContain("killed by SIGSEGV");
       expect(await faults.sleep(0)).toBe(0);
-    } finally {
-      await bridge.shutdown();
-    }
+    });
   });
 
   it("rejects the pending calls when the worker is killed from outside", async () => {
-    const bridge = createBridge({ mode: "subprocess" });
-    try {
+    await withBridge("subprocess", async (bridge) => {
       const faults = await bridge.python(fixture("faults.py"));
       const pid = await faults.pid();
       const slow = rejectionOf(faults.sleep(5));
@@ -84,9 +74,7 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
       const error = expectBridgeError(await slow, "ESEM_WORKER_EXITED");
       expect(error.message).toContain("SIGKILL");
       expect(typeof (await faults.pid())).toBe("number");
-    } finally {
-      await bridge.shutdown();
-    }
+    });
   });
 
   it("shutdown() rejects pending calls with ESEM_SHUTDOWN and leaves no process behind", async () => {

@@ -32,10 +32,6 @@ describe("the same addon build under each CPython on this machine", () => {
     const result = await runNode(childScript("version-smoke.mjs"), [fixture()], 30_000, {
       env: { ...process.env, ESEM_PYTHON: exe },
     });
-    if (result.code !== 0 && /no shared libpython|outside the supported/.test(result.stderr)) {
-      console.log(`${exe}: not embeddable here (${result.stderr.split("\n").find((l) => l.includes("BridgeError"))})`);
-      return;
-    }
     expect(result.code, result.stderr).toBe(0);
     const out = JSON.parse(result.stdout.trim());
     console.log(`python ${out.version} (${exe}, ${out.libpython}): ok`);
