@@ -13,7 +13,7 @@
         "native/py_codec.cc",
         "native/py_context.cc",
         "native/py_error.cc",
-        "native/python_thread.cc",
+        "native/python_host.cc",
         "native/wire.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -28,7 +28,10 @@
       },
       "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } },
       "conditions": [
-        ["OS=='linux'", { "libraries": ["-ldl", "-lpthread"] }]
+        ["OS=='linux'", {
+          "libraries": ["-ldl", "-lpthread"],
+          "ldflags": ["-Wl,-z,nodelete"]
+        }]
       ]
     }
   ]

@@ -2,7 +2,11 @@
 // worker_thread has its own), torn down by an environment cleanup hook.
 #include <napi.h>
 
+#include <chrono>
+#include <cstdlib>
+
 #include "bridge.h"
+#include "python_host.h"
 
 namespace esem {
 namespace {
@@ -16,6 +20,17 @@ void Cleanup(void* arg) {
   data->bridges.clear();
 }
 
+// Process exit: Python must not run while the process tears itself down
+// (C++ static destructors of extension modules, freed environments). The
+// main thread's JS 'exit' handler calls freeze() first; atexit is the
+// backstop for processes whose main thread never loaded the addon.
+Napi::Value Freeze(const Napi::CallbackInfo& info) {
+  PythonHost::Freeze(std::chrono::milliseconds(1000));
+  return info.Env().Undefined();
+}
+
+void FreezeAtExit() { PythonHost::Freeze(std::chrono::milliseconds(250)); }
+
 }  // namespace
 }  // namespace esem
 
@@ -27,7 +42,10 @@ static Napi::Object InitEsem(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = Bridge::Define(env);
   data->bridge_ctor = Napi::Persistent(ctor);
   exports.Set("NativeBridge", ctor);
+  exports.Set("freeze", Napi::Function::New(env, Freeze, "freeze"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
+  static bool at_exit_set = (std::atexit(FreezeAtExit), true);
+  (void)at_exit_set;
   return exports;
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "python_host.h"
+
 namespace esem {
 namespace {
 
@@ -15,9 +17,12 @@ std::vector<std::string> Strings(Napi::Value v) {
   return out;
 }
 
-napi_ref Keep(napi_env env, napi_value v) {
+// A weak reference: the hooks object is kept alive by the JS wrapper itself
+// (a property of it), so a bridge dropped without shutdown() can be
+// collected together with the hooks that point back at it.
+napi_ref Weak(napi_env env, napi_value v) {
   napi_ref r = nullptr;
-  napi_create_reference(env, v, 1, &r);
+  napi_create_reference(env, v, 0, &r);
   return r;
 }
 
@@ -47,17 +52,25 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
     config_.wire_threshold = config.Get("wireThreshold").As<Napi::Number>().Int32Value();
   }
 
-  helpers_.ref_symbol = Keep(env, js.Get("refSymbol"));
-  helpers_.wrap = Keep(env, js.Get("wrap"));
-  helpers_.make_error = Keep(env, js.Get("makeError"));
-  helpers_.entries = Keep(env, js.Get("entries"));
-  helpers_.make_map = Keep(env, js.Get("makeMap"));
-  helpers_.make_set = Keep(env, js.Get("makeSet"));
-  helpers_.decode = Keep(env, js.Get("decode"));
+  // The wrapper holds the hooks (and so do the weak references below).
+  Napi::Object self = info.This().As<Napi::Object>();
+  self.DefineProperty(Napi::PropertyDescriptor::Value("hooks", js, napi_default));
+  helpers_.ref_symbol = Weak(env, js.Get("refSymbol"));
+  helpers_.wrap = Weak(env, js.Get("wrap"));
+  helpers_.make_error = Weak(env, js.Get("makeError"));
+  helpers_.entries = Weak(env, js.Get("entries"));
+  helpers_.make_map = Weak(env, js.Get("makeMap"));
+  helpers_.make_set = Weak(env, js.Get("makeSet"));
+  helpers_.decode = Weak(env, js.Get("decode"));
   Napi::Object global = env.Global();
-  helpers_.map_ctor = Keep(env, global.Get("Map"));
-  helpers_.set_ctor = Keep(env, global.Get("Set"));
-  helpers_.object_prototype = Keep(env, global.Get("Object").As<Napi::Object>().Get("prototype"));
+  Napi::Array builtins = Napi::Array::New(env, 3);
+  builtins.Set(0u, global.Get("Map"));
+  builtins.Set(1u, global.Get("Set"));
+  builtins.Set(2u, global.Get("Object").As<Napi::Object>().Get("prototype"));
+  self.DefineProperty(Napi::PropertyDescriptor::Value("builtins", builtins, napi_default));
+  helpers_.map_ctor = Weak(env, builtins.Get(0u));
+  helpers_.set_ctor = Weak(env, builtins.Get(1u));
+  helpers_.object_prototype = Weak(env, builtins.Get(2u));
 
   addon = env.GetInstanceData<AddonData>();
   if (addon) addon->bridges.push_back(this);
@@ -73,29 +86,37 @@ Bridge::~Bridge() {
 }
 
 void Bridge::Teardown() {
-  if (thread_) {
-    thread_->RequestStop();
-    thread_->Detach();
-    thread_.reset();
+  spinner_.Close();  // first: it polls the channel
+  if (channel_) {
+    channel_->closing.store(true, std::memory_order_release);
+    SendClose();
   }
   CloseTsfn();
   pending_.TakeAll();
   state_ = State::kStopped;
 }
 
+// Queues the bridge's last job: the host drops its Python objects and
+// context (on the Python thread, where references die).
+void Bridge::SendClose() {
+  if (close_sent_ || !channel_) return;
+  close_sent_ = true;
+  auto job = NewJob();
+  job->op = Op::kClose;
+  job->channel = channel_;
+  PythonHost::Get().Submit(std::move(job));
+}
+
 void Bridge::CloseTsfn() {
   spinner_.Close();
-  if (thread_) thread_->js_polling().store(false);
+  if (channel_) channel_->js_polling.store(false);
   if (draining_from_loop_) {
     release_async_later_ = true;  // its callback scope is still open
   } else {
     ReleaseAsyncContext();
   }
   if (!tsfn_) return;
-  {
-    std::lock_guard<std::mutex> lock(notifier_->mutex);
-    notifier_->tsfn = nullptr;
-  }
+  notifier_->Cut();
   // Abort: no queued call may reach this Bridge after it is gone (a queued
   // call would otherwise run with a dangling context).
   napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
@@ -115,16 +136,17 @@ Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
                                   &tsfn_);
   napi_unref_threadsafe_function(env, tsfn_);  // an idle bridge never holds Node open
   notifier_->tsfn = tsfn_;
-  std::shared_ptr<Notifier> notifier = notifier_;
-  thread_ = std::make_shared<PythonThread>(config_, [notifier] { notifier->Notify(); }, spin_us_);
+  channel_ = std::make_shared<Channel>(notifier_);
+  channel_->config = config_;
+  PythonHost& host = PythonHost::Get();
+  host.SetSpin(spin_us_);
   napi_value resource;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &async_resource_);
   napi_async_init(env, resource, name, &async_context_);
-  spinner_.Init(env, spin_us_, &thread_->js_cpu(), &thread_->python_cpu(), &thread_->js_polling(),
-                &thread_->js_poll_beat(), this);
+  spinner_.Init(env, spin_us_, &host.js_cpu(), &host.python_cpu(), &channel_->js_polling, &channel_->js_poll_beat,
+                this);
   state_ = State::kRunning;
-  thread_->Start();
   auto job = NewJob();
   job->op = Op::kStart;
   return Napi::Value(env, Submit(env, std::move(job), true));
@@ -139,7 +161,7 @@ napi_value Bridge::Rejected(napi_env env, const ErrorInfo& error) {
 }
 
 napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
-  if (state_ != State::kRunning || !thread_) {
+  if (state_ != State::kRunning || !channel_) {
     if (!wait) return nullptr;
     return Rejected(env, BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down; call python() again to restart"));
   }
@@ -150,14 +172,8 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
     napi_create_promise(env, &d, &promise);
     seq = job->seq = pending_.Reserve();
   }
-  if (!thread_->Submit(&job)) {  // the thread has exited (failed start)
-    if (d) {
-      pending_.Take(seq);
-      napi_reject_deferred(env, d, ErrorToJs(env, helpers_, BridgeFailure("ESEM_NO_PYTHON", thread_->failure())));
-    }
-    Recycle(std::move(job));
-    return promise;
-  }
+  job->channel = channel_;
+  PythonHost::Get().Submit(std::move(job));
   if (d) {
     pending_.Set(seq, d);
     UpdateRef(env);
@@ -321,7 +337,8 @@ Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
     napi_reject_deferred(env, d, ErrorToJs(env, helpers_, error));
     napi_close_handle_scope(env, scope);
   }
-  thread_->RequestStop();
+  channel_->closing.store(true, std::memory_order_release);
+  SendClose();
   UpdateRef(env);
   return Napi::Value(env, promise);
 }
@@ -398,27 +415,15 @@ void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {
 }
 
 void Bridge::Drain(napi_env env) {
-  if (!thread_) return;
+  if (!channel_) return;
   JobList results;
-  thread_->TakeResults(&results);
+  channel_->TakeResults(&results);
+  bool closed = false;
   for (auto& job : results) {
+    if (job->op == Op::kClose) closed = true;
+    if (job->op == Op::kStart && !job->ok) state_ = State::kStopping;  // a failed start ends the bridge
     napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
-    if (!d) continue;
-    napi_handle_scope scope;
-    napi_open_handle_scope(env, &scope);
-    if (job->ok) {
-      napi_value v = ValueToJs(env, helpers_, job->result);
-      if (v) {
-        napi_resolve_deferred(env, d, v);
-      } else {
-        napi_value exception;
-        napi_get_and_clear_last_exception(env, &exception);
-        napi_reject_deferred(env, d, exception);
-      }
-    } else {
-      napi_reject_deferred(env, d, ErrorToJs(env, helpers_, job->error));
-    }
-    napi_close_handle_scope(env, scope);
+    if (d) Settle(env, *job, d);
   }
   for (auto& job : results) Recycle(std::move(job));
   results.clear();
@@ -427,12 +432,29 @@ void Bridge::Drain(napi_env env) {
   } else {
     spinner_.Poke();
   }
-  if (thread_->stopped()) FinishStop(env);
+  if (closed || (state_ == State::kStopping && !close_sent_)) FinishStop(env);
   UpdateRef(env);
 }
 
+void Bridge::Settle(napi_env env, Job& job, napi_deferred d) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  if (job.ok) {
+    napi_value v = ValueToJs(env, helpers_, job.result);
+    if (v) {
+      napi_resolve_deferred(env, d, v);
+    } else {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_reject_deferred(env, d, exception);
+    }
+  } else {
+    napi_reject_deferred(env, d, ErrorToJs(env, helpers_, job.error));
+  }
+  napi_close_handle_scope(env, scope);
+}
+
 void Bridge::FinishStop(napi_env env) {
-  thread_->Join();
   // A failed start leaves the bridge unusable; a requested stop, stopped.
   state_ = State::kStopped;
   UpdateRef(env);

@@ -1,6 +1,6 @@
 // Bridge: the JS object behind one esem bridge (native mode). It converts
-// arguments, queues jobs for its PythonThread, and settles the promises of
-// finished jobs in batches. JS thread only, except Notifier::Notify.
+// arguments, queues jobs on the Python host through its Channel, and
+// settles the promises of finished jobs. JS thread only.
 #pragma once
 
 #include <napi.h>
@@ -9,23 +9,13 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "channel.h"
 #include "js_codec.h"
 #include "loop_spinner.h"
-#include "python_thread.h"
 
 namespace esem {
 
 struct AddonData;
-
-// Wakes the JS thread from the Python thread; closed before the TSFN dies.
-struct Notifier {
-  std::mutex mutex;
-  napi_threadsafe_function tsfn = nullptr;
-  void Notify() {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (tsfn) napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
-  }
-};
 
 // Deferreds of calls in flight, by seq (a slot index + 1, reused).
 class PendingTable {
@@ -78,11 +68,12 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   explicit Bridge(const Napi::CallbackInfo& info);
   ~Bridge() override;
 
-  // Environment teardown: stop without waiting; settle nothing.
+  // Environment teardown or collection: stop without waiting, settle
+  // nothing; the host drops this bridge's Python objects later.
   void Teardown();
 
   // SpinnerClient
-  bool HasResults() override { return thread_ && thread_->HasResults(); }
+  bool HasResults() override { return channel_ && channel_->HasResults(); }
   void DrainFromLoop() override;
   void Kick() override;
   AddonData* addon = nullptr;
@@ -107,15 +98,18 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
   static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
   void Drain(napi_env env);
+  void Settle(napi_env env, Job& job, napi_deferred d);
   void FinishStop(napi_env env);
   void UpdateRef(napi_env env);
   void CloseTsfn();
+  void SendClose();
 
   PythonConfig config_;
   int spin_us_ = 100;
   State state_ = State::kNew;
-  std::shared_ptr<PythonThread> thread_;
+  std::shared_ptr<Channel> channel_;
   std::shared_ptr<Notifier> notifier_;
+  bool close_sent_ = false;
   napi_threadsafe_function tsfn_ = nullptr;
   napi_async_context async_context_ = nullptr;  // for draining from the loop
   napi_ref async_resource_ = nullptr;

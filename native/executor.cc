@@ -16,8 +16,8 @@ class Runner {
   void Run() {
     switch (job_.op) {
       case Op::kStart:
-        job_.result = Value::Str(ctx_.library);
-        return;
+      case Op::kClose:
+        return;  // the host runs these itself
       case Op::kImport:
         return Import();
       case Op::kCall:
@@ -137,7 +137,29 @@ class Runner {
     if (!fn) return;
     OwnedRef args, kwargs;
     if (!Arguments(&args, &kwargs)) return;
+    if (!FreshGlobals(fn.get(), &args, kwargs.get())) return PythonFailure();
     Finish(OwnedRef::Steal(py_.PyObject_Call(fn.get(), args.get(), kwargs.get())));
+  }
+
+  // builtins.eval and builtins.exec called without globals (no second
+  // positional argument, no `globals` keyword) get a fresh namespace
+  // {"__builtins__": builtins}, as at a Python prompt: there is no calling
+  // Python frame whose globals they could use. False with a Python error set.
+  bool FreshGlobals(PyObject* fn, OwnedRef* args, PyObject* kwargs) {
+    if (fn != ctx_.builtin_eval.get() && fn != ctx_.builtin_exec.get()) return true;
+    Py_ssize_t n = py_.PyTuple_Size(args->get());
+    if (n != 1) return true;
+    if (kwargs && py_.PyDict_GetItemString(kwargs, "globals")) return true;
+    OwnedRef globals = OwnedRef::Steal(py_.PyDict_New());
+    PyObject* key = ctx_.Name("__builtins__");  // borrowed
+    if (!globals || !key || py_.PyDict_SetItem(globals.get(), key, ctx_.builtins.get()) < 0) return false;
+    OwnedRef grown = OwnedRef::Steal(py_.PyTuple_New(2));
+    if (!grown) return false;
+    PyObject* first = py_.PyTuple_GetItem(args->get(), 0);  // borrowed
+    py_.PyTuple_SetItem(grown.get(), 0, OwnedRef::Borrow(first).Release());  // steals
+    py_.PyTuple_SetItem(grown.get(), 1, globals.Release());                  // steals
+    *args = std::move(grown);
+    return true;
   }
 
   void GetAttr() {

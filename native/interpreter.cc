@@ -1,15 +1,13 @@
-// Interpreter start-up, once per process. Any thread; guarded by a mutex.
+// Interpreter start-up, once per process. Python host thread only.
 #include "interpreter.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "py_ref.h"
 
 namespace esem {
 namespace {
 
-std::mutex g_init_mutex;
 bool g_initialized = false;
 std::string g_library;
 std::string g_prefix;
@@ -61,43 +59,43 @@ void ConfigureStreams() {
 
 }  // namespace
 
-std::string AttachInterpreter(const PythonConfig& config, Attachment* out) {
-  std::lock_guard<std::mutex> lock(g_init_mutex);
-  std::string library;
-  std::string error = LoadPyApi(config.libraries, &library);
+std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate, std::string* library) {
+  if (g_initialized) {
+    if (config.prefix != g_prefix) {
+      return "this process already runs the Python of " + g_program + " (sys.prefix " + g_prefix +
+             "), one interpreter per process; " + config.program + " (sys.prefix " + config.prefix +
+             ") is another environment: use the same interpreter";
+    }
+    *library = g_library;
+    return "";
+  }
+  std::string loaded;
+  std::string error = LoadPyApi(config.libraries, &loaded);
   if (!error.empty()) return error;
   const PyApi& py = Py();
-  if (!g_initialized) {
-    if (!py.Py_IsInitialized()) {
-      // Python keeps this pointer for its lifetime: never freed.
-      wchar_t* program = py.Py_DecodeLocale(config.program.c_str(), nullptr);
-      if (program) py.Py_SetProgramName(program);
-      py.Py_InitializeEx(0);  // 0: Python installs no signal handlers; Ctrl-C stays Node's
-      error = ExtendSysPath(config);
-      if (!error.empty()) {
-        py.PyErr_Clear();
-        py.PyEval_SaveThread();
-        return error;
-      }
-      ConfigureStreams();
-      // Release the GIL that initialization left with this thread; every
-      // thread, this one included, attaches through PyGILState below.
+  if (py.Py_IsInitialized()) {
+    // Another embedder in this process started it: join as a thread of its own.
+    py.PyGILState_Ensure();
+  } else {
+    // Python keeps this pointer for its lifetime: never freed.
+    wchar_t* program = py.Py_DecodeLocale(config.program.c_str(), nullptr);
+    if (program) py.Py_SetProgramName(program);
+    py.Py_InitializeEx(0);  // 0: Python installs no signal handlers; Ctrl-C stays Node's
+    error = ExtendSysPath(config);
+    if (!error.empty()) {
+      py.PyErr_Clear();
       py.PyEval_SaveThread();
+      return error;
     }
-    g_initialized = true;
-    g_library = library;
-    g_prefix = config.prefix;
-    g_program = config.program;
-  } else if (config.prefix != g_prefix) {
-    return "this process already runs the Python of " + g_program + " (sys.prefix " + g_prefix +
-           "), one interpreter per process; " + config.program + " (sys.prefix " + config.prefix +
-           ") is another environment: use the same interpreter";
+    ConfigureStreams();
   }
-  out->library = g_library;
-  out->gil_state = py.PyGILState_Ensure();
+  *tstate = py.PyEval_SaveThread();
+  g_initialized = true;
+  g_library = loaded;
+  g_prefix = config.prefix;
+  g_program = config.program;
+  *library = loaded;
   return "";
 }
-
-void DetachInterpreter(const Attachment& attachment) { Py().PyGILState_Release(attachment.gil_state); }
 
 }  // namespace esem

@@ -1,7 +1,8 @@
-// The process's one CPython interpreter: loaded and initialized by the first
-// bridge thread that needs it, then shared by every bridge of every Node
-// environment (main thread and worker_threads). Never finalized: CPython
-// cannot be re-initialized safely once C extensions are loaded.
+// The process's one CPython interpreter: loaded and initialized on the
+// Python host's thread (python_host.h) for the first bridge that starts, then
+// shared by every bridge of every Node environment (main thread and
+// worker_threads). Never finalized: CPython cannot be re-initialized safely
+// once C extensions are loaded. Host thread only.
 #pragma once
 
 #include <string>
@@ -21,18 +22,10 @@ struct PythonConfig {
   int wire_threshold = 48;             // see WorthWire
 };
 
-// A thread's membership in the interpreter.
-struct Attachment {
-  PyGILState_STATE gil_state = 0;
-  std::string library;  // the libpython in use
-};
-
-// Loads and initializes the interpreter when needed, then attaches the
-// calling thread. Returns "" with the GIL held by this thread, else the
-// reason (no GIL held).
-std::string AttachInterpreter(const PythonConfig& config, Attachment* out);
-
-// GIL held on entry; drops it and forgets this thread's state.
-void DetachInterpreter(const Attachment& attachment);
+// Loads and initializes the interpreter on the calling thread (which becomes
+// Python's main thread), or checks that `config` names the interpreter
+// already running. On success returns "" and sets *tstate to the calling
+// thread's state, GIL released, and *library to the libpython in use.
+std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate, std::string* library);
 
 }  // namespace esem

@@ -3,6 +3,7 @@
 // fills the outcome. Ownership passes with the queue, never shared.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,11 @@
 
 namespace esem {
 
+class Channel;
+
 enum class Op : uint8_t {
-  kStart,    // attach to the interpreter (first job of a bridge)
+  kStart,    // initialize the interpreter if needed, load the channel's context
+  kClose,    // drop the channel's objects and context (last job of a bridge)
   kImport,   // text: spec, path[0]: cwd
   kCall,     // ref.path(*args, **kwargs); empty path calls ref itself
   kGetAttr,  // ref.path
@@ -21,6 +25,7 @@ enum class Op : uint8_t {
 };
 
 struct Job {
+  std::shared_ptr<Channel> channel;  // whose context it runs in and where it is delivered
   Op op = Op::kCall;
   uint64_t ref = 0;
   std::string text;

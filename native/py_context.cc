@@ -28,8 +28,13 @@ std::string PyContext::Load() {
   datetime_type = Attr(datetime.get(), "datetime");
   coroutine_type = Attr(types.get(), "CoroutineType");
   modules = OwnedRef::Borrow(py.PySys_GetObject("modules"));
+  builtins = OwnedRef::Steal(py.PyImport_ImportModule("builtins"));
+  if (!builtins) return "cannot import builtins";
+  builtin_eval = Attr(builtins.get(), "eval");
+  builtin_exec = Attr(builtins.get(), "exec");
   if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
-      !datetime_from_ms || !typed_view || !ndarray_parts || !datetime_type || !coroutine_type || !modules) {
+      !datetime_from_ms || !typed_view || !ndarray_parts || !datetime_type || !coroutine_type || !modules ||
+      !builtin_eval || !builtin_exec) {
     return "esem_bridge.ops is incomplete";
   }
   return "";
@@ -70,7 +75,7 @@ void PyContext::Clear() {
   type_index.clear();
   described_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &numpy_ndarray, &ndarray_parts, &modules}) {
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &numpy_ndarray, &ndarray_parts, &modules, &builtins, &builtin_eval, &builtin_exec}) {
     r->Reset();
   }
 }

@@ -1,4 +1,4 @@
-// PyContext: what one bridge keeps on the Python side: its registry, the
+// PyContext: what one bridge (one Channel) keeps on the Python side: its registry, the
 // esem_bridge.ops callables and the types the codec recognises, and the
 // per-bridge cache of described types. Python thread only (GIL held).
 #pragma once
@@ -25,6 +25,7 @@ struct PyContext {
   OwnedRef numpy_ndarray;  // numpy.ndarray, likewise
   OwnedRef ndarray_parts;  // esem_bridge.ops.ndarray_parts
   OwnedRef modules;        // sys.modules
+  OwnedRef builtins, builtin_eval, builtin_exec;  // the builtins module, its eval and exec
 
   // Types whose description the JS side has cached, by index (1-based).
   std::unordered_map<PyObject*, uint32_t> type_index;

@@ -1,5 +1,6 @@
 // Loads the addon (a prebuild or the local build) and types its surface.
 import { createRequire } from "node:module";
+import { isMainThread } from "node:worker_threads";
 import { packageRoot } from "./paths.js";
 import type { AttrPath, RefDescription } from "./backend.js";
 
@@ -42,6 +43,8 @@ export interface NativeBridge {
 
 export interface NativeAddon {
   NativeBridge: new (config: NativeConfig, hooks: NativeJsHooks) => NativeBridge;
+  /** Stops all Python code for good (process exit). */
+  freeze(): void;
   abiVersion: number;
 }
 
@@ -62,7 +65,12 @@ export function loadAddon(): AddonLoad {
     const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
     // ESEM_ADDON: an explicit .node file (a sanitizer or debug build).
     const path = process.env.ESEM_ADDON || nodeGypBuild.path(packageRoot);
-    loaded = { addon: require(path) as NativeAddon, path, prebuilt: /[\\/]prebuilds[\\/]/.test(path), error: null };
+    const addon = require(path) as NativeAddon;
+    loaded = { addon, path, prebuilt: /[\\/]prebuilds[\\/]/.test(path), error: null };
+    // The process is ending (normal end, process.exit, an uncaught error):
+    // Python stops before Node tears environments and C++ statics down, so
+    // no __del__ or Python thread runs during that. Workers end with the process.
+    if (isMainThread) process.once("exit", () => addon.freeze());
   } catch (error) {
     loaded = {
       addon: null,

@@ -1,0 +1,93 @@
+// Channel: one bridge's end of the Python host. The JS thread that owns the
+// bridge submits jobs through it and takes finished ones back; the Python
+// thread runs them against the channel's context and delivers each one as
+// soon as it has run. Shared (shared_ptr) by the bridge and every job in
+// flight, so it outlives whichever of them ends last.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <node_api.h>
+
+#include "interpreter.h"
+#include "job.h"
+#include "py_context.h"
+
+namespace esem {
+
+using JobList = std::vector<std::unique_ptr<Job>>;
+
+// Wakes the JS thread from the Python thread. The JS thread cuts it (tsfn =
+// nullptr) before the thread-safe function is released, so a late result
+// never reaches a released function.
+struct Notifier {
+  std::mutex mutex;
+  napi_threadsafe_function tsfn = nullptr;
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (tsfn) napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
+  }
+  void Cut() {
+    std::lock_guard<std::mutex> lock(mutex);
+    tsfn = nullptr;
+  }
+};
+
+class Channel {
+ public:
+  explicit Channel(std::shared_ptr<Notifier> notifier) : notifier_(std::move(notifier)) {}
+
+  // Which interpreter the bridge wants; written before its kStart job.
+  PythonConfig config;
+  // Python thread only (GIL held): the bridge's registry and caches.
+  PyContext ctx;
+
+  // Set by the JS thread on shutdown or teardown: jobs that have not run
+  // yet fail with ESEM_SHUTDOWN instead of running.
+  std::atomic<bool> closing{false};
+
+  // The JS loop polls for results (LoopSpinner) and when it last turned;
+  // while both hold, Deliver does not wake it.
+  std::atomic<bool> js_polling{false};
+  std::atomic<int64_t> js_poll_beat{0};  // steady_clock ns
+
+  // Python thread: hands a finished job back and wakes the JS thread unless
+  // it is polling or a wake is already on its way.
+  void Deliver(std::unique_ptr<Job> job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      results_.push_back(std::move(job));
+      count_.store(results_.size(), std::memory_order_seq_cst);
+    }
+    if (js_polling.load(std::memory_order_seq_cst)) {
+      int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch()).count();
+      if (now - js_poll_beat.load(std::memory_order_relaxed) < 1000000) return;
+    }
+    if (!notify_pending_.exchange(true, std::memory_order_acq_rel)) notifier_->Notify();
+  }
+
+  // JS thread: every job delivered so far.
+  void TakeResults(JobList* out) {
+    notify_pending_.store(false, std::memory_order_release);
+    std::lock_guard<std::mutex> lock(mutex_);
+    out->swap(results_);
+    count_.store(0, std::memory_order_seq_cst);
+  }
+
+  bool HasResults() const { return count_.load(std::memory_order_seq_cst) != 0; }
+  void Notify() { notifier_->Notify(); }
+
+ private:
+  std::shared_ptr<Notifier> notifier_;
+  std::mutex mutex_;
+  JobList results_;
+  std::atomic<size_t> count_{0};
+  std::atomic<bool> notify_pending_{false};
+};
+
+}  // namespace esem

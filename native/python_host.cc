@@ -1,0 +1,184 @@
+// The Python host's loop: wait for jobs (spin briefly, then sleep), run each
+// under the GIL in its channel's context, deliver it at once, repeat. Host
+// thread only, except Get, Submit and Freeze.
+#include "python_host.h"
+
+#include "cpu.h"
+#include "executor.h"
+#include "gil.h"
+#include "py_error.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define ESEM_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define ESEM_CPU_RELAX() asm volatile("yield")
+#else
+#define ESEM_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace esem {
+namespace {
+
+std::atomic<bool> g_running{false};  // the interpreter is up (the host set tstate_)
+std::atomic<bool> g_frozen{false};   // Freeze() was called: no job runs any more
+
+[[noreturn]] void ParkForever() {
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
+}
+
+ErrorInfo ShutDownBeforeRun() {
+  return BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
+}
+
+}  // namespace
+
+PythonHost& PythonHost::Get() {
+  static PythonHost* host = [] {
+    auto* h = new PythonHost();  // leaked on purpose: see the header
+    std::thread([h] { h->Main(); }).detach();
+    return h;
+  }();
+  return *host;
+}
+
+void PythonHost::Submit(std::unique_ptr<Job> job) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    incoming_.push_back(std::move(job));
+    has_work_.store(true, std::memory_order_release);
+    wake = sleeping_;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void PythonHost::Freeze(std::chrono::milliseconds wait) {
+  if (g_frozen.exchange(true) || !g_running.load()) return;
+  // The GIL is taken on a thread of its own, so that a call holding it for
+  // longer than `wait` (C code that never lets go) cannot hang the exit.
+  struct Done {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool taken = false;
+  };
+  auto done = std::make_shared<Done>();
+  std::thread([done] {
+    Py().PyGILState_Ensure();  // kept until the process ends
+    {
+      std::lock_guard<std::mutex> lock(done->mutex);
+      done->taken = true;
+    }
+    done->cv.notify_all();
+    ParkForever();
+  }).detach();
+  std::unique_lock<std::mutex> lock(done->mutex);
+  done->cv.wait_for(lock, wait, [&] { return done->taken; });
+}
+
+void PythonHost::Main() {
+  JobList batch;
+  for (;;) {
+    WaitForJobs(&batch);
+    if (g_frozen.load()) ParkForever();
+    Run(&batch);
+    batch.clear();
+  }
+}
+
+void PythonHost::WaitForJobs(JobList* batch) {
+  // A round trip from an awaiting JS caller comes back within microseconds;
+  // spinning that long beats a sleep/wake of the thread (~50 us here). After
+  // the spin time with nothing to do the thread sleeps: an idle host costs no
+  // CPU. Every 64 turns it checks the clock and whether a JS thread now
+  // shares its core (then it sleeps at once); every 512 it also yields, so
+  // others on a busy machine are not starved.
+  auto start = std::chrono::steady_clock::now();
+  auto spin = std::chrono::microseconds(spin_us_.load(std::memory_order_relaxed));
+  for (unsigned i = 1; !has_work_.load(std::memory_order_acquire); i++) {
+    if ((i & 63) != 0) {
+      ESEM_CPU_RELAX();
+      continue;
+    }
+    if ((i & 511) == 0) std::this_thread::yield();
+    int cpu = CurrentCpu();
+    python_cpu_.store(cpu, std::memory_order_relaxed);
+    if (SameCpu(cpu, js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      sleeping_ = true;
+      wake_.wait(lock, [this] { return !incoming_.empty(); });
+      sleeping_ = false;
+      break;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  batch->swap(incoming_);
+  has_work_.store(false, std::memory_order_release);
+}
+
+// Runs a batch in order, taking the GIL once for all jobs that need it, and
+// delivers each job as soon as it has run (a fast call never waits for a
+// slow one queued after it).
+void PythonHost::Run(JobList* batch) {
+  std::unique_ptr<GilScope> gil;
+  for (auto& slot : *batch) {
+    Job& job = *slot;
+    Channel& channel = *job.channel;
+    if (channel.closing.load(std::memory_order_acquire) && job.op != Op::kClose && job.op != Op::kRelease) {
+      job.Fail(ShutDownBeforeRun());
+    } else if (job.op == Op::kStart && !tstate_) {
+      std::string error = StartInterpreter(channel.config, &tstate_, &library_);
+      if (error.empty()) {
+        g_running.store(true);
+        gil = std::make_unique<GilScope>(tstate_);
+        Start(job);
+      } else {
+        job.Fail(BridgeFailure("ESEM_NO_PYTHON", error));
+      }
+    } else if (!tstate_) {
+      // Only a release or close of a bridge that never started gets here.
+      if (job.op != Op::kRelease && job.op != Op::kClose) job.Fail(BridgeFailure("ESEM_NO_PYTHON", "Python is not running"));
+    } else {
+      if (!gil) gil = std::make_unique<GilScope>(tstate_);
+      try {
+        switch (job.op) {
+          case Op::kStart:
+            Start(job);
+            break;
+          case Op::kClose:
+            channel.ctx.Clear();
+            break;
+          default:
+            Execute(channel.ctx, job);
+        }
+      } catch (const std::exception& e) {
+        job.Fail(BridgeFailure("ESEM_INTERNAL", std::string("internal error: ") + e.what()));
+      } catch (...) {
+        job.Fail(BridgeFailure("ESEM_INTERNAL", "internal error"));
+      }
+    }
+    std::shared_ptr<Channel> keep = job.channel;
+    keep->Deliver(std::move(slot));
+  }
+}
+
+// A bridge's first job: the interpreter it asked for must be the one
+// running; then its context loads. GIL held.
+void PythonHost::Start(Job& job) {
+  Channel& channel = *job.channel;
+  std::string library;
+  PyThreadState* unused = nullptr;
+  std::string error = StartInterpreter(channel.config, &unused, &library);
+  if (!error.empty()) return job.Fail(BridgeFailure("ESEM_NO_PYTHON", error));
+  channel.ctx.library = library;
+  channel.ctx.wire_threshold = channel.config.wire_threshold;
+  error = channel.ctx.Load();
+  if (!error.empty()) {
+    std::string why = error + ": " + FetchPythonError(channel.ctx).message;
+    channel.ctx.Clear();
+    return job.Fail(BridgeFailure("ESEM_NO_PYTHON", why));
+  }
+  job.result = Value::Str(library);
+}
+
+}  // namespace esem
