@@ -365,12 +365,16 @@ void Bridge::UpdateRef(napi_env env) {
   bool want = tsfn_ && (!pending_.empty() || state_ == State::kStopping);
   if (want == referenced_) return;
   referenced_ = want;
+  // Raw calls: they may fail while the environment is torn down, and
+  // nothing here may throw (callers are loop callbacks, not JS calls).
+  napi_ref self = *this;
+  uint32_t count = 0;
   if (want) {
     napi_ref_threadsafe_function(env, tsfn_);
-    Ref();  // the JS object stays alive while calls are in flight
+    napi_reference_ref(env, self, &count);  // the JS object stays alive while calls are in flight
   } else {
     napi_unref_threadsafe_function(env, tsfn_);
-    Unref();
+    napi_reference_unref(env, self, &count);
   }
 }
 
@@ -384,7 +388,10 @@ void Bridge::DrainFromLoop() {
   if (async_resource_ && napi_get_reference_value(env_, async_resource_, &resource) == napi_ok &&
       napi_open_callback_scope(env_, resource, async_context_, &scope) == napi_ok) {
     draining_from_loop_ = true;
-    Drain(env_);
+    try {
+      Drain(env_);
+    } catch (...) {  // see OnResults
+    }
     napi_close_callback_scope(env_, scope);
     draining_from_loop_ = false;
     if (release_async_later_) ReleaseAsyncContext();
@@ -411,7 +418,13 @@ void Bridge::Kick() {
 }
 
 void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {
-  if (env) static_cast<Bridge*>(context)->Drain(env);
+  if (!env) return;
+  // A loop callback: a C++ exception must not leave it (it would end the
+  // process). The only ones possible come from a dying environment.
+  try {
+    static_cast<Bridge*>(context)->Drain(env);
+  } catch (...) {
+  }
 }
 
 void Bridge::Drain(napi_env env) {
