@@ -114,6 +114,31 @@ def _initializing(module):
     return getattr(getattr(module, "__spec__", None), "_initializing", False)
 
 
+def fresh_globals_for(fn, args, kwargs):
+    """(args, kwargs) for calling fn from the bridge. builtins.eval and
+    builtins.exec without globals would read the globals of the frame that
+    calls them, the bridge's own; a call from JS has no frame of its own, so
+    it gets what a fresh top level has. The rule (both modes): when fn is
+    builtins.eval or builtins.exec and neither a second positional argument
+    nor a `globals` keyword other than None is given, globals is a new dict
+    {"__builtins__": the builtins module}, passed as the second positional
+    argument (a `globals=None` keyword is dropped)."""
+    if fn is not eval and fn is not exec:
+        return args, kwargs
+    if not args or (len(args) > 1 and args[1] is not None):
+        return args, kwargs
+    if kwargs and kwargs.get("globals") is not None:
+        return args, kwargs
+    import builtins
+
+    fresh = {"__builtins__": builtins}
+    args = [args[0], fresh] + list(args[2:])
+    if kwargs and "globals" in kwargs:
+        kwargs = dict(kwargs)
+        del kwargs["globals"]
+    return args, kwargs
+
+
 def _file_module_name(path):
     """The file's stem when that name is free or already this file (so a
     sibling `import x` finds the same module), else the stem with a hash of

@@ -50,6 +50,8 @@ _REPLY = struct.Struct("<IBI")  # payload length, status, seq
 _U32 = struct.Struct("<I")
 _COROUTINE = types.CoroutineType
 _MISSING = object()
+_EVAL = eval
+_EXEC = exec
 
 
 def _same_path(a, b):
@@ -100,6 +102,8 @@ class Worker(object):
                 fn = self.target(ref, value(), 0)
                 args = value()
                 kwargs = value() if decoder.pos < end else None
+                if fn is _EVAL or fn is _EXEC:
+                    args, kwargs = ops.fresh_globals_for(fn, args, kwargs)
                 result = fn(*args, **kwargs) if kwargs else fn(*args)
             elif op == OP_GET_ATTR:
                 result = self.target(ref, value(), 0)
