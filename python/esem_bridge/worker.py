@@ -2,7 +2,9 @@
 Node sends over a socket (fd 3) and answers them. Started by
 src/subprocess-backend.ts as
 
-    python3 -u -c "...; import esem_bridge.worker as w; w.main(3)" <python dir>
+    python3 -u -c "...; import esem_bridge.worker as w; w.main(3, first_id)" <python dir> <first id>
+
+(the first id of its registry: the bridge's ids go on across workers).
 
 with stdout and stderr the user's. One thread: frames run in order; the
 replies to the frames of one read go out in one write.
@@ -78,8 +80,8 @@ def _prepare_sys_path():
 class Worker(object):
     """Runs request payloads; replies go to a bytearray."""
 
-    def __init__(self):
-        self.registry = Registry()
+    def __init__(self, first_id=1):
+        self.registry = Registry(first_id)
         self.encoder = Encoder(self.registry)
 
     def target(self, ref, names, keep):
@@ -216,14 +218,14 @@ def _exit():
     os._exit(0)
 
 
-def main(fd=3):
+def main(fd=3, first_id=1):
     _prepare_sys_path()
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is Node's to handle
     except (ValueError, OSError, AttributeError):
         pass
     sock = socket.socket(fileno=fd)
-    worker = Worker()
+    worker = Worker(int(first_id))
     try:
         _serve(sock, worker)
     except (ConnectionError, EOFError):  # Node is gone
