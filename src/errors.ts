@@ -9,6 +9,7 @@ export type BridgeErrorCode =
   | "ESEM_WORKER_EXITED"
   | "ESEM_UNSUPPORTED_MODE"
   | "ESEM_BAD_REQUEST"
+  | "ESEM_PROTOCOL"
   | "ESEM_INTERNAL";
 
 /** A failure of the bridge itself (not of the Python code it ran). */

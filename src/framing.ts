@@ -1,14 +1,46 @@
 // Length-prefixed frames over a byte stream (the subprocess mode's socket):
-// a u32 little-endian payload length, then the payload.
+// a u32 little-endian payload length, then the payload. A stream that
+// cannot be frames (a payload shorter than its header, one larger than
+// Node can hold, a reply header that is not one) is a ProtocolError: the
+// only error anything here throws.
+import { constants } from "node:buffer";
+import { BridgeError } from "./errors.js";
+
+/** Thrown for a malformed frame stream; the reader that threw is done. */
+export class ProtocolError extends BridgeError {
+  constructor(problem: string) {
+    super("ESEM_PROTOCOL", `Malformed frame from the Python worker: ${problem}.`);
+  }
+}
+
+export interface FrameLimits {
+  /** Bytes every payload must hold (its header); default 0. */
+  minPayload?: number;
+  /** The largest payload accepted; default and most: what one Buffer can hold. */
+  maxPayload?: number;
+}
 
 /** Collects stream chunks and yields whole payloads. */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private needed = 4; // bytes the next frame needs before it can be read
+  private failure: ProtocolError | undefined;
+  private readonly minPayload: number;
+  private readonly maxPayload: number;
 
-  /** Appends a chunk; returns the payloads it completed, in order. */
+  constructor(limits: FrameLimits = {}) {
+    this.minPayload = limits.minPayload ?? 0;
+    this.maxPayload = Math.min(limits.maxPayload ?? Infinity, constants.MAX_LENGTH - 4);
+  }
+
+  /**
+   * Appends a chunk; returns the payloads it completed, in order. Throws a
+   * ProtocolError at the first malformed frame (the payloads before it in
+   * the same chunk are lost with it), and again at every later push.
+   */
   push(chunk: Buffer): Buffer[] {
+    if (this.failure) throw this.failure;
     // Chunks of a large frame are only joined once it is complete (joining
     // at every chunk would copy a 16 MiB frame hundreds of times).
     this.chunks.push(chunk);
@@ -21,6 +53,16 @@ export class FrameReader {
     this.needed = 4;
     while (buffer.length - offset >= 4) {
       const size = buffer.readUInt32LE(offset);
+      if (size < this.minPayload || size > this.maxPayload) {
+        this.chunks = [];
+        this.buffered = 0;
+        this.failure = new ProtocolError(
+          size < this.minPayload
+            ? `a ${size}-byte payload is shorter than its ${this.minPayload}-byte header`
+            : `a payload length of ${size} bytes is over the ${this.maxPayload}-byte limit`,
+        );
+        throw this.failure;
+      }
       if (buffer.length - offset - 4 < size) {
         this.needed = 4 + size;
         break;
@@ -33,4 +75,25 @@ export class FrameReader {
     if (rest.length) this.chunks.push(rest);
     return out;
   }
+}
+
+/** Reply statuses (docs/protocol.md). */
+export const enum Status {
+  Ok = 0,
+  PythonError = 1,
+  BridgeError = 2,
+  Ready = 3,
+}
+
+/** Bytes of a reply payload's header: u8 status, u32 seq. */
+export const REPLY_HEADER = 5;
+
+/** A reply payload's status and seq; a ProtocolError when it has no valid header. */
+export function replyHeader(payload: Buffer): { status: Status; seq: number } {
+  if (payload.length < REPLY_HEADER) {
+    throw new ProtocolError(`a ${payload.length}-byte reply is shorter than its ${REPLY_HEADER}-byte header`);
+  }
+  const status = payload[0];
+  if (status > Status.Ready) throw new ProtocolError(`unknown reply status ${status}`);
+  return { status, seq: payload.readUInt32LE(1) };
 }

@@ -4,6 +4,7 @@
 // thread; the generated module runs on the importing thread.
 import { dirname, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { MessagePort } from "node:worker_threads";
 
 const PREFIX = "python:";
 const SCHEME = "esem-python:";
@@ -49,8 +50,52 @@ export async function load(url: string, context: object, next: Load) {
   return { format: "module", source, shortCircuit: true };
 }
 
-/** Asks Python for the module's public names (once per module, on the hooks thread's own bridge). */
-async function publicNames(entry: string, spec: string): Promise<string[]> {
+// Set by register.ts: the importing thread answers name requests on it.
+let namesPort: MessagePort | undefined;
+const waiting = new Map<number, { names(names: string[]): void; ack(): void }>();
+let lastRequest = 0;
+/** How long the importing thread may take to see a request: it does not when it is blocked in a synchronous load. */
+const ACK_MS = 1000;
+
+/** Called by Node with register()'s data. */
+export function initialize(data: { namesPort?: MessagePort } | undefined): void {
+  namesPort = data?.namesPort;
+  namesPort?.on("message", ({ id, names, ack }: { id: number; names?: string[]; ack?: boolean }) => {
+    const request = waiting.get(id);
+    if (!request) return;
+    if (ack) return request.ack();
+    waiting.delete(id);
+    if (waiting.size === 0) namesPort?.unref();
+    request.names(names ?? []);
+  });
+  namesPort?.unref();
+}
+
+/**
+ * The module's public names. Under esem-bridge/register the importing
+ * thread loads the module (once: its own later python() finds it loaded);
+ * under the 0.1 --experimental-loader form (no port), or when the importing
+ * thread does not see the request within ACK_MS (blocked in a synchronous
+ * load), the hooks thread loads it on a bridge of its own (in subprocess
+ * mode: a second worker, where the top level runs a second time).
+ */
+function publicNames(entry: string, spec: string): Promise<string[]> {
+  const port = namesPort;
+  if (!port) return ownBridgeNames(entry, spec);
+  const id = ++lastRequest;
+  return new Promise((resolve) => {
+    const unseen = setTimeout(() => {
+      waiting.delete(id);
+      if (waiting.size === 0) port.unref();
+      resolve(ownBridgeNames(entry, spec));
+    }, ACK_MS);
+    waiting.set(id, { names: resolve, ack: () => clearTimeout(unseen) });
+    port.ref();
+    port.postMessage({ id, spec });
+  });
+}
+
+async function ownBridgeNames(entry: string, spec: string): Promise<string[]> {
   try {
     const { python } = (await import(entry)) as { python(spec: string): Promise<object> };
     return Object.keys(await python(spec));

@@ -1,4 +1,27 @@
 // `node --import esem-bridge/register app.js`: enables `python:` imports.
+// The hooks (loader.ts) run on Node's hooks thread but need each module's
+// public names: they ask this thread over a port, which loads the module on
+// the default bridge, the one the generated module then uses, so the
+// module's top level runs once (in subprocess mode a bridge of the hooks
+// thread's own would be a second worker process, running it a second time).
 import { register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
 
-register("./loader.js", import.meta.url);
+interface NamesRequest {
+  id: number;
+  spec: string;
+}
+
+const { port1, port2 } = new MessageChannel();
+port1.on("message", ({ id, spec }: NamesRequest) => {
+  port1.postMessage({ id, ack: true });
+  import("./index.js")
+    .then(({ python }) => python(spec))
+    .then(
+      (mod) => port1.postMessage({ id, names: Object.keys(mod as object) }),
+      () => port1.postMessage({ id, names: [] }), // the importing module reports the real error
+    );
+});
+port1.unref(); // answering the hooks never keeps Node alive
+
+register("./loader.js", { parentURL: import.meta.url, data: { namesPort: port2 }, transferList: [port2] });

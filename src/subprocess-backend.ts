@@ -1,15 +1,20 @@
 // The subprocess backend: a Python worker process (python/esem_bridge/
-// worker.py) speaking the frames of docs/protocol.md over a socket that is
-// fd 3 in the worker. Calls pipeline; a worker that dies rejects its pending
-// calls with ESEM_WORKER_EXITED and the next call starts a new one.
-import { spawn, type ChildProcess } from "node:child_process";
-import type { Socket } from "node:net";
+// worker.py, one WorkerProcess) speaking the frames of docs/protocol.md over
+// a socket that is fd 3 in the worker. Calls pipeline; a worker that dies
+// rejects its pending calls with ESEM_WORKER_EXITED, one that sends a
+// malformed frame rejects them with ESEM_PROTOCOL and is stopped, and the
+// next call starts a new one.
+//
+// Object ids are the worker's own, unique for the bridge's life: a new
+// worker's registry starts after the highest id the bridge has seen, so an
+// id below the current worker's first id belongs to a worker that is gone.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo, RefDescription } from "./backend.js";
 import { Decoder, Encoder, Tag } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
-import { FrameReader } from "./framing.js";
-import { pythonRuntimeDir } from "./paths.js";
+import { ProtocolError, Status, replyHeader } from "./framing.js";
 import { cachedProbe, choosePython, type PythonChoice } from "./python-probe.js";
+import type { ModuleSource, Pending } from "./subprocess-pending.js";
+import { WorkerProcess } from "./subprocess-worker.js";
 
 const enum Op {
   Call = 1,
@@ -20,184 +25,40 @@ const enum Op {
   Helper = 6,
 }
 
-const enum Status {
-  Ok = 0,
-  PythonError = 1,
-  BridgeError = 2,
-  Ready = 3,
-}
+const HEADER = 13; // u8 op, u32 seq, f64 ref
 
-/** Ref ids seen by proxies are generation * 2^32 + the worker's own id. */
-const GEN = 2 ** 32;
-const STDERR_LINES = 20;
-
-// On Linux the worker asks to be killed when Node dies (PR_SET_PDEATHSIG),
-// so even a busy worker never outlives Node; elsewhere the socket's EOF ends it.
-const BOOT =
-  "import sys\n" +
-  "if sys.platform.startswith('linux'):\n" +
-  "    try:\n" +
-  "        import ctypes; ctypes.CDLL(None).prctl(1, 9)\n" +
-  "    except Exception:\n" +
-  "        pass\n" +
-  "sys.path.append(sys.argv[1])\n" +
-  "import esem_bridge.worker as w\n" +
-  "w.main(3)\n";
-
-interface Pending {
-  seq: number;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  importOf?: ModuleSource;
-}
-
-interface ModuleSource {
-  spec: string;
-  cwd: string;
-}
-
-/**
- * Calls awaiting replies. The worker answers in the order it was asked, so
- * a queue (no hashing) finds each reply's call; the seq is checked.
- */
-class PendingQueue {
-  private items: Pending[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  push(p: Pending): void {
-    this.items.push(p);
-  }
-
-  /** The call `seq` answers, or undefined (and the queue unchanged). */
-  take(seq: number): Pending | undefined {
-    const p = this.items[this.head];
-    if (!p || p.seq !== seq) return undefined;
-    this.items[this.head++] = undefined as unknown as Pending;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return p;
-  }
-
-  drain(): Pending[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return out;
-  }
-}
-
-/** One worker process and what belongs to it. */
-class WorkerProcess {
-  readonly pending = new PendingQueue();
-  readonly descs = new Map<number, RefDescription>();
-  readonly reader = new FrameReader();
-  readonly stderrTail: string[] = [];
-  readonly ready: Promise<{ version: string; executable: string }>;
-  exited = false;
-  started = false; // sent its Ready frame
-  referenced = true;
-  private settleReady!: { resolve(v: { version: string; executable: string }): void; reject(e: unknown): void };
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly socket: Socket,
-    readonly generation: number,
-  ) {
-    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
-    this.ready.catch(() => {});
-  }
-
-  readyWith(version: string, executable: string): void {
-    this.started = true;
-    this.settleReady.resolve({ version, executable });
-  }
-
-  failReady(error: unknown): void {
-    this.settleReady.reject(error);
-  }
-
-  private unrefTimer: NodeJS.Immediate | undefined;
-
-  /**
-   * Pending calls keep Node alive; an idle worker does not. Going idle is
-   * deferred by one loop turn, so back-to-back calls do not toggle the
-   * handles (measurably slower) on every call.
-   */
-  setReferenced(on: boolean): void {
-    if (this.exited) return;
-    if (on) {
-      if (this.unrefTimer) {
-        clearImmediate(this.unrefTimer);
-        this.unrefTimer = undefined;
-      }
-      this.apply(true);
-      return;
-    }
-    if (!this.referenced || this.unrefTimer) return;
-    this.unrefTimer = setImmediate(() => {
-      this.unrefTimer = undefined;
-      if (this.pending.size === 0) this.apply(false);
-    });
-  }
-
-  unrefNow(): void {
-    if (this.unrefTimer) {
-      clearImmediate(this.unrefTimer);
-      this.unrefTimer = undefined;
-    }
-    this.apply(false);
-  }
-
-  private apply(on: boolean): void {
-    if (on === this.referenced || this.exited) return;
-    this.referenced = on;
-    const method = on ? "ref" : "unref";
-    this.child[method]();
-    this.socket[method]();
-    (this.child.stderr as Socket | null)?.[method]?.();
-  }
-}
-
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function killOnExit(child: ChildProcess): void {
-  liveChildren.add(child);
-  child.once("exit", () => liveChildren.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A worker busy in a long call would only see the socket close when the
-  // call ends; Node's exit ends it at once.
-  process.once("exit", () => {
-    for (const c of liveChildren) c.kill("SIGKILL");
-  });
+/** A frame encoded while another was being encoded (from a getter), sent right after it. */
+interface NestedFrame {
+  worker: WorkerProcess;
+  bytes: Buffer;
+  pending: Pending | undefined;
 }
 
 export class SubprocessBackend implements Backend {
   readonly mode = "subprocess" as const;
   details: BridgeInfo;
   private worker: WorkerProcess | undefined;
-  private generation = 0;
+  /** Above every object id seen so far: where the next worker's ids start. */
+  private nextId = 1;
   private seq = 0;
   private closed = false;
   private flushQueued = false;
-  private decodingImport: ModuleSource | undefined;
-  /** Module proxies survive a worker's death: how to load each again. */
+  private decodingImport: Pending["importOf"];
+  /**
+   * Module proxies survive a worker's death: how to load each again, by the
+   * id the proxy (or its reload) has; an entry goes when its proxy is released.
+   */
   private readonly modules = new Map<number, ModuleSource>();
+  /** A module proxy's id -> its module's id in a later worker (chains after several deaths). */
   private readonly remapped = new Map<number, number>();
   private readonly reloading = new Map<number, Promise<number>>();
   private readonly encoder: Encoder;
-  private readonly headerBytes = new Uint8Array(13);
+  private readonly refOf = (f: Function) => this.argumentRef(f);
+  private readonly headerBytes = new Uint8Array(HEADER);
   private readonly header = new DataView(this.headerBytes.buffer);
+  /** An encoder is filling a frame; a frame asked for meanwhile (from a getter) is a NestedFrame. */
+  private encoding = false;
+  private nested: NestedFrame[] = [];
   private spinUntil = 0;
   private spinning = false;
   private readonly spinMicros = spinBudget();
@@ -215,13 +76,14 @@ export class SubprocessBackend implements Backend {
       addon: null,
     };
     // Frames are encoded straight into one buffer and written once a tick.
-    this.encoder = new Encoder((f) => this.argumentRef(f));
+    this.encoder = new Encoder(this.refOf);
   }
 
-  /** Starts a worker and waits until it answers. */
-  static async start(options: { python?: string; cwd: string; reason: string }, hooks: BackendHooks): Promise<SubprocessBackend> {
+  /** Starts a worker and waits until it answers. `firstId`: where its object ids start (for tests; default 1). */
+  static async start(options: { python?: string; cwd: string; reason: string; firstId?: number }, hooks: BackendHooks): Promise<SubprocessBackend> {
     const choice = choosePython(options.python, options.cwd);
     const backend = new SubprocessBackend(choice, options.cwd, hooks, options.reason);
+    backend.nextId = options.firstId ?? 1;
     const worker = backend.spawnWorker();
     const { version, executable } = await worker.ready;
     backend.details.python = { executable, version, libpython: null, source: choice.source };
@@ -230,21 +92,21 @@ export class SubprocessBackend implements Backend {
   }
 
   importModule(spec: string, cwd: string): Promise<unknown> {
-    return this.send(Op.Import, 0, [spec, cwd], ["spec", "cwd"], { spec, cwd });
+    return this.send(Op.Import, 0, [spec, cwd], ["spec", "cwd"], { source: { spec, cwd }, bare: false });
   }
 
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
     return this.withFreshArguments(args, () =>
-      this.onRef(ref, (local) => this.send(Op.Call, local, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"])),
+      this.onRef(ref, (id) => this.send(Op.Call, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"])),
     );
   }
 
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
-    return this.onRef(ref, (local) => this.send(Op.GetAttr, local, [pathList(path)], ["path"]));
+    return this.onRef(ref, (id) => this.send(Op.GetAttr, id, [pathList(path)], ["path"]));
   }
 
   async setAttr(ref: number, path: AttrPath, value: unknown): Promise<void> {
-    await this.onRef(ref, (local) => this.send(Op.SetAttr, local, [pathList(path), value], ["path", "value"]));
+    await this.onRef(ref, (id) => this.send(Op.SetAttr, id, [pathList(path), value], ["path", "value"]));
   }
 
   helper(name: string, args: unknown[]): Promise<unknown> {
@@ -252,12 +114,22 @@ export class SubprocessBackend implements Backend {
   }
 
   release(ref: number): void {
-    ref = this.current(ref);
+    const current = this.forget(ref);
     const worker = this.worker;
-    if (this.closed || !worker || Math.floor(ref / GEN) !== worker.generation) return;
-    this.appendFrame(Op.Release, 0, ref - worker.generation * GEN, [], []);
+    if (this.closed || !worker || !worker.owns(current)) return;
+    this.appendFrame(worker, Op.Release, 0, current, [], [], undefined);
     this.flush();
-    return;
+  }
+
+  /** Drops what the bridge kept for a released proxy's id (module source, reload chain); its current id. */
+  private forget(ref: number): number {
+    this.modules.delete(ref);
+    for (let next = this.remapped.get(ref); next !== undefined; next = this.remapped.get(ref)) {
+      this.remapped.delete(ref);
+      ref = next;
+      this.modules.delete(ref);
+    }
+    return ref;
   }
 
   async shutdown(): Promise<void> {
@@ -279,47 +151,33 @@ export class SubprocessBackend implements Backend {
   // --- worker lifetime -----------------------------------------------------
 
   private spawnWorker(): WorkerProcess {
-    const generation = ++this.generation;
     // The interpreter itself when a probe has already named it: a pyenv
     // shim alone costs ~80 ms a start.
     const command = cachedProbe(this.choice, this.cwd)?.executable ?? this.choice.command;
-    const child = spawn(command, ["-u", "-c", BOOT, pythonRuntimeDir], {
-      cwd: this.cwd,
-      stdio: ["ignore", "inherit", "pipe", "pipe"],
-      windowsHide: true,
-    });
-    const socket = child.stdio[3] as Socket;
-    const worker = new WorkerProcess(child, socket, generation);
+    const worker = new WorkerProcess(command, this.cwd, this.nextId);
     this.worker = worker;
-    killOnExit(child);
-
-    let partial = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop() ?? ""; // a line cut between chunks waits for its end
-      worker.stderrTail.push(...lines.filter((l) => l.trim() !== ""));
-      if (worker.stderrTail.length > STDERR_LINES) worker.stderrTail.splice(0, worker.stderrTail.length - STDERR_LINES);
-    });
-    child.stderr?.on("end", () => {
-      if (partial.trim() !== "") worker.stderrTail.push(partial);
-    });
-    socket.on("data", (chunk: Buffer) => {
-      for (const payload of worker.reader.push(chunk)) this.onFrame(worker, payload);
-    });
-    socket.on("error", () => {}); // the exit handler reports
-    child.on("error", (error) => {
+    worker.socket.on("data", (chunk: Buffer) => this.onData(worker, chunk));
+    worker.socket.on("error", () => {}); // the exit handler reports
+    worker.child.on("error", (error) => {
       this.onExit(worker, null, null, error as NodeJS.ErrnoException);
     });
-    child.on("exit", (code, signal) => this.onExit(worker, code, signal, undefined));
+    worker.child.on("exit", (code, signal) => this.onExit(worker, code, signal, undefined));
     return worker;
+  }
+
+  /** The worker is gone for this bridge: frames still gathered for it are dropped. */
+  private lose(worker: WorkerProcess): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    if (!this.encoding) this.encoder.take();
   }
 
   private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null, spawnError: NodeJS.ErrnoException | undefined): void {
     if (worker.exited) return;
     worker.exited = true;
-    if (this.worker === worker) this.worker = undefined;
-    const tail = worker.stderrTail.length ? `\nLast stderr lines:\n${worker.stderrTail.join("\n")}` : "";
+    this.lose(worker);
+    if (worker.broken) return; // its calls were rejected with the protocol error
+    const tail = worker.stderrLines();
     if (spawnError || !worker.started) {
       const how = spawnError?.code === "ENOENT" ? "was not found" : spawnError ? `could not start (${spawnError.message})` : `exited at start (code ${code}, signal ${signal})`;
       const error = new BridgeError(
@@ -341,6 +199,25 @@ export class SubprocessBackend implements Backend {
     );
   }
 
+  /**
+   * A frame that cannot be a reply: the stream can no longer be trusted, so
+   * every pending call rejects with the problem and the worker is stopped.
+   */
+  private onProtocolError(worker: WorkerProcess, error: unknown): void {
+    if (worker.broken || worker.exited) return;
+    worker.broken = true;
+    this.lose(worker);
+    const problem = error instanceof ProtocolError ? error.message : `Reading a reply failed: ${error instanceof Error ? error.message : String(error)}.`;
+    const rejection = new BridgeError(
+      "ESEM_PROTOCOL",
+      `${problem} The worker was stopped; the next call starts a new one.${worker.stderrLines()}`,
+      { cause: error },
+    );
+    worker.failReady(rejection);
+    this.rejectAll(worker, rejection);
+    worker.child.kill("SIGKILL");
+  }
+
   private rejectAll(worker: WorkerProcess, error: BridgeError): void {
     const pending = worker.pending.drain();
     worker.unrefNow();
@@ -349,18 +226,13 @@ export class SubprocessBackend implements Backend {
 
   // --- requests ------------------------------------------------------------
 
-  /** Runs `send` with the worker's own id for `ref`, loading a module again after a worker died. */
-  private onRef(ref: number, send: (local: number) => Promise<unknown>): Promise<unknown> {
+  /** Runs `send` with `ref` as the current worker knows it, loading a module again after a worker died. */
+  private onRef(ref: number, send: (id: number) => Promise<unknown>): Promise<unknown> {
     if (this.closed) return Promise.reject(shutdownError());
-    const original = ref;
     ref = this.current(ref);
-    const generation = Math.floor(ref / GEN);
-    if (this.worker && generation === this.worker.generation) return send(ref - generation * GEN);
+    if (this.worker?.owns(ref)) return send(ref);
     if (!this.modules.has(ref)) return Promise.reject(exitedError());
-    return this.reload(ref).then((fresh) => {
-      this.remapped.set(original, fresh);
-      return send(fresh - Math.floor(fresh / GEN) * GEN);
-    });
+    return this.reload(ref).then(send);
   }
 
   /** Loads a module again in the current worker; one reload per module and worker. */
@@ -368,11 +240,14 @@ export class SubprocessBackend implements Backend {
     let reload = this.reloading.get(ref);
     if (!reload) {
       const source = this.modules.get(ref)!;
-      reload = this.importModule(source.spec, source.cwd).then((proxy) => {
-        const fresh = (proxy as Record<symbol, number>)[this.hooks.refSymbol];
-        this.remapped.set(ref, fresh);
-        return fresh;
-      });
+      // The reply gives the bare id: no proxy of its own, which would release the module when collected.
+      reload = (this.send(Op.Import, 0, [source.spec, source.cwd], ["spec", "cwd"], { source, bare: true }) as Promise<number>).then(
+        (fresh) => {
+          if (this.modules.has(ref)) this.remapped.set(ref, fresh);
+          else this.release(fresh); // released while it loaded
+          return fresh;
+        },
+      );
       this.reloading.set(ref, reload);
       const forget = () => this.reloading.delete(ref);
       reload.then(forget, forget);
@@ -392,7 +267,7 @@ export class SubprocessBackend implements Backend {
       const id = typeof raw === "number" ? raw : Array.isArray(raw) ? (raw[0] as number) : undefined;
       if (id === undefined) continue;
       const ref = this.current(id);
-      if ((!this.worker || Math.floor(ref / GEN) !== this.worker.generation) && this.modules.has(ref)) stale.push(this.reload(ref));
+      if (!this.worker?.owns(ref) && this.modules.has(ref)) stale.push(this.reload(ref));
     }
     return stale.length ? Promise.all(stale).then(send) : send();
   }
@@ -403,33 +278,31 @@ export class SubprocessBackend implements Backend {
     return ref;
   }
 
-  /** A proxy passed as an argument: the worker's own id and attribute path. */
+  /** A proxy passed as an argument: its id in the current worker and attribute path. */
   private argumentRef(f: Function): number | unknown[] | undefined {
     const raw = (f as unknown as Record<symbol, number | unknown[] | undefined>)[this.hooks.refSymbol];
     if (raw === undefined) return undefined;
     const [id, ...path] = typeof raw === "number" ? [raw] : (raw as [number, ...string[]]);
     const current = this.current(id);
-    const worker = this.worker;
-    if (!worker || Math.floor(current / GEN) !== worker.generation) throw exitedError();
-    return [current - worker.generation * GEN, ...path];
+    if (!this.worker?.owns(current)) throw exitedError();
+    return [current, ...path];
   }
 
-  private send(op: Op, ref: number, values: unknown[], roots: string[], importOf?: ModuleSource): Promise<unknown> {
+  private send(op: Op, ref: number, values: unknown[], roots: string[], importOf?: Pending["importOf"]): Promise<unknown> {
     if (this.closed) return Promise.reject(shutdownError());
-    let worker = this.worker;
-    if (!worker) worker = this.spawnWorker();
+    const worker = this.worker ?? this.spawnWorker();
     const seq = (this.seq = (this.seq % 0xffffffff) + 1);
+    let pending!: Pending;
+    const promise = new Promise((resolve, reject) => (pending = { seq, resolve, reject, importOf }));
     try {
-      this.appendFrame(op, seq, ref, values, roots);
+      this.appendFrame(worker, op, seq, ref, values, roots, pending);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      worker!.pending.push({ seq, resolve, reject, importOf });
-      worker!.setReferenced(true);
-      this.flush();
-      this.spin();
-    });
+    worker.setReferenced(true);
+    this.flush();
+    this.spin();
+    return promise;
   }
 
   // While calls are pending, keep the event loop polling (a queued
@@ -452,17 +325,53 @@ export class SubprocessBackend implements Backend {
     setImmediate(tick);
   }
 
-  private appendFrame(op: Op, seq: number, ref: number, values: unknown[], roots: string[]): void {
-    const h = this.header;
-    h.setUint8(0, op);
-    h.setUint32(1, seq, true);
-    h.setFloat64(5, ref, true);
-    this.encoder.appendFrame(this.headerBytes, values, roots);
+  /**
+   * Encodes a frame and queues its call, in wire order. Re-entered (a
+   * getter of a value being encoded calls Python), the nested frame gets an
+   * encoder of its own and is sent whole right after the frame being
+   * encoded, its call queued after that frame's: frames never interleave.
+   */
+  private appendFrame(worker: WorkerProcess, op: Op, seq: number, ref: number, values: unknown[], roots: string[], pending: Pending | undefined): void {
+    if (this.encoding) {
+      const header = new DataView(new ArrayBuffer(HEADER));
+      writeHeader(header, op, seq, ref);
+      const encoder = new Encoder(this.refOf);
+      encoder.appendFrame(new Uint8Array(header.buffer), values, roots);
+      this.nested.push({ worker, bytes: encoder.take(), pending });
+      return;
+    }
+    writeHeader(this.header, op, seq, ref);
+    this.encoding = true;
+    try {
+      this.encoder.appendFrame(this.headerBytes, values, roots);
+      if (pending) worker.pending.push(pending);
+    } finally {
+      this.encoding = false;
+      if (this.nested.length) this.sendNested();
+    }
+  }
+
+  /** Writes the frames gathered so far, then the nested ones, and queues their calls. */
+  private sendNested(): void {
+    const nested = this.nested;
+    this.nested = [];
+    const gathered = this.encoder.take();
+    const worker = this.worker;
+    if (worker && !worker.exited && gathered.length) worker.socket.write(gathered);
+    for (const frame of nested) {
+      if (frame.worker !== this.worker || frame.worker.exited) {
+        frame.pending?.reject(exitedError());
+        continue;
+      }
+      frame.worker.socket.write(frame.bytes);
+      if (frame.pending) frame.worker.pending.push(frame.pending);
+    }
   }
 
   // Frames made in one tick go out in one write; a long burst is written in
   // 64 KiB steps so that the worker starts on it while JS still sends.
   private flush(): void {
+    if (this.encoding) return; // the frame being encoded is not whole yet; its end flushes
     if (this.encoder.size >= 65536) {
       const worker = this.worker;
       if (worker && !worker.exited) worker.socket.write(this.encoder.take());
@@ -479,16 +388,33 @@ export class SubprocessBackend implements Backend {
 
   // --- replies -------------------------------------------------------------
 
+  /** Socket data: whole replies, or a protocol error, never an exception out of the handler. */
+  private onData(worker: WorkerProcess, chunk: Buffer): void {
+    if (worker.broken) return;
+    try {
+      for (const payload of worker.reader.push(chunk)) {
+        this.onFrame(worker, payload);
+        if (worker.broken) return;
+      }
+    } catch (error) {
+      this.onProtocolError(worker, error);
+    }
+  }
+
+  /** One reply; throws a ProtocolError when it cannot be one. */
   private onFrame(worker: WorkerProcess, payload: Buffer): void {
-    const status = payload[0];
-    const seq = payload.readUInt32LE(1);
+    const { status, seq } = replyHeader(payload);
     if (status === Status.Ready) {
+      if (worker.started) throw new ProtocolError("a second Ready frame");
       const ready = this.decoder(worker, payload);
       worker.readyWith(ready.value() as string, ready.value() as string);
       return;
     }
     const pending = worker.pending.take(seq);
-    if (!pending) return;
+    if (!pending) {
+      const expected = worker.pending.expected;
+      throw new ProtocolError(`a reply to call #${seq}, ${expected === undefined ? "with no call pending" : `expected #${expected}`}`);
+    }
     this.spinUntil = performance.now() + this.spinMicros / 1000;
     if (worker.pending.size === 0) worker.setReferenced(false);
     if (status === Status.Ok) {
@@ -501,8 +427,8 @@ export class SubprocessBackend implements Backend {
       }
       if (tag === Tag.None && payload.length === 6) return pending.resolve(null);
     }
-    const decoder = this.decoder(worker, payload);
     try {
+      const decoder = this.decoder(worker, payload);
       if (status === Status.Ok) {
         this.decodingImport = pending.importOf;
         const value = decoder.value();
@@ -525,13 +451,21 @@ export class SubprocessBackend implements Backend {
   private wrapRef(worker: WorkerProcess, id: number, typeIndex: number, desc: RefDescription | undefined): unknown {
     if (desc && typeIndex) worker.descs.set(typeIndex, desc);
     const found = desc ?? worker.descs.get(typeIndex);
-    const global = worker.generation * GEN + id;
-    if (this.decodingImport && found?.kind === "module") {
-      this.modules.set(global, this.decodingImport);
+    if (id >= this.nextId) this.nextId = id + 1;
+    const importOf = this.decodingImport;
+    if (importOf && found?.kind === "module") {
       this.decodingImport = undefined;
+      this.modules.set(id, importOf.source);
+      if (importOf.bare) return id;
     }
-    return this.hooks.wrap(global, 0, found);
+    return this.hooks.wrap(id, 0, found);
   }
+}
+
+function writeHeader(header: DataView, op: Op, seq: number, ref: number): void {
+  header.setUint8(0, op);
+  header.setUint32(1, seq, true);
+  header.setFloat64(5, ref, true);
 }
 
 function spinBudget(): number {

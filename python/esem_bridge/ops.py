@@ -14,6 +14,8 @@ import threading
 import types
 
 _file_modules = {}  # realpath -> module
+_file_locks = {}  # realpath -> RLock held while that file's top level runs
+_file_locks_guard = threading.Lock()
 _type_descriptions = {}  # type -> description tuple
 _local = threading.local()
 
@@ -34,13 +36,35 @@ def is_file_spec(spec):
 
 
 def import_module(spec, cwd):
-    """Load `spec`: a file path (resolved against cwd) or a module name."""
+    """Load `spec`: a file path (resolved against cwd) or a module name.
+    Atomic per file, as Python's own import is: a second importer of the
+    same file waits until the first has run it (and then gets the module,
+    or runs it again itself when the first failed)."""
     if not is_file_spec(spec):
-        return importlib.import_module(spec)
+        return importlib.import_module(spec)  # importlib's own per-module locks
     path = os.path.realpath(os.path.join(cwd, spec))
     cached = _file_modules.get(path)
     if cached is not None:
         return cached
+    with _file_lock(path):
+        cached = _file_modules.get(path)
+        if cached is not None:
+            return cached
+        return _load_file(spec, cwd, path)
+
+
+def _file_lock(path):
+    """The lock of one file path (re-entrant: a module whose top level loads
+    itself through the bridge gets itself, half-run, as Python's circular
+    imports do). Locks are never dropped: one per file ever loaded."""
+    with _file_locks_guard:
+        lock = _file_locks.get(path)
+        if lock is None:
+            lock = _file_locks[path] = threading.RLock()
+        return lock
+
+
+def _load_file(spec, cwd, path):
     if not os.path.isfile(path):
         raise ModuleNotFoundError("No Python file at %s (from %r, resolved against %s)" % (path, spec, cwd))
     folder = os.path.dirname(path)
@@ -49,20 +73,70 @@ def import_module(spec, cwd):
     name = _file_module_name(path)
     existing = sys.modules.get(name)
     if existing is not None and os.path.realpath(getattr(existing, "__file__", "") or "") == path:
-        _file_modules[path] = existing
-        return existing
+        if not _initializing(existing):
+            _file_modules[path] = existing
+        return existing  # done by a plain `import`, or this thread's own import in progress
     from importlib import util  # deferred, like traceback below: start-up time
 
     module_spec = util.spec_from_file_location(name, path)
     module = util.module_from_spec(module_spec)
-    sys.modules[name] = module
-    try:
-        module_spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
+    # As importlib runs a module: marked as initializing and under the
+    # name's import lock, so a plain `import name` in another thread waits too.
+    module_spec._initializing = True
+    with _module_name_lock(name):
+        sys.modules[name] = module
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+            raise
+        finally:
+            module_spec._initializing = False
     _file_modules[path] = module
     return module
+
+
+def _module_name_lock(name):
+    """importlib's per-name import lock (a private API: without it, only
+    importers through the bridge wait for each other)."""
+    try:
+        from importlib._bootstrap import _ModuleLockManager
+
+        return _ModuleLockManager(name)
+    except (ImportError, AttributeError, TypeError):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def _initializing(module):
+    return getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+def fresh_globals_for(fn, args, kwargs):
+    """(args, kwargs) for calling fn from the bridge. builtins.eval and
+    builtins.exec without globals would read the globals of the frame that
+    calls them, the bridge's own; a call from JS has no frame of its own, so
+    it gets what a fresh top level has. The rule (both modes): when fn is
+    builtins.eval or builtins.exec and neither a second positional argument
+    nor a `globals` keyword other than None is given, globals is a new dict
+    {"__builtins__": the builtins module}, passed as the second positional
+    argument (a `globals=None` keyword is dropped)."""
+    if fn is not eval and fn is not exec:
+        return args, kwargs
+    if not args or (len(args) > 1 and args[1] is not None):
+        return args, kwargs
+    if kwargs and kwargs.get("globals") is not None:
+        return args, kwargs
+    import builtins
+
+    fresh = {"__builtins__": builtins}
+    args = [args[0], fresh] + list(args[2:])
+    if kwargs and "globals" in kwargs:
+        kwargs = dict(kwargs)
+        del kwargs["globals"]
+    return args, kwargs
 
 
 def _file_module_name(path):

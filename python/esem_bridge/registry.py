@@ -1,7 +1,8 @@
 """Registry of the subprocess worker: ref id -> live Python object, and the
 type-description cache (type -> 1-based typeIndex). The same rules as
-native/registry.h and the native encoder's type cache: ids start at 1 and
-are never reused; a type gets an index the first time a cacheable object
+native/registry.h and the native encoder's type cache: ids start at 1 (or
+where the bridge says: a restarted worker goes on after its predecessor's
+ids, so they are unique for the bridge's life) and are never reused; a type gets an index the first time a cacheable object
 of it is described.
 
 Thread: the worker's main thread only.
@@ -11,9 +12,9 @@ Thread: the worker's main thread only.
 class Registry(object):
     __slots__ = ("objects", "next_id", "type_index", "types")
 
-    def __init__(self):
+    def __init__(self, first_id=1):
         self.objects = {}  # id -> object
-        self.next_id = 1
+        self.next_id = first_id
         self.type_index = {}  # type -> 1-based index
         self.types = []  # types in index order (index i + 1); holds them alive as the native cache does
 

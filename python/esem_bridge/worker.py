@@ -2,7 +2,9 @@
 Node sends over a socket (fd 3) and answers them. Started by
 src/subprocess-backend.ts as
 
-    python3 -u -c "...; import esem_bridge.worker as w; w.main(3)" <python dir>
+    python3 -u -c "...; import esem_bridge.worker as w; w.main(3, first_id)" <python dir> <first id>
+
+(the first id of its registry: the bridge's ids go on across workers).
 
 with stdout and stderr the user's. One thread: frames run in order; the
 replies to the frames of one read go out in one write.
@@ -33,6 +35,8 @@ STATUS_PYTHON_ERROR = 1
 STATUS_BRIDGE_ERROR = 2
 STATUS_READY = 3
 
+EXIT_MALFORMED = 3  # the worker's exit code after a malformed frame from Node
+
 def _poll_seconds():
     """ESEM_SPIN_US, as on the JS side (default 100 µs)."""
     try:
@@ -50,6 +54,8 @@ _REPLY = struct.Struct("<IBI")  # payload length, status, seq
 _U32 = struct.Struct("<I")
 _COROUTINE = types.CoroutineType
 _MISSING = object()
+_EVAL = eval
+_EXEC = exec
 
 
 def _same_path(a, b):
@@ -76,8 +82,8 @@ def _prepare_sys_path():
 class Worker(object):
     """Runs request payloads; replies go to a bytearray."""
 
-    def __init__(self):
-        self.registry = Registry()
+    def __init__(self, first_id=1):
+        self.registry = Registry(first_id)
         self.encoder = Encoder(self.registry)
 
     def target(self, ref, names, keep):
@@ -90,37 +96,46 @@ class Worker(object):
         return obj
 
     def run(self, buf, pos, end, out):
-        """Runs the request payload buf[pos:end]; appends its reply to out."""
+        """Runs the request payload buf[pos:end]; appends its reply to out.
+        A payload too short for its header ends the stream (MalformedStream);
+        values that do not decode within it answer ESEM_PROTOCOL."""
+        if end - pos < _REQUEST.size:
+            raise MalformedStream("a %d-byte request is shorter than its %d-byte header" % (end - pos, _REQUEST.size))
         op, seq, ref = _REQUEST.unpack_from(buf, pos)
         start = len(out)
         try:
-            decoder = Decoder(buf, self.registry, pos + 13)
-            value = decoder.value
+            values = self.decode(buf, pos + _REQUEST.size, end)
+            n = len(values)
             if op == OP_CALL:
-                fn = self.target(ref, value(), 0)
-                args = value()
-                kwargs = value() if decoder.pos < end else None
+                _need(op, n, 2)
+                fn = self.target(ref, values[0], 0)
+                args = values[1]
+                kwargs = values[2] if n > 2 else None
+                if fn is _EVAL or fn is _EXEC:
+                    args, kwargs = ops.fresh_globals_for(fn, args, kwargs)
                 result = fn(*args, **kwargs) if kwargs else fn(*args)
             elif op == OP_GET_ATTR:
-                result = self.target(ref, value(), 0)
+                _need(op, n, 1)
+                result = self.target(ref, values[0], 0)
             elif op == OP_SET_ATTR:
-                names = value()
-                if not names or decoder.pos >= end:
+                names = values[0] if n else None
+                if not names or n < 2:
                     raise BridgeFailure("ESEM_BAD_REQUEST", "setAttr needs an attribute name and a value")
                 owner = self.target(ref, names, 1)
-                setattr(owner, names[-1], value())
+                setattr(owner, names[-1], values[1])
                 result = None
             elif op == OP_RELEASE:
                 self.registry.remove(int(ref))
                 result = None
             elif op == OP_IMPORT:
-                spec = value()
-                cwd = value() if decoder.pos < end else None
-                result = ops.import_module(spec, cwd or ".")
+                _need(op, n, 1)
+                cwd = values[1] if n > 1 else None
+                result = ops.import_module(values[0], cwd or ".")
             elif op == OP_HELPER:
-                fn = getattr(ops, value())
-                args = value()
-                kwargs = value() if decoder.pos < end else None
+                _need(op, n, 2)
+                fn = getattr(ops, values[0])
+                args = values[1]
+                kwargs = values[2] if n > 2 else None
                 result = fn(*args, **kwargs) if kwargs else fn(*args)
             else:
                 raise BridgeFailure("ESEM_BAD_REQUEST", "unknown op %d" % op)
@@ -144,6 +159,24 @@ class Worker(object):
             return
         _U32.pack_into(out, start, len(out) - start - 4)
 
+    def decode(self, buf, pos, end):
+        """Every value of buf[pos:end]; ESEM_PROTOCOL when they do not
+        decode or run past the frame's end (into the next frame)."""
+        decoder = Decoder(buf, self.registry, pos)
+        values = []
+        try:
+            while decoder.pos < end:
+                values.append(decoder.value())
+        except BridgeFailure as failure:
+            if failure.code == "ESEM_INTERNAL" and failure.message.startswith("malformed"):
+                raise BridgeFailure("ESEM_PROTOCOL", "malformed request: " + failure.message)
+            raise  # the codec's own report (a released proxy)
+        except Exception as exc:
+            raise BridgeFailure("ESEM_PROTOCOL", "malformed request: %s at byte %d" % (type(exc).__name__, decoder.pos - pos))
+        if decoder.pos > end:
+            raise BridgeFailure("ESEM_PROTOCOL", "malformed request: a value runs %d bytes past the frame's end" % (decoder.pos - end))
+        return values
+
     def reply(self, out, status, seq, values):
         start = len(out)
         out += _REPLY.pack(0, status, seq)
@@ -151,6 +184,15 @@ class Worker(object):
         for v in values:
             encode(v, out)
         _U32.pack_into(out, start, len(out) - start - 4)
+
+
+class MalformedStream(Exception):
+    """The bytes from Node cannot be frames any more: the worker says why and exits."""
+
+
+def _need(op, n, count):
+    if n < count:
+        raise BridgeFailure("ESEM_PROTOCOL", "malformed request: op %d needs %d values, the frame has %d" % (op, count, n))
 
 
 def _send_all(sock, data):
@@ -200,7 +242,17 @@ def _fill(sock, pending, need):
     return pending
 
 
-def _exit():
+def _say(message):
+    try:
+        sys.stderr.write(message + "\n")
+    except BaseException:  # a closed or replaced stderr
+        try:
+            os.write(2, (message + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
+def _exit(code=0):
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
@@ -209,22 +261,27 @@ def _exit():
             pass
     # As the native mode's interpreter, this one is never finalized: no
     # wait for the user's threads, no atexit handlers.
-    os._exit(0)
+    os._exit(code)
 
 
-def main(fd=3):
+def main(fd=3, first_id=1):
     _prepare_sys_path()
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is Node's to handle
     except (ValueError, OSError, AttributeError):
         pass
     sock = socket.socket(fileno=fd)
-    worker = Worker()
+    worker = Worker(int(first_id))
+    code = 0
     try:
         _serve(sock, worker)
     except (ConnectionError, EOFError):  # Node is gone
         pass
-    _exit()
+    except (MalformedStream, MemoryError) as exc:
+        what = str(exc) if isinstance(exc, MalformedStream) else "a frame too large to hold in memory"
+        _say("esem-bridge worker: malformed frame from Node (%s); exiting." % what)
+        code = EXIT_MALFORMED
+    _exit(code)
 
 
 def _serve(sock, worker):
