@@ -137,28 +137,36 @@ class Runner {
     if (!fn) return;
     OwnedRef args, kwargs;
     if (!Arguments(&args, &kwargs)) return;
-    if (!FreshGlobals(fn.get(), &args, kwargs.get())) return PythonFailure();
+    if (!FreshGlobals(fn.get(), &args, &kwargs)) return PythonFailure();
     Finish(OwnedRef::Steal(py_.PyObject_Call(fn.get(), args.get(), kwargs.get())));
   }
 
-  // builtins.eval and builtins.exec called without globals (no second
-  // positional argument, no `globals` keyword) get a fresh namespace
-  // {"__builtins__": builtins}, as at a Python prompt: there is no calling
-  // Python frame whose globals they could use. False with a Python error set.
-  bool FreshGlobals(PyObject* fn, OwnedRef* args, PyObject* kwargs) {
+  // builtins.eval and builtins.exec called without globals get a fresh
+  // namespace, as at a Python prompt (there is no calling Python frame whose
+  // globals they could use): esem_bridge.ops.fresh_globals_for holds the
+  // rule for both modes. False with a Python error set.
+  bool FreshGlobals(PyObject* fn, OwnedRef* args, OwnedRef* kwargs) {
     if (fn != ctx_.builtin_eval.get() && fn != ctx_.builtin_exec.get()) return true;
-    Py_ssize_t n = py_.PyTuple_Size(args->get());
-    if (n != 1) return true;
-    if (kwargs && py_.PyDict_GetItemString(kwargs, "globals")) return true;
-    OwnedRef globals = OwnedRef::Steal(py_.PyDict_New());
-    PyObject* key = ctx_.Name("__builtins__");  // borrowed
-    if (!globals || !key || py_.PyDict_SetItem(globals.get(), key, ctx_.builtins.get()) < 0) return false;
-    OwnedRef grown = OwnedRef::Steal(py_.PyTuple_New(2));
-    if (!grown) return false;
-    PyObject* first = py_.PyTuple_GetItem(args->get(), 0);  // borrowed
-    py_.PyTuple_SetItem(grown.get(), 0, OwnedRef::Borrow(first).Release());  // steals
-    py_.PyTuple_SetItem(grown.get(), 1, globals.Release());                  // steals
-    *args = std::move(grown);
+    OwnedRef call = OwnedRef::Steal(py_.PyTuple_New(3));
+    if (!call) return false;
+    py_.PyTuple_SetItem(call.get(), 0, OwnedRef::Borrow(fn).Release());
+    py_.PyTuple_SetItem(call.get(), 1, OwnedRef::Borrow(args->get()).Release());
+    py_.PyTuple_SetItem(call.get(), 2, OwnedRef::Borrow(*kwargs ? kwargs->get() : py_._Py_NoneStruct).Release());
+    OwnedRef pair = OwnedRef::Steal(py_.PyObject_Call(ctx_.fresh_globals_for.get(), call.get(), nullptr));
+    if (!pair) return false;
+    PyObject* list = py_.PyTuple_GetItem(pair.get(), 0);  // borrowed
+    PyObject* kw = py_.PyTuple_GetItem(pair.get(), 1);    // borrowed
+    if (!list || !kw) return false;
+    if (list == args->get()) return true;  // the rule did not apply: unchanged
+    Py_ssize_t n = py_.PyList_Size(list);
+    if (n < 0) return false;
+    OwnedRef tuple = OwnedRef::Steal(py_.PyTuple_New(n));
+    if (!tuple) return false;
+    for (Py_ssize_t i = 0; i < n; i++) {
+      py_.PyTuple_SetItem(tuple.get(), i, OwnedRef::Borrow(py_.PyList_GetItem(list, i)).Release());  // steals
+    }
+    *args = std::move(tuple);
+    *kwargs = kw == py_._Py_NoneStruct ? OwnedRef() : OwnedRef::Borrow(kw);
     return true;
   }
 

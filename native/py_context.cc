@@ -22,6 +22,7 @@ std::string PyContext::Load() {
   datetime_from_ms = Attr(ops.get(), "datetime_from_ms");
   typed_view = Attr(ops.get(), "typed_view");
   ndarray_parts = Attr(ops.get(), "ndarray_parts");
+  fresh_globals_for = Attr(ops.get(), "fresh_globals_for");
   OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
   OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
   if (!datetime || !types) return "cannot import datetime or types";
@@ -34,7 +35,7 @@ std::string PyContext::Load() {
   builtin_exec = Attr(builtins.get(), "exec");
   if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
       !datetime_from_ms || !typed_view || !ndarray_parts || !datetime_type || !coroutine_type || !modules ||
-      !builtin_eval || !builtin_exec) {
+      !builtin_eval || !builtin_exec || !fresh_globals_for) {
     return "esem_bridge.ops is incomplete";
   }
   return "";
@@ -75,7 +76,7 @@ void PyContext::Clear() {
   type_index.clear();
   described_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &numpy_ndarray, &ndarray_parts, &modules, &builtins, &builtin_eval, &builtin_exec}) {
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &numpy_ndarray, &ndarray_parts, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for}) {
     r->Reset();
   }
 }

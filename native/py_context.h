@@ -26,6 +26,7 @@ struct PyContext {
   OwnedRef ndarray_parts;  // esem_bridge.ops.ndarray_parts
   OwnedRef modules;        // sys.modules
   OwnedRef builtins, builtin_eval, builtin_exec;  // the builtins module, its eval and exec
+  OwnedRef fresh_globals_for;                      // esem_bridge.ops.fresh_globals_for
 
   // Types whose description the JS side has cached, by index (1-based).
   std::unordered_map<PyObject*, uint32_t> type_index;

@@ -53,16 +53,6 @@ describe.each(BACKENDS)("calls in %s mode", (mode) => {
       expect(await b.install_signal_handler()).toBe(true);
     });
   });
-
-  it("to builtins.eval and exec without globals run in a fresh namespace, as at a Python prompt", async () => {
-    await withBridge(mode, async (bridge) => {
-      const builtins = await bridge.python("builtins");
-      expect(await builtins.eval("1+1")).toBe(2);
-      expect(await builtins.eval("sorted(globals())")).toEqual(["__builtins__"]);
-      expect(await builtins.exec("x = 41\ny = x + 1")).toBe(null);
-      expect(await builtins.eval("len([1, 2, 3])")).toBe(3);
-    });
-  });
 });
 
 describe("native bridges", () => {

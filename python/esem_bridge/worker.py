@@ -6,8 +6,10 @@ src/subprocess-backend.ts as
 
 (the first id of its registry: the bridge's ids go on across workers).
 
-with stdout and stderr the user's. One thread: frames run in order; the
-replies to the frames of one read go out in one write.
+with stdout and stderr the user's. Frames run in order on the main thread;
+the replies to the frames of one read go out together, and while a read's
+frames run, a flusher thread sends the replies already made every
+millisecond, so a fast call never waits for a slow one after it.
 """
 
 import os
@@ -16,6 +18,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 import types
 
@@ -195,6 +198,52 @@ def _need(op, n, count):
         raise BridgeFailure("ESEM_PROTOCOL", "malformed request: op %d needs %d values, the frame has %d" % (op, count, n))
 
 
+class _Replies:
+    """The replies made so far and not yet sent. The main thread adds each
+    frame's reply whole; while a batch of frames runs, a flusher thread
+    sends what is there every FLUSH_SECONDS (a slow call must not hold the
+    replies of the calls before it). One lock orders appends and sends."""
+
+    FLUSH_SECONDS = 0.001
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.data = bytearray()
+        self.lock = threading.Lock()
+        self.busy = threading.Event()  # set while a batch of several frames runs
+        self.thread = None
+
+    def add(self, reply):
+        with self.lock:
+            self.data += reply
+
+    def send(self):
+        with self.lock:
+            if self.data:
+                _send_all(self.sock, self.data)
+                self.data = bytearray()
+
+    def batch_started(self):
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._flush, name="esem-bridge-flusher", daemon=True)
+            self.thread.start()
+        self.busy.set()
+
+    def batch_ended(self):
+        self.busy.clear()
+        self.send()
+
+    def _flush(self):
+        sleep = time.sleep
+        while True:
+            self.busy.wait()
+            sleep(self.FLUSH_SECONDS)
+            try:
+                self.send()
+            except OSError:  # Node is gone: the main thread finds out too
+                return
+
+
 def _send_all(sock, data):
     """Writes all of data, however many send() calls that takes."""
     try:
@@ -295,6 +344,7 @@ def _serve(sock, worker):
     out = bytearray()
     worker.reply(out, STATUS_READY, 0, ("%d.%d.%d" % sys.version_info[:3], sys.executable or ""))
     _send_all(sock, out)
+    replies = _Replies(sock)
 
     pending = bytearray()  # the start of a frame not wholly read yet
     need = 4  # bytes `pending` must hold before a frame may be complete
@@ -331,10 +381,19 @@ def _serve(sock, worker):
         size = len(buf)
         off = 0
         out = bytearray()
+        several = False
         while size - off >= 4:
             end = off + 4 + u32_from(buf, off)[0]
             if end > size:
                 break
+            if out:
+                # A second frame in this read: from now on the replies made
+                # so far go out even while a later frame runs.
+                if not several:
+                    several = True
+                    replies.batch_started()
+                replies.add(out)
+                out = bytearray()
             run(buf, off + 4, end, out)
             off = end
         if off < size:
@@ -343,6 +402,9 @@ def _serve(sock, worker):
         elif pending:
             pending = bytearray()
             need = 4
-        if out:
+        if several:
+            replies.add(out)
+            replies.batch_ended()
+        elif out:
             _send_all(sock, out)
         poll = True

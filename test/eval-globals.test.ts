@@ -11,7 +11,7 @@ type Builtins = {
 };
 
 describe.each(BACKENDS)("builtins.eval and exec through the bridge (%s)", (mode) => {
-  const skip = skipReason(mode) ?? (mode === "native" ? "the native half of defect 12 is the lead's" : null);
+  const skip = skipReason(mode);
 
   it.skipIf(skip)("evaluate an expression without globals", async () => {
     await withBridge(mode, async (bridge) => {
