@@ -251,13 +251,14 @@ export class SubprocessBackend implements Backend {
     return this.withFreshArguments(args, () => this.send(Op.Helper, 0, [name, args], ["name", "args"]));
   }
 
-  release(ref: number): void {
-    ref = this.current(ref);
+  release(refs: number | readonly number[]): void {
     const worker = this.worker;
-    if (this.closed || !worker || Math.floor(ref / GEN) !== worker.generation) return;
-    this.appendFrame(Op.Release, 0, ref - worker.generation * GEN, [], []);
-    this.flush();
-    return;
+    if (this.closed || !worker) return;
+    for (let ref of typeof refs === "number" ? [refs] : refs) {
+      ref = this.current(ref);
+      if (Math.floor(ref / GEN) === worker.generation) this.appendFrame(Op.Release, 0, ref - worker.generation * GEN, [], []);
+    }
+    this.flush(); // many ids: many small frames, one write
   }
 
   async shutdown(): Promise<void> {
@@ -404,9 +405,9 @@ export class SubprocessBackend implements Backend {
   }
 
   /** A proxy passed as an argument: the worker's own id and attribute path. */
-  private argumentRef(f: Function): number | unknown[] | undefined {
+  private argumentRef(f: Function): number | unknown[] | string | undefined {
     const raw = (f as unknown as Record<symbol, number | unknown[] | undefined>)[this.hooks.refSymbol];
-    if (raw === undefined) return undefined;
+    if (raw === undefined || typeof raw === "string") return raw; // a string: why it cannot be passed
     const [id, ...path] = typeof raw === "number" ? [raw] : (raw as [number, ...string[]]);
     const current = this.current(id);
     const worker = this.worker;
