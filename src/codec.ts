@@ -99,6 +99,11 @@ export function unsupportedObject(v: object): string {
     : "an object with a custom prototype (only plain objects become dicts)";
 }
 
+/** A path segment of a Map or Set entry: `<key 0>`, `<value 0>`, `<item 3>`. */
+interface Entry {
+  entry: string;
+}
+
 /** Encodes JS values; `refOf` tells a proxy's ref (see RefAnswer). */
 export class Encoder {
   private buf = new Uint8Array(4096);
@@ -106,7 +111,7 @@ export class Encoder {
   private pos = 0;
   private keys = new Map<string, number>();
   private readonly ancestors: object[] = []; // open containers: short, so a scan beats a Set
-  private readonly path: (string | number)[] = [];
+  private readonly path: (string | number | Entry)[] = [];
   // Encoding runs user code (getters, proxy traps), which may start another
   // call: `busy` says a value is being encoded, `frameStart` where the
   // frame being encoded begins.
@@ -278,7 +283,12 @@ export class Encoder {
   private fail(what: string, code: BridgeErrorCode = "ESEM_UNSUPPORTED_VALUE"): never {
     let where = "";
     for (const seg of this.path) {
-      where += typeof seg === "number" ? `[${seg}]` : where === "" ? seg : isIdentifier(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
+      where +=
+        typeof seg === "number" ? `[${seg}]`
+        : typeof seg === "object" ? seg.entry
+        : where === "" ? seg
+        : isIdentifier(seg) ? `.${seg}`
+        : `[${JSON.stringify(seg)}]`;
     }
     const tail = code === "ESEM_UNSUPPORTED_VALUE" ? ", which cannot be passed to Python" : "";
     throw new BridgeError(code, `${where} is ${what}${tail}`);
@@ -409,7 +419,7 @@ export class Encoder {
     this.u8(isMap ? Tag.Map : Tag.Set);
     this.u32(isMap ? flat.length / 2 : flat.length);
     for (let i = 0; i < flat.length; i++) {
-      this.path.push(isMap ? (i % 2 ? `<value ${i >> 1}>` : `<key ${i >> 1}>`) : `<item ${i}>`);
+      this.path.push({ entry: isMap ? (i % 2 ? `<value ${i >> 1}>` : `<key ${i >> 1}>`) : `<item ${i}>` });
       this.value(flat[i], depth + 1);
       this.path.pop();
     }
