@@ -9,6 +9,8 @@ namespace esem {
 namespace {
 
 constexpr int kMaxDepth = 256;
+// Marks an error code carried in front of a JsToValue message (see there).
+constexpr const char* kCodeMark = "\x01";
 constexpr double kMaxSafe = 9007199254740991.0;
 
 napi_value Get(napi_env env, napi_ref ref) {
@@ -73,11 +75,73 @@ class Encoder {
   // only while unwinding from a failure, so success costs nothing.
   std::vector<std::string> path;
   std::string reason;
+  // The error code, when not ESEM_UNSUPPORTED_VALUE (a proxy that cannot
+  // be passed here); `reason` is then the whole rest of the message.
+  std::string code;
 
  private:
   bool Unsupported(const std::string& what) {
     reason = what;
     return false;
+  }
+
+  napi_value Global(const char* name) {
+    napi_value global, out = nullptr;
+    if (napi_get_global(env_, &global) != napi_ok || napi_get_named_property(env_, global, name, &out) != napi_ok) {
+      return nullptr;
+    }
+    return out;
+  }
+
+  bool InstanceOf(napi_value v, const char* ctor) {
+    napi_value c = Global(ctor);
+    napi_valuetype t;
+    if (!c || napi_typeof(env_, c, &t) != napi_ok || t != napi_function) return false;
+    bool is = false;
+    return napi_instanceof(env_, v, c, &is) == napi_ok && is;
+  }
+
+  // Why an object that is not plain data cannot be passed: the same words,
+  // in the same order, as unsupportedObject() in src/codec.ts.
+  bool UnsupportedObject(napi_value v, napi_value proto) {
+    bool is = false;
+    if (napi_is_promise(env_, v, &is) == napi_ok && is) return Unsupported("a Promise (await it and pass its value)");
+    if (napi_is_error(env_, v, &is) == napi_ok && is) {
+      return Unsupported("an Error (pass its message, or a plain object of the fields you need)");
+    }
+    if (InstanceOf(v, "RegExp")) return Unsupported("a RegExp (pass its source string)");
+    if (InstanceOf(v, "WeakMap")) return Unsupported("a WeakMap (its entries cannot be read)");
+    if (InstanceOf(v, "WeakSet")) return Unsupported("a WeakSet (its items cannot be read)");
+    for (const char* boxed : {"Number", "String", "Boolean", "BigInt", "Symbol"}) {
+      if (InstanceOf(v, boxed)) return Unsupported("a boxed primitive (pass the primitive value itself)");
+    }
+    if (InstanceOf(v, "SharedArrayBuffer")) {
+      return Unsupported("a SharedArrayBuffer (pass a TypedArray over it to send a copy)");
+    }
+    const std::string generic = "an object with a custom prototype (only plain objects become dicts)";
+    napi_value key, ctor, name;
+    napi_valuetype t;
+    bool own = false;
+    size_t len = 0;
+    if (napi_create_string_utf8(env_, "constructor", NAPI_AUTO_LENGTH, &key) != napi_ok ||
+        napi_has_own_property(env_, proto, key, &own) != napi_ok || !own ||
+        napi_get_property(env_, proto, key, &ctor) != napi_ok || napi_typeof(env_, ctor, &t) != napi_ok ||
+        (t != napi_function && t != napi_object) || napi_get_named_property(env_, ctor, "name", &name) != napi_ok ||
+        napi_typeof(env_, name, &t) != napi_ok || t != napi_string ||
+        napi_get_value_string_utf8(env_, name, nullptr, 0, &len) != napi_ok || len == 0) {
+      ClearException();
+      return Unsupported(generic);
+    }
+    return Unsupported("an instance of class " + JsUtf8(env_, name) + " (only plain objects become dicts)");
+  }
+
+  void ClearException() {
+    bool pending = false;
+    napi_is_exception_pending(env_, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env_, &ignored);
+    }
   }
 
   bool Number(napi_value v, Value* out) {
@@ -155,13 +219,23 @@ class Encoder {
     return true;
   }
 
-  // A proxy answers its private symbol with its ref id, or with
-  // [id, ...attribute path] for a member such as `mod.fn`.
+  // A proxy answers its bridge's private symbol with its ref id, or with
+  // [id, ...attribute path] for a member such as `mod.fn`, or with
+  // "CODE message" when it cannot be passed (released, of another bridge,
+  // of a bridge that was shut down: src/proxy.ts, refAnswer).
   bool Function(napi_value v, Value* out) {
     napi_value id;
     napi_valuetype t;
     if (napi_get_property(env_, v, Get(env_, h_.ref_symbol), &id) == napi_ok &&
         napi_typeof(env_, id, &t) == napi_ok) {
+      if (t == napi_string) {
+        std::string answer = JsUtf8(env_, id);
+        size_t space = answer.find(' ');
+        if (space != std::string::npos && space > 0) {
+          code = answer.substr(0, space);
+          return Unsupported(answer.substr(space + 1));
+        }
+      }
       bool is_array = false;
       napi_is_array(env_, id, &is_array);
       if (t == napi_number || is_array) {
@@ -238,7 +312,7 @@ class Encoder {
     if (is) return Entries(v, Tag::kMap, out);
     napi_instanceof(env_, v, Get(env_, h_.set_ctor), &is);
     if (is) return Entries(v, Tag::kSet, out);
-    return Dict(v, out);  // a class instance: its own enumerable properties
+    return UnsupportedObject(v, proto);
   }
 
   bool Array(napi_value v, Value* out) {
@@ -634,7 +708,13 @@ bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char*
   std::string where = root;
   if (index >= 0) where += "[" + std::to_string(index) + "]";
   for (auto seg = encoder.path.rbegin(); seg != encoder.path.rend(); ++seg) where += *seg;
-  *error = where + " is " + encoder.reason + ", which cannot be passed to Python";
+  if (encoder.code.empty() || encoder.code == "ESEM_UNSUPPORTED_VALUE") {
+    *error = where + " is " + encoder.reason + ", which cannot be passed to Python";
+  } else {
+    // The caller reports every failure here as ESEM_UNSUPPORTED_VALUE; the
+    // real code rides in front of the message and ErrorToJs takes it out.
+    *error = kCodeMark + encoder.code + kCodeMark + where + " is " + encoder.reason;
+  }
   return false;
 }
 
@@ -642,14 +722,20 @@ napi_value ValueToJs(napi_env env, const JsHelpers& helpers, Value& v) { return 
 
 napi_value ErrorToJs(napi_env env, const JsHelpers& helpers, const ErrorInfo& e) {
   napi_value args[4], global, out = nullptr;
+  std::string code = e.type_or_code, message = e.message;
+  size_t mark = message.size() > 2 && message[0] == kCodeMark[0] ? message.find(kCodeMark[0], 1) : std::string::npos;
+  if (!e.python && mark != std::string::npos) {
+    code = message.substr(1, mark - 1);
+    message = message.substr(mark + 1);
+  }
   napi_get_boolean(env, e.python, &args[0]);
-  napi_create_string_utf8(env, e.type_or_code.data(), e.type_or_code.size(), &args[1]);
-  napi_create_string_utf8(env, e.message.data(), e.message.size(), &args[2]);
+  napi_create_string_utf8(env, code.data(), code.size(), &args[1]);
+  napi_create_string_utf8(env, message.data(), message.size(), &args[2]);
   napi_create_string_utf8(env, e.traceback.data(), e.traceback.size(), &args[3]);
   napi_get_global(env, &global);
   if (napi_call_function(env, global, Get(env, helpers.make_error), 4, args, &out) != napi_ok) {
     napi_value msg;
-    napi_create_string_utf8(env, e.message.data(), e.message.size(), &msg);
+    napi_create_string_utf8(env, message.data(), message.size(), &msg);
     napi_create_error(env, nullptr, msg, &out);
   }
   return out;

@@ -23,8 +23,8 @@ export interface Backend {
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<void>;
   /** Calls esem_bridge.ops.<name>(*args) on the Python side. */
   helper(name: string, args: unknown[]): Promise<unknown>;
-  /** Drops the bridge's reference, in order with the calls that follow (no reply). */
-  release(ref: number): void;
+  /** Drops the bridge's references (one id or many), in order with the calls that follow (no reply). */
+  release(ref: number | readonly number[]): void;
   shutdown(): Promise<void>;
 }
 

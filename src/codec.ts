@@ -3,8 +3,9 @@
 // builds and reads objects far faster than Node-API calls can one by one);
 // the subprocess mode will frame the same format. Tags match
 // native/value.h and native/wire.cc.
+import { types } from "node:util";
 import type { RefDescription } from "./backend.js";
-import { BridgeError } from "./errors.js";
+import { BridgeError, type BridgeErrorCode } from "./errors.js";
 
 export const enum Tag {
   None = 0,
@@ -29,7 +30,8 @@ export const enum Tag {
 const MAX_DEPTH = 256;
 const TWO32 = 4294967296;
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of the string, not a byte-order mark.
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 const TYPED_FORMATS = new Map<Function, number>([
   [Int8Array, 0x62], [Int16Array, 0x68], [Uint16Array, 0x48], [Int32Array, 0x69], [Uint32Array, 0x49],
@@ -46,21 +48,92 @@ function isIdentifier(key: string): boolean {
   return /^[A-Za-z_$][\w$]*$/.test(key);
 }
 
-/** Encodes JS values; `refOf` tells a proxy's ref (a number, or [id, ...path]). */
+/**
+ * What a proxy answers its bridge's ref symbol with: its ref id, or
+ * [id, ...path] for a member, or "CODE message" when it cannot be passed
+ * (released, of another bridge, of a bridge that was shut down).
+ */
+export type RefAnswer = number | unknown[] | string | undefined;
+
+// Map and Set are read through the built-in iterators, so a subclass that
+// overrides its iterator cannot make the count disagree with the entries.
+const mapEntries = Map.prototype.entries;
+const setValues = Set.prototype.values;
+
+/** The Map's entries as [k0, v0, k1, v1, ...] (or a Set's items), read with the built-in iterators. */
+export function flatEntries(value: Map<unknown, unknown> | Set<unknown>): unknown[] {
+  const flat: unknown[] = [];
+  if (value instanceof Map) {
+    for (const [k, v] of mapEntries.call(value) as IterableIterator<[unknown, unknown]>) flat.push(k, v);
+  } else {
+    for (const item of setValues.call(value) as IterableIterator<unknown>) flat.push(item);
+  }
+  return flat;
+}
+
+/**
+ * Why an object that is not plain data (not an array, plain object,
+ * TypedArray, DataView, ArrayBuffer, Date, Map or Set) cannot be passed.
+ * native/js_codec.cc (UnsupportedObject) says the same, in the same order.
+ */
+export function unsupportedObject(v: object): string {
+  if (types.isPromise(v)) return "a Promise (await it and pass its value)";
+  if (types.isNativeError(v)) return "an Error (pass its message, or a plain object of the fields you need)";
+  if (v instanceof RegExp) return "a RegExp (pass its source string)";
+  if (v instanceof WeakMap) return "a WeakMap (its entries cannot be read)";
+  if (v instanceof WeakSet) return "a WeakSet (its items cannot be read)";
+  if (v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt || v instanceof Symbol) {
+    return "a boxed primitive (pass the primitive value itself)";
+  }
+  if (typeof SharedArrayBuffer === "function" && v instanceof SharedArrayBuffer) {
+    return "a SharedArrayBuffer (pass a TypedArray over it to send a copy)";
+  }
+  let name: unknown;
+  try {
+    name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } }).constructor?.name;
+  } catch {
+    name = undefined;
+  }
+  return typeof name === "string" && name !== "" && Object.prototype.hasOwnProperty.call(Object.getPrototypeOf(v), "constructor")
+    ? `an instance of class ${name} (only plain objects become dicts)`
+    : "an object with a custom prototype (only plain objects become dicts)";
+}
+
+/** A path segment of a Map or Set entry: `<key 0>`, `<value 0>`, `<item 3>`. */
+interface Entry {
+  entry: string;
+}
+
+/** Encodes JS values; `refOf` tells a proxy's ref (see RefAnswer). */
 export class Encoder {
   private buf = new Uint8Array(4096);
   private view = new DataView(this.buf.buffer);
   private pos = 0;
   private keys = new Map<string, number>();
   private readonly ancestors: object[] = []; // open containers: short, so a scan beats a Set
-  private readonly path: (string | number)[] = [];
+  private readonly path: (string | number | Entry)[] = [];
+  // Encoding runs user code (getters, proxy traps), which may start another
+  // call: `busy` says a value is being encoded, `frameStart` where the
+  // frame being encoded begins.
+  private busy = false;
+  private frameStart = 0;
 
-  constructor(private readonly refOf: (value: Function) => number | unknown[] | undefined) {}
+  constructor(private readonly refOf: (value: Function) => RefAnswer) {}
 
-  /** Encodes each value in turn; the result is valid until the next encode. */
+  /**
+   * Encodes each value in turn; the result is valid until the next encode.
+   * Re-entrant: an encode started while this one runs (by a getter) gets a
+   * fresh encoder.
+   */
   encode(values: unknown[], roots: string[]): Uint8Array {
+    if (this.busy) return new Encoder(this.refOf).encode(values, roots);
     this.pos = 0;
-    this.values(values, roots);
+    this.busy = true;
+    try {
+      this.values(values, roots);
+    } finally {
+      this.busy = false;
+    }
     return this.buf.subarray(0, this.pos);
   }
 
@@ -68,31 +141,56 @@ export class Encoder {
    * Appends one frame (docs/protocol.md: u32 length, then `header` bytes,
    * then the values) to the frames gathered since the last take(). On a
    * value that cannot be encoded, the frame is dropped and the error thrown.
+   * A frame appended while another is being encoded (a getter that calls
+   * Python) goes before that one: its call was also sent first.
    */
   appendFrame(header: Uint8Array, values: unknown[], roots: string[]): void {
-    const start = this.pos;
+    if (this.busy) return this.insertFrame(header, values, roots);
+    this.frameStart = this.pos;
     this.room(4 + header.length);
     this.pos += 4;
     this.buf.set(header, this.pos);
     this.pos += header.length;
+    this.busy = true;
     try {
       this.values(values, roots);
     } catch (error) {
-      this.pos = start;
+      this.pos = this.frameStart;
       throw error;
+    } finally {
+      this.busy = false;
     }
-    this.view.setUint32(start, this.pos - start - 4, true);
+    this.view.setUint32(this.frameStart, this.pos - this.frameStart - 4, true);
   }
 
-  /** Bytes gathered by appendFrame() since the last take(). */
+  private insertFrame(header: Uint8Array, values: unknown[], roots: string[]): void {
+    const inner = new Encoder(this.refOf);
+    inner.appendFrame(header, values, roots);
+    const frame = inner.buf.subarray(0, inner.pos);
+    this.room(frame.length);
+    this.buf.copyWithin(this.frameStart + frame.length, this.frameStart, this.pos);
+    this.buf.set(frame, this.frameStart);
+    this.pos += frame.length;
+    this.frameStart += frame.length;
+  }
+
+  /** Bytes gathered by appendFrame() since the last take() (whole frames only). */
   get size(): number {
-    return this.pos;
+    return this.busy ? this.frameStart : this.pos;
   }
 
-  /** The frames gathered so far (a copy), and a fresh start. */
+  /** The whole frames gathered so far (a copy), and a fresh start. */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos));
-    this.pos = 0;
+    if (!this.busy) {
+      const out = Buffer.from(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+      return out;
+    }
+    // Called from a getter while a frame is half written: keep that part.
+    const out = Buffer.from(this.buf.subarray(0, this.frameStart));
+    this.buf.copyWithin(0, this.frameStart, this.pos);
+    this.pos -= this.frameStart;
+    this.frameStart = 0;
     return out;
   }
 
@@ -182,12 +280,18 @@ export class Encoder {
     this.str(k);
   }
 
-  private fail(what: string): never {
+  private fail(what: string, code: BridgeErrorCode = "ESEM_UNSUPPORTED_VALUE"): never {
     let where = "";
     for (const seg of this.path) {
-      where += typeof seg === "number" ? `[${seg}]` : where === "" ? seg : isIdentifier(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
+      where +=
+        typeof seg === "number" ? `[${seg}]`
+        : typeof seg === "object" ? seg.entry
+        : where === "" ? seg
+        : isIdentifier(seg) ? `.${seg}`
+        : `[${JSON.stringify(seg)}]`;
     }
-    throw new BridgeError("ESEM_UNSUPPORTED_VALUE", `${where} is ${what}, which cannot be passed to Python`);
+    const tail = code === "ESEM_UNSUPPORTED_VALUE" ? ", which cannot be passed to Python" : "";
+    throw new BridgeError(code, `${where} is ${what}${tail}`);
   }
 
   private enter(v: object, depth: number): void {
@@ -253,6 +357,10 @@ export class Encoder {
   private func(f: Function): void {
     const ref = this.refOf(f);
     if (ref === undefined) this.fail("a JS function (Python cannot call back into JS yet)");
+    if (typeof ref === "string") {
+      const space = ref.indexOf(" ");
+      this.fail(ref.slice(space + 1), ref.slice(0, space) as BridgeErrorCode);
+    }
     const [id, ...names] = typeof ref === "number" ? [ref] : (ref as [number, ...string[]]);
     this.u8(Tag.Ref);
     this.f64(id);
@@ -263,9 +371,10 @@ export class Encoder {
   private object(v: object, depth: number): void {
     if (Array.isArray(v)) {
       this.enter(v, depth);
+      const n = v.length; // once: a getter could change it
       this.u8(Tag.List);
-      this.u32(v.length);
-      for (let i = 0; i < v.length; i++) {
+      this.u32(n);
+      for (let i = 0; i < n; i++) {
         this.path.push(i);
         this.value(v[i], depth + 1);
         this.path.pop();
@@ -276,16 +385,16 @@ export class Encoder {
     const proto = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) return this.dict(v as Record<string, unknown>, depth);
     if (ArrayBuffer.isView(v)) return this.view_(v);
-    if (v instanceof Date) {
+    if (types.isDate(v)) {
       this.u8(Tag.Date);
-      return this.f64(v.getTime());
+      return this.f64(Date.prototype.getTime.call(v));
     }
-    if (v instanceof ArrayBuffer) {
+    if (types.isArrayBuffer(v)) {
       this.u8(Tag.Bytes);
       return this.raw(new Uint8Array(v));
     }
     if (v instanceof Map || v instanceof Set) return this.collection(v, depth);
-    return this.dict(v as Record<string, unknown>, depth); // a class instance: its own enumerable properties
+    this.fail(unsupportedObject(v));
   }
 
   private dict(v: Record<string, unknown>, depth: number): void {
@@ -304,23 +413,15 @@ export class Encoder {
 
   private collection(v: Map<unknown, unknown> | Set<unknown>, depth: number): void {
     this.enter(v, depth);
-    this.u8(v instanceof Map ? Tag.Map : Tag.Set);
-    this.u32(v.size);
-    let i = 0;
-    if (v instanceof Map) {
-      for (const [k, item] of v) {
-        this.path.push(`<key ${i}>`);
-        this.value(k, depth + 1);
-        this.path[this.path.length - 1] = `<value ${i++}>`;
-        this.value(item, depth + 1);
-        this.path.pop();
-      }
-    } else {
-      for (const item of v) {
-        this.path.push(`<item ${i++}>`);
-        this.value(item, depth + 1);
-        this.path.pop();
-      }
+    const isMap = v instanceof Map;
+    // A snapshot: encoding an entry may run a getter that changes the collection.
+    const flat = flatEntries(v);
+    this.u8(isMap ? Tag.Map : Tag.Set);
+    this.u32(isMap ? flat.length / 2 : flat.length);
+    for (let i = 0; i < flat.length; i++) {
+      this.path.push({ entry: isMap ? (i % 2 ? `<value ${i >> 1}>` : `<key ${i >> 1}>`) : `<item ${i}>` });
+      this.value(flat[i], depth + 1);
+      this.path.pop();
     }
     this.ancestors.pop();
   }

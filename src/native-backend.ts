@@ -1,19 +1,10 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
-import { Decoder, Encoder } from "./codec.js";
+import { Decoder, Encoder, flatEntries, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { choosePython, embedProblem, probePython } from "./python-probe.js";
-
-function flatEntries(value: Map<unknown, unknown> | Set<unknown>): unknown[] {
-  if (value instanceof Map) {
-    const flat: unknown[] = [];
-    for (const [k, v] of value) flat.push(k, v);
-    return flat;
-  }
-  return [...value];
-}
 
 function makeMap(flat: unknown[]): Map<unknown, unknown> {
   const map = new Map();
@@ -48,7 +39,8 @@ export class NativeBackend implements Backend {
     readonly details: BridgeInfo,
     refSymbol: symbol,
   ) {
-    this.encoder = new Encoder((f) => (f as unknown as Record<symbol, number | unknown[] | undefined>)[refSymbol]);
+    // Re-entrant: a getter that calls Python while an argument is encoded gets a fresh encoder.
+    this.encoder = new Encoder((f) => (f as unknown as Record<symbol, RefAnswer>)[refSymbol]);
   }
 
   /** Finds and probes the interpreter, loads the addon and starts the Python thread. */
@@ -127,8 +119,8 @@ export class NativeBackend implements Backend {
   helper(name: string, args: unknown[]): Promise<unknown> {
     return this.native.helper(name, args);
   }
-  release(ref: number): void {
-    this.native.release(ref);
+  release(ref: number | readonly number[]): void {
+    this.native.release(ref as number | number[]);
   }
   shutdown(): Promise<void> {
     return this.native.shutdown();

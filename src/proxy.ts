@@ -6,51 +6,74 @@ import { inspect } from "node:util";
 import type { AttrPath, Backend, BackendHooks, RefDescription } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
 import { kwargsOf } from "./kwargs.js";
+import type { RefAnswer } from "./codec.js";
 
-/** A proxy answers this with its ref id (or [id, ...path] for a member). Never exported publicly. */
-export const REF = Symbol("esem.ref");
+// Identity: every Session has a ref symbol of its own, which only its
+// proxies answer with a ref id, so a proxy of another bridge (or of a
+// bridge that was shut down) can never pass for one of ours, and a plain
+// object cannot pass for a proxy: the symbol is never reachable from a
+// proxy (no trap lists it) nor from the package's exports. Every proxy
+// recognises the other sessions' symbols by their description and answers
+// them with why it cannot be passed there ("CODE message", see RefAnswer),
+// so both encoders (src/codec.ts, native/js_codec.cc) reject it with the
+// same words from a single property read.
+const REF_DESCRIPTION = "esem.ref";
 const STATE = Symbol("esem.state");
+let sessionCount = 0;
 
-/** One backend's lifetime as the proxies see it: its type cache and finalizer. */
+/** One backend's lifetime as the proxies see it: its ref symbol, type cache and finalizer. */
 export class Session implements BackendHooks {
-  readonly refSymbol = REF;
+  readonly refSymbol = Symbol(REF_DESCRIPTION);
+  /** Names the bridge in messages: "bridge #2". */
+  readonly number = ++sessionCount;
   backend!: Backend;
   closed = false;
   private readonly descs: RefDescription[] = [];
-  private readonly finalizer = new FinalizationRegistry<RootState>((state) => {
-    if (!state.released && !this.closed) {
-      state.released = true;
-      this.backend.release(state.ref);
-    }
-  });
+  // Holds the ref id alone: a held value that reached its proxy (through
+  // the state, its members and their rootProxy) would keep it alive forever.
+  // Ids are never reused in a session, so an id that was released
+  // explicitly and is sent again when its proxy is collected is harmless.
+  private readonly finalizer = new FinalizationRegistry<number>((id) => this.collected(id));
+  private garbage: number[] = [];
 
   wrap = (id: number, typeIndex: number, desc: RefDescription | undefined): unknown => {
     if (desc && typeIndex) this.descs[typeIndex] = desc;
     const found = desc ?? this.descs[typeIndex];
     if (!found) throw new BridgeError("ESEM_INTERNAL", `no description for type #${typeIndex}`);
-    const state = new RootState(this, id, found);
-    const proxy = new Proxy(ROOT_TARGET, state);
-    // No unregister token (it costs ~40 bytes a proxy): after an explicit
-    // release the finalizer still runs once and finds state.released.
-    this.finalizer.register(proxy as object, state);
+    const proxy = new Proxy(ROOT_TARGET, new RootState(this, id, found));
+    // No unregister token (it costs ~40 bytes a proxy).
+    this.finalizer.register(proxy as object, id);
     return proxy;
   };
 
+  get mode(): string {
+    return this.backend?.mode ?? "unstarted";
+  }
+
+  // Finalizers of one GC run are called one after the other in one task;
+  // their ids go to Python in one release job after them.
+  private collected(id: number): void {
+    if (this.closed) return;
+    if (this.garbage.push(id) === 1) queueMicrotask(this.flushGarbage);
+  }
+
+  private flushGarbage = (): void => {
+    const ids = this.garbage;
+    this.garbage = [];
+    if (!this.closed && ids.length) this.backend.release(ids);
+  };
 }
 
-interface MemberState {
-  root: RootState;
-  rootProxy: unknown; // keeps the object alive while a member is held
-  path: string[];
-  pathArg: AttrPath;
-  members: Map<string, unknown> | undefined;
-}
+type MemberState = MemberHandler;
 
 // Root proxies share one target and keep their state in their handler (a
-// RootState): ~64 bytes of state, 32 of Proxy and 72 of finalizer cell per
-// object, nothing else. A member's target is the call itself and carries
-// its state under STATE.
-type Target = { [STATE]: RootState | MemberState };
+// RootState): ~56 bytes of state, 32 of Proxy and ~72 of finalizer cell
+// per object, nothing else. A member's target is the call itself; its
+// handler is its MemberHandler, which holds its state. Neither target has
+// a property of the bridge's: `STATE` and the ref symbols exist only as
+// trap answers, so no reflection (Object.getOwnPropertySymbols,
+// Reflect.ownKeys) can reach a session or its ref symbol.
+type Target = object;
 
 function describeState(s: RootState | MemberState): string {
   if ("ref" in s) return `[Python ${s.desc.kind} ${s.desc.typeName}${s.released ? " (released)" : ""}]`;
@@ -61,7 +84,7 @@ function describeState(s: RootState | MemberState): string {
 // with the proxy itself as `this`, so the state comes from the traps.
 const targetPrototype = Object.create(Function.prototype, {
   [inspect.custom]: {
-    value(this: Target) {
+    value(this: Record<symbol, RootState | MemberState>) {
       return describeState(this[STATE]);
     },
   },
@@ -89,6 +112,26 @@ function released(root: RootState): BridgeError {
 
 function closed(): BridgeError {
   return new BridgeError("ESEM_SHUTDOWN", "The bridge that made this proxy was shut down; load the module again with python().");
+}
+
+/**
+ * What a proxy answers a ref symbol with (see RefAnswer in codec.ts): the
+ * id (or [id, ...path]) for its own session's symbol, else why it cannot
+ * be passed, or undefined for symbols that are no ref symbol at all.
+ */
+function refAnswer(root: RootState, prop: symbol, path: string[] | undefined): RefAnswer {
+  const what = `a proxy of a Python ${root.desc.kind === "object" ? `${root.desc.typeName} object` : `${root.desc.kind} (${root.desc.typeName})`}`;
+  const session = root.session;
+  if (prop === session.refSymbol) {
+    if (session.closed) return `ESEM_SHUTDOWN ${what} from bridge #${session.number}, which was shut down; load the module again with python() and make the object again.`;
+    if (root.released) return `ESEM_RELEASED ${what} that was released; create or fetch a new one to keep using it.`;
+    return path ? [root.ref, ...path] : root.ref;
+  }
+  if (prop.description !== REF_DESCRIPTION) return undefined;
+  if (session.closed) {
+    return `ESEM_SHUTDOWN ${what} from bridge #${session.number} (${session.mode} mode), which was shut down: its objects are gone. Load the module again with python() and make the object again.`;
+  }
+  return `ESEM_FOREIGN_PROXY ${what} from another bridge (bridge #${session.number}, ${session.mode} mode): a proxy works only with the bridge that made it. Pass it to functions loaded through that bridge, or pass plain values.`;
 }
 
 function check(root: RootState): void {
@@ -123,16 +166,15 @@ function member(root: RootState, rootProxy: unknown, cache: { members: Map<strin
   const found = cache.members?.get(name);
   if (found) return found;
   const pathArg: AttrPath = path.length === 1 ? path[0] : path;
-  const state: MemberState = { root, rootProxy, path, pathArg, members: undefined };
+  const state = new MemberHandler(root, rootProxy, path, pathArg);
   // The target itself does the call: a Proxy without an apply trap calls
   // its target directly, which is much cheaper than a trap.
   const target = function (...args: unknown[]) {
     return invoke(root, pathArg, args);
   } as unknown as Target;
   Object.setPrototypeOf(target, targetPrototype);
-  target[STATE] = state;
-  const proxy = new Proxy(target, memberHandler);
-  (cache.members ??= new Map()).set(name, proxy);
+  const proxy = new Proxy(target, state);
+  if (!root.released) (cache.members ??= new Map()).set(name, proxy);
   return proxy;
 }
 
@@ -146,6 +188,7 @@ export async function releaseProxy(proxy: unknown): Promise<void> {
   const root = state;
   if (root.released || root.session.closed) return;
   root.released = true;
+  root.members = undefined; // nothing more is kept for a released object but this state
   // No round trip: the release is queued in order, so every later call on
   // this bridge already sees the object gone.
   root.session.backend.release(root.ref);
@@ -179,8 +222,9 @@ class RootState implements ProxyHandler<Target> {
     const made = this.members?.get(prop as string);
     if (made !== undefined) return made;
     if (typeof prop === "symbol") {
-      if (prop === REF) return this.ref;
       if (prop === STATE) return this;
+      const ref = refAnswer(this, prop, undefined);
+      if (ref !== undefined) return ref;
       if (prop === Symbol.asyncDispose) return () => releaseProxy(receiver);
       if (prop === Symbol.asyncIterator && this.desc.iterable) return () => iterateProxy(receiver)[Symbol.asyncIterator]();
       if (prop === Symbol.toPrimitive) return () => describeState(this);
@@ -237,32 +281,46 @@ class RootState implements ProxyHandler<Target> {
   }
 }
 
-const memberHandler: ProxyHandler<Target> = {
-  get(target, prop) {
-    const state = target[STATE] as MemberState;
+/** A member proxy's state, which is also its handler. */
+class MemberHandler implements ProxyHandler<Target> {
+  members: Map<string, unknown> | undefined = undefined;
+
+  constructor(
+    readonly root: RootState,
+    readonly rootProxy: unknown, // keeps the object alive while a member is held
+    readonly path: string[],
+    readonly pathArg: AttrPath,
+  ) {}
+
+  get(target: Target, prop: string | symbol): unknown {
     if (typeof prop === "symbol") {
-      if (prop === REF) return [state.root.ref, ...state.path];
-      if (prop === STATE) return state;
-      if (prop === Symbol.toPrimitive) return () => describeState(state);
+      if (prop === STATE) return this;
+      const ref = refAnswer(this.root, prop, this.path);
+      if (ref !== undefined) return ref;
+      if (prop === Symbol.toPrimitive) return () => describeState(this);
       return Reflect.get(target, prop);
     }
     if (prop === "then") {
       // `await obj.attr` reads the attribute.
-      return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => read(state.root, state.pathArg).then(resolve, reject);
+      return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => read(this.root, this.pathArg).then(resolve, reject);
     }
-    if (JS_PROTOCOL.has(prop)) return JS_PROTOCOL.get(prop)!(state);
-    return member(state.root, state.rootProxy, state, [...state.path, prop]);
-  },
-  set(target, prop, value) {
-    const state = target[STATE] as MemberState;
+    if (JS_PROTOCOL.has(prop)) return JS_PROTOCOL.get(prop)!(this);
+    return member(this.root, this.rootProxy, this, [...this.path, prop]);
+  }
+
+  set(_target: Target, prop: string | symbol, value: unknown): boolean {
     if (typeof prop !== "string") return false;
-    check(state.root);
-    state.root.session.backend.setAttr(state.root.ref, [...state.path, prop], value).catch((error) => {
-      process.emitWarning(`esem-bridge: setting ${state.path.join(".")}.${prop} failed: ${error?.message ?? error}`);
+    check(this.root);
+    this.root.session.backend.setAttr(this.root.ref, [...this.path, prop], value).catch((error) => {
+      process.emitWarning(`esem-bridge: setting ${this.path.join(".")}.${prop} failed: ${error?.message ?? error}`);
     });
     return true;
-  },
-};
+  }
+
+  defineProperty(): boolean {
+    return false;
+  }
+}
 
 /** `for await (const x of iterateProxy(obj))`: iterates a Python iterable, fetching items in growing batches. */
 export async function* iterateProxy(proxy: unknown): AsyncGenerator<unknown, void, undefined> {

@@ -113,12 +113,14 @@ export class SubprocessBackend implements Backend {
     return this.withFreshArguments(args, () => this.send(Op.Helper, 0, [name, args], ["name", "args"]));
   }
 
-  release(ref: number): void {
-    const current = this.forget(ref);
+  release(refs: number | readonly number[]): void {
     const worker = this.worker;
-    if (this.closed || !worker || !worker.owns(current)) return;
-    this.appendFrame(worker, Op.Release, 0, current, [], [], undefined);
-    this.flush();
+    for (const ref of typeof refs === "number" ? [refs] : refs) {
+      const current = this.forget(ref);
+      if (this.closed || !worker || !worker.owns(current)) continue;
+      this.appendFrame(worker, Op.Release, 0, current, [], [], undefined);
+    }
+    if (!this.closed && worker) this.flush(); // many ids: many small frames, one write
   }
 
   /** Drops what the bridge kept for a released proxy's id (module source, reload chain); its current id. */
@@ -278,10 +280,10 @@ export class SubprocessBackend implements Backend {
     return ref;
   }
 
-  /** A proxy passed as an argument: its id in the current worker and attribute path. */
-  private argumentRef(f: Function): number | unknown[] | undefined {
+  /** A proxy passed as an argument: its id in the current worker and attribute path (a string: why it cannot be passed). */
+  private argumentRef(f: Function): number | unknown[] | string | undefined {
     const raw = (f as unknown as Record<symbol, number | unknown[] | undefined>)[this.hooks.refSymbol];
-    if (raw === undefined) return undefined;
+    if (raw === undefined || typeof raw === "string") return raw; // a string: why it cannot be passed
     const [id, ...path] = typeof raw === "number" ? [raw] : (raw as [number, ...string[]]);
     const current = this.current(id);
     if (!this.worker?.owns(current)) throw exitedError();

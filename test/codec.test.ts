@@ -78,3 +78,63 @@ describe("the wire format", () => {
     expect(() => new Decoder(Uint8Array.of(99), () => null).value()).toThrow(/corrupt wire data: tag 99/);
   });
 });
+
+describe("encoding that re-enters itself", () => {
+  // A getter in an argument may start another call while the argument is
+  // encoded (issue 7, defect 9).
+  const frames = (bytes: Buffer) => {
+    const out: string[] = [];
+    for (let pos = 0; pos < bytes.length; ) {
+      const length = bytes.readUInt32LE(pos);
+      const payload = bytes.subarray(pos + 4, pos + 4 + length);
+      const values = [];
+      const decoder = new Decoder(payload.subarray(1), () => null);
+      while (!decoder.done()) values.push(decoder.value());
+      out.push(`${payload[0]}:${JSON.stringify(values)}`);
+      pos += 4 + length;
+    }
+    return out;
+  };
+
+  it("puts a frame appended from a getter before the frame whose value ran it", () => {
+    const enc = new Encoder(() => undefined);
+    enc.appendFrame(Uint8Array.of(1), ["first"], ["a"]);
+    const arg = {
+      get x() {
+        enc.appendFrame(Uint8Array.of(3), [{ inner: true }], ["a"]);
+        return "x";
+      },
+    };
+    enc.appendFrame(Uint8Array.of(2), [arg, "tail"], ["a", "b"]);
+    expect(frames(enc.take())).toEqual(['1:["first"]', '3:[{"inner":true}]', '2:[{"x":"x"},"tail"]']);
+  });
+
+  it("takes only whole frames while one is half written, and keeps the rest", () => {
+    const enc = new Encoder(() => undefined);
+    let early: Buffer | undefined;
+    const arg = {
+      get x() {
+        enc.appendFrame(Uint8Array.of(3), ["inner"], ["a"]);
+        early = enc.take();
+        return 1;
+      },
+    };
+    enc.appendFrame(Uint8Array.of(2), [arg], ["a"]);
+    expect(frames(early!)).toEqual(['3:["inner"]']);
+    expect(frames(enc.take())).toEqual(['2:[{"x":1}]']);
+  });
+
+  it("gives encode() called from a getter a fresh buffer, leaving the outer result intact", () => {
+    const enc = new Encoder(() => undefined);
+    let inner: Uint8Array | undefined;
+    const arg = {
+      get x() {
+        inner = enc.encode(["inner"], ["a"]).slice();
+        return 1;
+      },
+    };
+    const outer = enc.encode([arg], ["a"]).slice();
+    expect(new Decoder(outer, () => null).value()).toEqual({ x: 1 });
+    expect(new Decoder(inner!, () => null).value()).toBe("inner");
+  });
+});

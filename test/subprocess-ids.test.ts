@@ -2,7 +2,7 @@
 // ids stay unique for the bridge's life, past 2^32 objects in one worker and
 // across restarted workers; the module map holds only live module proxies.
 import { describe, expect, it } from "vitest";
-import { REF, Session, releaseProxy } from "../src/proxy.ts";
+import { Session, releaseProxy, rootOf } from "../src/proxy.ts";
 import { SubprocessBackend } from "../src/subprocess-backend.ts";
 import { expectBridgeError, fixture, rejectionOf, repoRoot, skipReason } from "./helpers.ts";
 
@@ -23,7 +23,7 @@ async function backendFrom(firstId: number, fn: (backend: SubprocessBackend) => 
   }
 }
 
-const refOf = (proxy: unknown) => (proxy as Record<symbol, number>)[REF];
+const refOf = (proxy: unknown) => rootOf(proxy)!.ref;
 
 describe.skipIf(skipReason("subprocess"))("subprocess object ids", () => {
   it("keep objects made past 2^32 in one worker usable, each itself", async () => {

@@ -1,6 +1,6 @@
 // Value conversions (SPEC §3, §9), the same cases on every backend.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { createBridge } from "../src/index.ts";
+import { createBridge, kw } from "../src/index.ts";
 import { BACKENDS, skipReason, fixture, rejectionOf, expectBridgeError } from "./helpers.ts";
 
 describe.each(BACKENDS)("values on the %s backend", (mode) => {
@@ -258,6 +258,114 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
       expect((error as Error).message).toContain("args[1].user.tags[2]");
       expect(await v.calls()).toBe(before);
       expect(await v.record(1, { user: { tags: ["a"] } })).toBe(2);
+    });
+  });
+
+  describe("byte-order marks", () => {
+    // A U+FEFF at the start of a string is a character like any other: no
+    // decoder may strip it (issue 7, defect 10).
+    const samples = ["\uFEFFx", "\uFEFF", "a\uFEFFb", "\uFEFF\uFEFF", "\uFEFF" + "y".repeat(60), "\uFEFF\u00e9"];
+
+    it("round-trips strings that begin with, are, or contain U+FEFF", async () => {
+      for (const s of samples) {
+        expect(await v.echo(s)).toBe(s);
+        expect(await v.py_len(s)).toBe(s.length);
+      }
+    });
+
+    it("keeps U+FEFF in strings nested in arrays, object values and object keys", async () => {
+      const nested = { list: samples, map: new Map([["\uFEFFk", "\uFEFFv"]]), "\uFEFFkey": "\uFEFF" };
+      const back = await v.echo(nested);
+      expect(back.list).toEqual(samples);
+      expect(back["\uFEFFkey"]).toBe("\uFEFF");
+      expect(back.map).toEqual({ "\uFEFFk": "\uFEFFv" });
+      expect(await v.dict_keys({ "\uFEFFa": 1 })).toEqual(["\uFEFFa"]);
+    });
+  });
+
+  describe("values that are not plain data", () => {
+    // SPEC §3: they reject with ESEM_UNSUPPORTED_VALUE naming the path, the
+    // same in both modes and on both native value paths (issue 7, defect 12).
+    class Point {
+      constructor(public x = 1) {}
+    }
+    const kinds: [string, () => unknown, RegExp][] = [
+      ["a class instance", () => new Point(), /an instance of class Point/],
+      ["an object whose prototype is another object", () => Object.create({ inherited: 1 }), /an object with a custom prototype/],
+      ["a RegExp", () => /ab+c/g, /a RegExp/],
+      ["an Error", () => new Error("boom"), /an Error/],
+      ["an Error subclass", () => new TypeError("boom"), /an Error/],
+      ["a Promise", () => Promise.resolve(1), /a Promise/],
+      ["a WeakMap", () => new WeakMap(), /a WeakMap/],
+      ["a WeakSet", () => new WeakSet(), /a WeakSet/],
+      ["a WeakRef", () => new WeakRef({}), /an instance of class WeakRef/],
+      ["a boxed number", () => new Number(1), /a boxed primitive/],
+      ["a boxed string", () => new String("s"), /a boxed primitive/],
+      ["a boxed boolean", () => new Boolean(false), /a boxed primitive/],
+      ["a boxed bigint", () => Object(1n), /a boxed primitive/],
+      ["a SharedArrayBuffer", () => new SharedArrayBuffer(8), /a SharedArrayBuffer/],
+    ];
+
+    it.each(kinds)("rejects %s at the top level, naming args[i]", async (_name, make, what) => {
+      const before = await v.calls();
+      const error = expectBridgeError(await rejectionOf(v.record(1, make())), "ESEM_UNSUPPORTED_VALUE");
+      expect(error.message).toMatch(/^args\[1\] is /);
+      expect(error.message).toMatch(what);
+      expect(await v.calls()).toBe(before);
+      expect(await v.echo(2)).toBe(2);
+    });
+
+    it.each(kinds)("rejects %s nested in arrays and objects, naming its path", async (_name, make, what) => {
+      const before = await v.calls();
+      const error = expectBridgeError(await rejectionOf(v.record(0, { user: { tags: ["a", "b", make()] } })), "ESEM_UNSUPPORTED_VALUE");
+      expect(error.message).toMatch(/^args\[1\]\.user\.tags\[2\] is /);
+      expect(error.message).toMatch(what);
+      const inKw = expectBridgeError(await rejectionOf(v.record(kw({ deep: [make()] }))), "ESEM_UNSUPPORTED_VALUE");
+      expect(inKw.message).toMatch(/^kwargs\.deep\[0\] is /);
+      expect(await v.calls()).toBe(before);
+      expect(await v.echo([3])).toEqual([3]);
+    });
+
+    it("still sends null-prototype objects, Map and Set subclasses, and TypedArrays over shared memory", async () => {
+      const bare = Object.assign(Object.create(null), { a: 1 });
+      expect(await v.echo(bare)).toEqual({ a: 1 });
+      class Registry extends Map<string, number> {}
+      expect(await v.echo(new Registry([["k", 1]]))).toEqual({ k: 1 });
+      const view = new Uint8Array(new SharedArrayBuffer(3));
+      view.set([1, 2, 3]);
+      expect([...(await v.echo(view))]).toEqual([1, 2, 3]);
+    });
+  });
+
+  describe("keyword arguments from a Map", () => {
+    it("passes kw(new Map(...)) as keyword arguments, the same in both modes", async () => {
+      expect(await v.kwargs_of(kw(new Map([["a", 1], ["b", "two"]])))).toEqual({ a: 1, b: "two" });
+      expect(await v.kwargs_of(5, kw(new Map([["c", [1]]])))).toEqual({ c: [1] });
+      expect(await v.kwargs_of(kw({ d: 4 }))).toEqual({ d: 4 });
+    });
+
+    it("refuses kw() of anything but a plain object or a Map with string keys", () => {
+      expect(() => kw(new Map([[1, 2]]) as any)).toThrow(TypeError);
+      expect(() => kw([1] as any)).toThrow(TypeError);
+      expect(() => kw(new Date() as any)).toThrow(TypeError);
+    });
+  });
+
+  describe("a getter that calls Python while its argument is encoded", () => {
+    // Encoding must be re-entrant (issue 7, defect 9): the getter's own call
+    // and the outer call both settle with their own results.
+    it("settles both the outer call and the call made inside the getter", async () => {
+      let inner: Promise<unknown> | undefined;
+      const arg = {
+        get x() {
+          inner = v.echo({ nested: "inner" });
+          return 2;
+        },
+        y: ["after the getter"],
+      };
+      expect(await v.echo(arg)).toEqual({ x: 2, y: ["after the getter"] });
+      expect(await inner).toEqual({ nested: "inner" });
+      expect(await v.echo([1, { z: 3 }])).toEqual([1, { z: 3 }]);
     });
   });
 

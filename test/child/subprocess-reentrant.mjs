@@ -26,11 +26,12 @@ const deep = values.echo({
   },
 });
 // A getter that returns the call's promise itself: not a value Python can take.
-const promised = values.echo({ get p() { const p = values.echo("from p"); nested.push(p); return p; } });
+// (Its outcome is taken at once: it rejects before the awaits below.)
+const promised = outcome(values.echo({ get p() { const p = values.echo("from p"); nested.push(p); return p; } }));
 const result = {
   outer: await outcome(outer),
   deep: await outcome(deep),
-  promised: await outcome(promised),
+  promised: await promised,
   nested: await Promise.all(nested.map(outcome)),
   after: await outcome(values.echo("after")),
 };
