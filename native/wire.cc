@@ -18,11 +18,15 @@ constexpr int kMaxWireDepth = 256;
 
 // Every length and count read from the bytes is checked against what is
 // left before anything is allocated: a count of n items needs at least
-// n * (smallest item) bytes, and storage grows with the items actually
-// read, so a lying header costs nothing. Nothing here throws.
+// n * (smallest item) bytes. Reservations share one budget of one item per
+// input byte (every value takes a byte at least), so nested containers
+// whose counts each claim the rest of the input cannot multiply it; past
+// the budget storage grows with the items actually read. Nothing here
+// throws but std::bad_alloc, which ParseWire catches.
 class Reader {
  public:
-  explicit Reader(const std::string& b) : begin_(b.data()), p_(b.data()), end_(b.data() + b.size()) {}
+  explicit Reader(const std::string& b)
+      : begin_(b.data()), p_(b.data()), end_(b.data() + b.size()), reserve_budget_(b.size()) {}
 
   bool Value_(Value* out, int depth) {
     if (depth > kMaxWireDepth) return Bad("nested more than " + std::to_string(kMaxWireDepth) + " levels deep");
@@ -124,6 +128,11 @@ class Reader {
     p_ += n;
     return true;
   }
+  void Reserve(Value* out, size_t n) {
+    n = n < reserve_budget_ ? n : reserve_budget_;
+    reserve_budget_ -= n;
+    out->items.reserve(n);
+  }
   // A count of n entries, each at least min_entry bytes.
   bool Count(uint32_t* n, uint64_t min_entry) {
     if (!U32(n)) return false;
@@ -138,7 +147,7 @@ class Reader {
     if (!Count(&n, static_cast<uint64_t>(per) * min_size)) return false;
     out->tag = tag;
     size_t total = static_cast<size_t>(n) * per;
-    out->items.reserve(total);  // total <= bytes left: bounded by the input
+    Reserve(out, total);
     for (size_t i = 0; i < total; i++) {
       out->items.emplace_back();
       if (!Value_(&out->items.back(), depth + 1)) return false;
@@ -156,7 +165,7 @@ class Reader {
     if (!Count(&n, kMinStr)) return false;
     out->tag = Tag::kRef;
     out->ref = static_cast<uint64_t>(id);
-    out->items.reserve(n);
+    Reserve(out, n);
     for (uint32_t i = 0; i < n; i++) {
       out->items.emplace_back();
       if (!Value_(&out->items.back(), depth + 1)) return false;
@@ -169,7 +178,7 @@ class Reader {
     // An entry: a key (Str or KeyRef, 5 bytes at least) and a value.
     if (!Count(&n, kMinStr + kMinValue)) return false;
     out->tag = Tag::kDict;
-    out->items.reserve(static_cast<size_t>(n) * 2);
+    Reserve(out, static_cast<size_t>(n) * 2);
     for (uint32_t i = 0; i < n; i++) {
       out->items.emplace_back();
       Value& key = out->items.back();
@@ -203,6 +212,7 @@ class Reader {
   const char* begin_;
   const char* p_;
   const char* end_;
+  size_t reserve_budget_;  // items
   std::vector<Key> keys_;
 };
 
