@@ -46,9 +46,13 @@ class Reader {
       case 2:
         out->tag = Tag::kInt;
         return Raw(&out->i, 8);
-      case 3:
+      case 3: {
+        size_t at = Offset() - 1;
         out->tag = Tag::kBigInt;
-        return Bytes(&out->s);
+        if (!Bytes(&out->s)) return false;
+        if (!IsHex(out->s)) return Bad("a bigint at byte " + std::to_string(at) + " that is not hex digits");
+        return true;
+      }
       case 4:
         out->tag = Tag::kFloat;
         return Raw(&out->f, 8);
@@ -99,6 +103,17 @@ class Reader {
   static constexpr size_t kMinValue = 1;
   static constexpr size_t kMinStr = 5;
 
+  // What src/codec.ts writes for a bigint: an optional '-', then lower-case
+  // hex digits (PyLong_FromString would stop at a NUL, and take spaces).
+  static bool IsHex(const std::string& s) {
+    size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+    if (i == s.size()) return false;
+    for (; i < s.size(); i++) {
+      char c = s[i];
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+  }
   bool Bad(const std::string& what) {
     if (error.empty()) error = "malformed wire data: " + what;
     return false;

@@ -34,6 +34,7 @@ describe.skipIf(reason !== null)("a malformed wire payload in native mode", () =
       "bytes-length": malformed("a string of 4294967295 bytes at byte 10 runs past the end (0 left)"),
       "typed-length": malformed("a string of 2147483647 bytes at byte 11 runs past the end (0 left)"),
       "key-ref": malformed("key reference 5 at byte 10 names none of the 0 keys read so far"),
+      "bigint-digits": malformed("a bigint at byte 5 that is not hex digits"),
       "unknown-tag": malformed("unknown tag 99 at byte 5"),
       truncated: malformed("a number of 8 bytes at byte 6 runs past the end (2 left)"),
       deep: malformed("nested more than 256 levels deep"),

@@ -21,6 +21,7 @@ const payloads = {
   "bytes-length": [...list(1), 6, ...u32(0xffffffff)],
   "typed-length": [...list(1), 13, 100, ...u32(0x7fffffff)],
   "key-ref": [...list(1), 8, ...u32(1), 16, ...u32(5), 0, 0],
+  "bigint-digits": [...list(1), 3, ...u32(4), 0x66, 0x66, 0, 0x7a, 0],
   "unknown-tag": [...list(1), 99, 0],
   "truncated": [...list(1), 2, 1, 2],
   deep: [...Array.from({ length: 100000 }, () => list(1)).flat(), 0, 0],
