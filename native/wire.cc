@@ -121,8 +121,8 @@ class Reader {
   size_t Left() const { return static_cast<size_t>(end_ - p_); }
   bool Need(size_t n, const char* what) {
     if (Left() >= n) return true;
-    return Bad(std::string(what) + " of " + std::to_string(n) + " bytes at byte " + std::to_string(Offset()) +
-               " runs past the end (" + std::to_string(Left()) + " left)");
+    return Bad(std::string(what) + " at byte " + std::to_string(Offset()) + " needs " + std::to_string(n) +
+               (n == 1 ? " byte, " : " bytes, ") + std::to_string(Left()) + " left");
   }
   bool U8(uint8_t* v) {
     if (!Need(1, "a value")) return false;
