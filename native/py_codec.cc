@@ -37,19 +37,25 @@ OwnedRef CallOne(PyObject* fn, OwnedRef arg) {
 // short key becomes one str object (hashed once) per conversion.
 using KeyCache = std::unordered_map<std::string, OwnedRef>;
 
-OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* keys);
+OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* keys, int depth);
 
-OwnedRef DictKey(PyContext& ctx, const Value& k, ErrorInfo* error, KeyCache* keys) {
-  if (k.tag != Tag::kStr || k.utf16 || k.s.size() > 64) return ToPythonAt(ctx, k, error, keys);
+OwnedRef DictKey(PyContext& ctx, const Value& k, ErrorInfo* error, KeyCache* keys, int depth) {
+  if (k.tag != Tag::kStr || k.utf16 || k.s.size() > 64) return ToPythonAt(ctx, k, error, keys, depth);
   auto found = keys->find(k.s);
   if (found != keys->end()) return found->second;
-  OwnedRef key = ToPythonAt(ctx, k, error, keys);
+  OwnedRef key = ToPythonAt(ctx, k, error, keys, depth);
   if (key && keys->size() < 4096) keys->emplace(k.s, key);
   return key;
 }
 
-OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* keys) {
+OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* keys, int depth) {
   const PyApi& py = Py();
+  // Both readers (wire.cc, js_codec.cc) stop at this depth already; the
+  // check keeps this recursion bounded whatever built v.
+  if (depth > kMaxDepth + 1) {
+    *error = BridgeFailure("ESEM_INTERNAL", "an argument is nested too deeply to convert");
+    return OwnedRef();
+  }
   OwnedRef out;
   switch (v.tag) {
     case Tag::kNone:
@@ -75,7 +81,7 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* 
       out = OwnedRef::Steal(py.PyList_New(static_cast<Py_ssize_t>(v.items.size())));
       if (!out) break;
       for (size_t i = 0; i < v.items.size(); i++) {
-        OwnedRef item = ToPythonAt(ctx, v.items[i], error, keys);
+        OwnedRef item = ToPythonAt(ctx, v.items[i], error, keys, depth + 1);
         if (!item) return OwnedRef();
         py.PyList_SetItem(out.get(), static_cast<Py_ssize_t>(i), item.Release());  // steals
       }
@@ -86,9 +92,10 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* 
       out = OwnedRef::Steal(py.PyDict_New());
       if (!out) break;
       for (size_t i = 0; i + 1 < v.items.size(); i += 2) {
-        OwnedRef key = v.tag == Tag::kDict ? DictKey(ctx, v.items[i], error, keys) : ToPythonAt(ctx, v.items[i], error, keys);
+        OwnedRef key = v.tag == Tag::kDict ? DictKey(ctx, v.items[i], error, keys, depth + 1)
+                                           : ToPythonAt(ctx, v.items[i], error, keys, depth + 1);
         if (!key) return OwnedRef();
-        OwnedRef val = ToPythonAt(ctx, v.items[i + 1], error, keys);
+        OwnedRef val = ToPythonAt(ctx, v.items[i + 1], error, keys, depth + 1);
         if (!val) return OwnedRef();
         if (py.PyDict_SetItem(out.get(), key.get(), val.get()) < 0) return Fail(ctx, error);
       }
@@ -98,7 +105,7 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* 
       out = OwnedRef::Steal(py.PySet_New(nullptr));
       if (!out) break;
       for (const Value& item : v.items) {
-        OwnedRef x = ToPythonAt(ctx, item, error, keys);
+        OwnedRef x = ToPythonAt(ctx, item, error, keys, depth + 1);
         if (!x) return OwnedRef();
         if (py.PySet_Add(out.get(), x.get()) < 0) return Fail(ctx, error);
       }
@@ -117,6 +124,10 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* 
       // items: attribute path below the object (a proxy of `obj.a.b`).
       OwnedRef target = OwnedRef::Borrow(o);
       for (const Value& name : v.items) {
+        if (name.tag != Tag::kStr) {
+          *error = BridgeFailure("ESEM_INTERNAL", "a proxy path name that is not a string");
+          return OwnedRef();
+        }
         OwnedRef key = StrToPython(name);
         if (!key) return Fail(ctx, error);
         target = OwnedRef::Steal(py.PyObject_GetAttr(target.get(), key.get()));
@@ -129,11 +140,15 @@ OwnedRef ToPythonAt(PyContext& ctx, const Value& v, ErrorInfo* error, KeyCache* 
       *error = BridgeFailure("ESEM_INTERNAL", "an ndarray value cannot be sent to Python");
       return OwnedRef();
     case Tag::kTyped: {
+      if (v.items.empty() || v.items[0].tag != Tag::kStr) {
+        *error = BridgeFailure("ESEM_INTERNAL", "a typed array without its element format");
+        return OwnedRef();
+      }
       OwnedRef bytes = OwnedRef::Steal(py.PyBytes_FromStringAndSize(v.s.data(), static_cast<Py_ssize_t>(v.s.size())));
       if (!bytes) break;
       OwnedRef args = OwnedRef::Steal(py.PyTuple_New(2));
       py.PyTuple_SetItem(args.get(), 0, bytes.Release());
-      py.PyTuple_SetItem(args.get(), 1, StrToPython(v.items.at(0)).Release());
+      py.PyTuple_SetItem(args.get(), 1, StrToPython(v.items[0]).Release());
       out = OwnedRef::Steal(py.PyObject_Call(ctx.typed_view.get(), args.get(), nullptr));
       break;
     }
@@ -201,6 +216,7 @@ class Encoder {
 
   bool Sequence(PyObject* o, bool is_tuple, Value* out, int depth) {
     Py_ssize_t n = is_tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
+    if (n < 0) return false;
     out->tag = Tag::kList;
     out->items.reserve(static_cast<size_t>(n));
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -215,7 +231,9 @@ class Encoder {
   }
 
   bool Dict(PyObject* o, Value* out, int depth) {
-    out->items.reserve(static_cast<size_t>(py_.PyDict_Size(o)) * 2);
+    Py_ssize_t size = py_.PyDict_Size(o);
+    if (size < 0) return false;
+    out->items.reserve(static_cast<size_t>(size) * 2);
     bool all_str = true;
     Py_ssize_t pos = 0;
     PyObject *k = nullptr, *v = nullptr;
@@ -403,19 +421,42 @@ bool Encoder::Ref(PyObject* o, Value* out) {
   return true;
 }
 
+// Only std::bad_alloc can be thrown here (by std::string and std::vector);
+// it becomes the call's MemoryError and never leaves the Python thread.
+ErrorInfo OutOfMemory(const char* what) {
+  ErrorInfo e;
+  e.python = true;
+  e.type_or_code = "MemoryError";
+  e.message = std::string("out of memory while converting ") + what;
+  return e;
+}
+
 }  // namespace
 
 OwnedRef ToPython(PyContext& ctx, const Value& v, ErrorInfo* error) {
-  if (v.items.empty()) return ToPythonAt(ctx, v, error, nullptr);
-  KeyCache keys;
-  return ToPythonAt(ctx, v, error, &keys);
+  try {
+    if (v.items.empty()) return ToPythonAt(ctx, v, error, nullptr, 0);
+    KeyCache keys;
+    return ToPythonAt(ctx, v, error, &keys, 0);
+  } catch (const std::exception&) {
+    *error = OutOfMemory("an argument");
+    return OwnedRef();
+  }
 }
 
 bool ToValue(PyContext& ctx, PyObject* o, Value* out, ErrorInfo* error) {
   uint64_t first_id = ctx.registry.NextId();
   size_t described = ctx.described_types.size();
-  Encoder encoder(ctx);
-  if (encoder.Encode(o, out, 0)) return true;
+  bool done = false;
+  bool out_of_memory = false;
+  try {
+    Encoder encoder(ctx);
+    done = encoder.Encode(o, out, 0);
+  } catch (const std::exception&) {
+    out_of_memory = true;
+    if (Py().PyErr_Occurred()) Py().PyErr_Clear();
+  }
+  if (done) return true;
   // Unregister what this conversion registered, and forget the types it
   // described: the JS side never sees either.
   ctx.registry.RemoveFrom(first_id);
@@ -423,7 +464,8 @@ bool ToValue(PyContext& ctx, PyObject* o, Value* out, ErrorInfo* error) {
     ctx.type_index.erase(ctx.described_types.back().get());
     ctx.described_types.pop_back();
   }
-  *error = FetchPythonError(ctx);
+  *error = out_of_memory ? OutOfMemory("the result") : FetchPythonError(ctx);
+  *out = Value();
   return false;
 }
 

@@ -17,6 +17,7 @@ void WriteWire(const Value& v, std::string* out);
 
 // Whether a result is large enough that the wire form beats Node-API calls:
 // containers of more than `threshold` nodes; 0: every value; < 0: never.
+// False when a length in v does not fit the wire format (4 GiB and more).
 bool WorthWire(const Value& v, int threshold);
 
 }  // namespace esem

@@ -8,6 +8,7 @@ Thread: the subprocess worker's main thread.
 """
 
 import datetime as _dt
+import re
 import struct
 import sys
 
@@ -70,27 +71,61 @@ def _malformed(what):
 
 
 class Decoder(object):
-    """Reads values one after another from `buf` (bytes) from `pos` on.
-    One key table for everything read with this decoder (one frame)."""
+    """Reads values one after another from `buf` (bytes) from `pos` on, up
+    to `end` (default: the end of buf). One key table for everything read
+    with this decoder (one frame).
 
-    __slots__ = ("buf", "pos", "registry", "keys")
+    Malformed data (a length or count past the end, an unknown tag, a bad
+    key reference or proxy id, nesting past MAX_DEPTH) raises BridgeFailure
+    ESEM_INTERNAL "malformed wire data: ...", never IndexError or
+    struct.error. Errors of the objects themselves (an attribute a proxy
+    path names, a set item that is not hashable) propagate unchanged."""
 
-    def __init__(self, buf, registry, pos=0):
+    __slots__ = ("buf", "pos", "end", "registry", "keys")
+
+    def __init__(self, buf, registry, pos=0, end=None):
         self.buf = buf
         self.pos = pos
+        self.end = len(buf) if end is None else end
         self.registry = registry
         self.keys = []
 
     def value(self):
+        start = self.pos
+        if start >= self.end:
+            raise _malformed("a value expected at byte %d, at the end of the data" % start)
         try:
-            v, self.pos = _decode(self.buf, self.pos, self.keys, self.registry.objects, 0)
-        except struct.error:
-            raise _malformed("truncated at byte %d" % self.pos)
-        return v
+            v, pos = _decode(self.buf, start, self.keys, self.registry.objects, 0)
+        except (struct.error, IndexError):
+            raise _malformed("a value from byte %d runs past the end" % start) from None
+        except UnicodeDecodeError as e:
+            raise _malformed("a string from byte %d is not valid UTF-8 (%s)" % (start, e.reason)) from None
+        except _ObjectError as e:
+            error = e.error
+        else:
+            # Strings and ints are sliced, not checked one by one: a length
+            # past the end shows here, as a position past the end.
+            if pos > self.end:
+                raise _malformed("a value from byte %d runs past the end" % start)
+            self.pos = pos
+            return v
+        raise error  # outside the handler: no decoder exception in its context
 
     def at_end(self):
-        return self.pos >= len(self.buf)
+        return self.pos >= self.end
 
+
+class _ObjectError(Exception):
+    """Carries an exception of the user's objects (a proxy path's getattr)
+    out of _decode, so that value() tells it from malformed data."""
+
+    def __init__(self, error):
+        Exception.__init__(self)
+        self.error = error
+
+
+_HEX = re.compile(rb"-?[0-9a-f]+")
+_MAX_ID = float(2 ** 53 - 1)
 
 _RELEASED = object()
 _u32_from = _U32.unpack_from
@@ -135,7 +170,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
         n = u32_from(buf, p + 1)[0]
         p += 5
         if depth >= MAX_DEPTH and n:
-            raise _malformed("nested too deeply")
+            raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         out = []
         append = out.append
         d = depth + 1
@@ -167,7 +202,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
         n = u32_from(buf, p + 1)[0]
         p += 5
         if depth >= MAX_DEPTH and n:
-            raise _malformed("nested too deeply")
+            raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         out = {}
         d = depth + 1
         for _ in range(n):
@@ -208,6 +243,10 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
         return buf[p + 1] != 0, p + 2
     if tag == REF:
         ref_id, n = _ref_in_from(buf, p + 1)
+        if not (0.0 <= ref_id <= _MAX_ID) or ref_id != int(ref_id):
+            raise _malformed("a proxy id that is not a registry id at byte %d" % p)
+        if depth >= MAX_DEPTH:
+            raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         p += 13
         obj = objects.get(int(ref_id), _RELEASED)
         if obj is _RELEASED:
@@ -215,8 +254,13 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
         for _ in range(n):
             name, p = _decode(buf, p, keys, objects, depth + 1)
             if type(name) is not str:
-                raise _malformed("bad ref path")
-            obj = getattr(obj, name)
+                raise _malformed("a proxy path name that is not a string")
+            if p > len(buf):
+                raise IndexError  # the name was cut short: never look it up
+            try:
+                obj = getattr(obj, name)
+            except BaseException as e:
+                raise _ObjectError(e)
         return obj, p
     if tag == STR16:
         n = _u32_from(buf, p + 1)[0] * 2
@@ -231,24 +275,38 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
     if tag == BIGINT:
         n = _u32_from(buf, p + 1)[0]
         p += 5
-        return int(buf[p:p + n].decode("ascii"), 16), p + n
+        digits = buf[p:p + n]
+        if not _HEX.fullmatch(digits):
+            if p + n > len(buf):
+                raise IndexError
+            raise _malformed("a bigint at byte %d that is not hex digits" % (p - 5))
+        return int(digits, 16), p + n
     if tag == MAP or tag == SET:
         n = _u32_from(buf, p + 1)[0]
         p += 5
         if depth >= MAX_DEPTH and n:
-            raise _malformed("nested too deeply")
+            raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         d = depth + 1
+        # Hashing runs the items' own code (a proxy's __hash__): its errors
+        # are the call's, not malformed data.
         if tag == SET:
             out = set()
             add = out.add
             for _ in range(n):
                 v, p = _decode(buf, p, keys, objects, d)
-                add(v)
+                try:
+                    add(v)
+                except BaseException as e:
+                    raise _ObjectError(e)
             return out, p
         out = {}
         for _ in range(n):
             k, p = _decode(buf, p, keys, objects, d)
-            out[k], p = _decode(buf, p, keys, objects, d)
+            v, p = _decode(buf, p, keys, objects, d)
+            try:
+                out[k] = v
+            except BaseException as e:
+                raise _ObjectError(e)
         return out, p
     if tag == DATE:
         return ops.datetime_from_ms(_f64_from(buf, p + 1)[0]), p + 9

@@ -501,6 +501,167 @@ def test_decode_rejects_bad_data():
             raise AssertionError("decoded %r" % data)
 
 
+def _malformed_message(data, registry=None):
+    """The message of the BridgeFailure that decoding data raises."""
+    try:
+        decode_all(data, registry)
+    except BridgeFailure as e:
+        assert e.code == "ESEM_INTERNAL", e
+        assert e.message.startswith("malformed wire data: "), e.message
+        return e.message[len("malformed wire data: "):]
+    raise AssertionError("decoded %r" % (data,))
+
+
+def test_decode_rejects_every_lying_length_and_count():
+    registry = Registry()
+    ref_id = registry.add(types.SimpleNamespace(a=types.SimpleNamespace(b=1)))
+    past = "a value from byte 0 runs past the end"
+    cases = [
+        (b"\x05" + struct.pack("<I", 1000) + b"abc", past),  # a string longer than the data
+        (b"\x0f" + struct.pack("<I", 1000) + b"ab", past),
+        (b"\x03" + struct.pack("<I", 1000) + b"ff", past),
+        (b"\x06" + struct.pack("<I", 0xFFFFFFFF), "truncated"),
+        (b"\x07" + struct.pack("<I", 0xFFFFFFFF) + b"\x00", past),  # a count larger than the data
+        (b"\x08" + struct.pack("<I", 3) + s("k"), past),
+        (b"\x08" + struct.pack("<I", 1) + b"\x05" + struct.pack("<I", 9) + b"k", past),  # a key cut short
+        (b"\x09" + struct.pack("<I", 0x7FFFFFFF) + b"\x00", past),
+        (b"\x0c" + struct.pack("<dI", float(ref_id), 0xFFFFFFFF) + s("a"), past),
+        (b"\x0c" + struct.pack("<dI", float(ref_id), 1) + b"\x05" + struct.pack("<I", 50) + b"a", past),
+        (b"\x0c" + struct.pack("<dI", float("nan"), 0), "a proxy id that is not a registry id at byte 0"),
+        (b"\x0c" + struct.pack("<dI", float("inf"), 0), "a proxy id that is not a registry id at byte 0"),
+        (b"\x0c" + struct.pack("<dI", 1.5, 0), "a proxy id that is not a registry id at byte 0"),
+        (b"\x0c" + struct.pack("<dI", float(ref_id), 1) + i64(1), "a proxy path name that is not a string"),
+        (b"\x03\x02\x00\x00\x00zz", "a bigint at byte 0 that is not hex digits"),
+        (b"\x05\x02\x00\x00\x00\xff\xfe", "a string from byte 0 is not valid UTF-8 (invalid start byte)"),
+        (b"\x02\x01", past),
+        (b"\x0b\x01\x02", past),
+        (b"\x63", "unknown tag 99 at byte 0"),
+    ]
+    for data, message in cases:
+        assert _malformed_message(data, registry) == message, data
+    # A proxy path whose names are proxies with paths, past the depth limit.
+    deep = b""
+    for _ in range(300):
+        deep += b"\x0c" + struct.pack("<dI", float(ref_id), 1)
+    assert _malformed_message(deep + s("a"), registry) == "nested more than 256 levels deep"
+    lists = b"\x07\x01\x00\x00\x00" * 10000 + b"\x00"
+    assert _malformed_message(lists) == "nested more than 256 levels deep"
+    # An attribute error of a real object on the path is the object's own.
+    try:
+        decode_all(b"\x0c" + struct.pack("<dI", float(ref_id), 1) + s("missing"), registry)
+    except AttributeError as e:
+        assert "missing" in str(e) and e.__context__ is None
+    else:
+        raise AssertionError("a missing attribute decoded")
+    # A decoder stops at `end`, not at the end of the buffer.
+    d = Decoder(i64(1) + s("abc"), Registry(), 0, 9)
+    assert d.value() == 1
+    assert d.at_end()
+    try:
+        Decoder(s("abcdef"), Registry(), 0, 7).value()
+    except BridgeFailure as e:
+        assert e.message == "malformed wire data: a value from byte 0 runs past the end"
+    else:
+        raise AssertionError("read past end")
+
+
+# Errors a well-formed payload may still raise: the objects' own (ops.py's
+# helpers on a bad memoryview format or date, hashing an unhashable key or
+# a memoryview, a proxy path naming a missing attribute).
+def _object_error(e):
+    import traceback
+
+    if isinstance(e, AttributeError):
+        return True
+    if isinstance(e, TypeError) and "unhashable" in str(e) or isinstance(e, ValueError) and "hashing" in str(e):
+        return True
+    frames = traceback.extract_tb(e.__traceback__)
+    return isinstance(e, (ValueError, TypeError, OverflowError)) and frames[-1].name in ("typed_view", "datetime_from_ms")
+
+
+_INTERESTING_U32 = (0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF)
+
+
+def _mutate(rng, data, seeds):
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.randrange(8)
+        i = rng.randrange(len(b)) if b else 0
+        if kind == 0 and b:
+            b[i] ^= 1 << rng.randrange(8)
+        elif kind == 1 and b:
+            b[i] = rng.choice((0, 1, 5, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 0x7F, 0xFF))
+        elif kind == 2 and len(b) >= 4:
+            i = rng.randrange(len(b) - 3)
+            b[i:i + 4] = struct.pack("<I", rng.choice(_INTERESTING_U32 + (len(b), len(b) - i)))
+        elif kind == 3:
+            del b[rng.randrange(len(b) + 1):]  # truncate
+        elif kind == 4 and b:
+            del b[i:i + rng.randint(1, 8)]
+        elif kind == 5:
+            b[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        elif kind == 6:
+            other = rng.choice(seeds)
+            j = rng.randrange(len(other) + 1)
+            b[i:] = other[j:]  # splice
+        elif kind == 7 and b:
+            j = rng.randrange(len(b))
+            b[i:i] = b[j:j + rng.randint(1, 16)]  # repeat a piece
+    return bytes(b)
+
+
+def _fuzz_seeds():
+    folder = os.path.join(PYTHON_DIR, "..", "fuzz", "corpus", "wire")
+    seeds = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        with open(os.path.join(folder, name), "rb") as f:
+            seeds.append(f.read())
+    seeds.append(encode_js([1, "two", 3.5, None, True, b"\x00", {"k": [{"k": 1}]}, ("ref", 1, "a", "b")]))
+    seeds.append(encode_js([("ref", 2), ("ref", 3, "real")]) + b"\x09\x01\x00\x00\x00" + i64(1) + s("x"))
+    return seeds
+
+
+def test_mutated_payloads_decode_or_fail_clearly():
+    # A seeded mutation fuzzer (atheris is not available): 20 000 mutations
+    # (ESEM_FUZZ_CASES, seed ESEM_FUZZ_SEED; scripts/fuzz-codec-py.sh) of
+    # real payloads (fuzz/corpus/wire, from src/codec.ts) and of the
+    # encoder above. Each decodes, or raises BridgeFailure, or an error of
+    # the objects themselves; never IndexError, struct.error, RecursionError
+    # or a hang.
+    import random
+    import time
+
+    cases = int(os.environ.get("ESEM_FUZZ_CASES", "20000"))
+    rng = random.Random(int(os.environ.get("ESEM_FUZZ_SEED", "20240507")))
+    seeds = _fuzz_seeds()
+    assert len(seeds) >= 20, "the committed seeds (fuzz/corpus/wire) are missing"
+    registry = Registry()
+    real = types.SimpleNamespace(real=1, a=types.SimpleNamespace(b=2))
+    for obj in (real, types.SimpleNamespace(attr=3), real, real, real, real, real, real, real, real):
+        registry.add(obj)
+    outcomes = {"decoded": 0, "malformed": 0, "object error": 0}
+    started = time.monotonic()
+    for case in range(cases):
+        data = _mutate(rng, rng.choice(seeds), seeds)
+        d = Decoder(data, registry)
+        try:
+            while not d.at_end():
+                d.value()
+                assert d.pos <= len(data)
+            outcomes["decoded"] += 1
+        except BridgeFailure as e:
+            assert e.code in ("ESEM_INTERNAL", "ESEM_RELEASED"), e
+            outcomes["malformed"] += 1
+        except Exception as e:
+            if not _object_error(e):
+                raise AssertionError("case %d, %r: %r" % (case, data, e))
+            outcomes["object error"] += 1
+    elapsed = time.monotonic() - started
+    assert elapsed < 10 * cases / 20000, "%d cases took %.1f s" % (cases, elapsed)
+    assert outcomes["decoded"] > cases // 20 and outcomes["malformed"] > cases // 20, outcomes
+    print("     mutation fuzzer: %r in %.1f s" % (outcomes, elapsed))
+
+
 def test_encode_decode_agree():
     # Values both directions carry the same way read back as themselves.
     value = [None, True, 3, -(2 ** 70), 1.25, "é\ud800", b"b", [1, [2]], {"k": {"k": 1}}, {1: 2}, {5}]
