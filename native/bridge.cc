@@ -457,8 +457,16 @@ void Bridge::Settle(napi_env env, Job& job, napi_deferred d) {
     if (v) {
       napi_resolve_deferred(env, d, v);
     } else {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
+      // The conversion failed: with a JS exception (thrown by a hook), or
+      // without one (V8 refused a value, e.g. a string past its length limit).
+      napi_value exception = nullptr;
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) napi_get_and_clear_last_exception(env, &exception);
+      if (!exception) {
+        exception = ErrorToJs(env, helpers_, BridgeFailure("ESEM_INTERNAL",
+            "the result could not be made into a JS value (a string or buffer past the JS engine's size limit?)"));
+      }
       napi_reject_deferred(env, d, exception);
     }
   } else {

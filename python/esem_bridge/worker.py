@@ -165,7 +165,7 @@ class Worker(object):
     def decode(self, buf, pos, end):
         """Every value of buf[pos:end]; ESEM_PROTOCOL when they do not
         decode or run past the frame's end (into the next frame)."""
-        decoder = Decoder(buf, self.registry, pos)
+        decoder = Decoder(buf, self.registry, pos, end)  # nothing past the frame is read
         values = []
         try:
             while decoder.pos < end:
