@@ -202,7 +202,7 @@ bool Bridge::Path(napi_env env, napi_value v, std::vector<std::string>* out) {
   return true;
 }
 
-bool Bridge::Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, std::string* error) {
+bool Bridge::Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, ErrorInfo* error) {
   bool is_array = false;
   napi_is_array(env, args, &is_array);
   job->args.tag = Tag::kList;
@@ -235,9 +235,9 @@ std::unique_ptr<Job> Bridge::TargetJob(const Napi::CallbackInfo& info, Op op) {
 Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kCall);
-  std::string error;
+  ErrorInfo error;
   if (!Arguments(env, info[2], info.Length() > 3 ? static_cast<napi_value>(info[3]) : nullptr, job.get(), &error)) {
-    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
+    return Napi::Value(env, Rejected(env, error));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
@@ -266,9 +266,9 @@ Napi::Value Bridge::SetAttr(const Napi::CallbackInfo& info) {
   auto job = TargetJob(info, Op::kSetAttr);
   job->args.tag = Tag::kList;
   job->args.items.emplace_back();
-  std::string error;
+  ErrorInfo error;
   if (!JsToValue(env, helpers_, info[2], "value", -1, &job->args.items[0], &error)) {
-    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
+    return Napi::Value(env, Rejected(env, error));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
@@ -289,9 +289,9 @@ Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
   auto job = NewJob();
   job->op = Op::kHelper;
   job->text = info[0].As<Napi::String>().Utf8Value();
-  std::string error;
+  ErrorInfo error;
   if (!Arguments(env, info[1], info.Length() > 2 ? static_cast<napi_value>(info[2]) : nullptr, job.get(), &error)) {
-    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_UNSUPPORTED_VALUE", error)));
+    return Napi::Value(env, Rejected(env, error));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }

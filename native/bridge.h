@@ -94,7 +94,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   // Queues `job`; returns its promise (or undefined when !wait).
   napi_value Submit(napi_env env, std::unique_ptr<Job> job, bool wait);
   napi_value Rejected(napi_env env, const ErrorInfo& error);
-  bool Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, std::string* error);
+  bool Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, ErrorInfo* error);
   static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
   static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
   void Drain(napi_env env);

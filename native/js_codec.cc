@@ -9,8 +9,6 @@ namespace esem {
 namespace {
 
 constexpr int kMaxDepth = 256;
-// Marks an error code carried in front of a JsToValue message (see there).
-constexpr const char* kCodeMark = "\x01";
 constexpr double kMaxSafe = 9007199254740991.0;
 
 napi_value Get(napi_env env, napi_ref ref) {
@@ -696,7 +694,7 @@ void JsHelpers::Reset(napi_env env) {
 }
 
 bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char* root, int index, Value* out,
-               std::string* error) {
+               ErrorInfo* error) {
   Encoder encoder(env, helpers);
   if (encoder.Encode(v, out)) return true;
   bool pending = false;
@@ -709,11 +707,9 @@ bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char*
   if (index >= 0) where += "[" + std::to_string(index) + "]";
   for (auto seg = encoder.path.rbegin(); seg != encoder.path.rend(); ++seg) where += *seg;
   if (encoder.code.empty() || encoder.code == "ESEM_UNSUPPORTED_VALUE") {
-    *error = where + " is " + encoder.reason + ", which cannot be passed to Python";
+    *error = BridgeFailure("ESEM_UNSUPPORTED_VALUE", where + " is " + encoder.reason + ", which cannot be passed to Python");
   } else {
-    // The caller reports every failure here as ESEM_UNSUPPORTED_VALUE; the
-    // real code rides in front of the message and ErrorToJs takes it out.
-    *error = kCodeMark + encoder.code + kCodeMark + where + " is " + encoder.reason;
+    *error = BridgeFailure(encoder.code, where + " is " + encoder.reason);
   }
   return false;
 }
@@ -722,12 +718,8 @@ napi_value ValueToJs(napi_env env, const JsHelpers& helpers, Value& v) { return 
 
 napi_value ErrorToJs(napi_env env, const JsHelpers& helpers, const ErrorInfo& e) {
   napi_value args[4], global, out = nullptr;
-  std::string code = e.type_or_code, message = e.message;
-  size_t mark = message.size() > 2 && message[0] == kCodeMark[0] ? message.find(kCodeMark[0], 1) : std::string::npos;
-  if (!e.python && mark != std::string::npos) {
-    code = message.substr(1, mark - 1);
-    message = message.substr(mark + 1);
-  }
+  const std::string& code = e.type_or_code;
+  const std::string& message = e.message;
   napi_get_boolean(env, e.python, &args[0]);
   napi_create_string_utf8(env, code.data(), code.size(), &args[1]);
   napi_create_string_utf8(env, message.data(), message.size(), &args[2]);

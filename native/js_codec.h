@@ -31,7 +31,7 @@ struct JsHelpers {
 // `root` and `index` name the value in that message: ("args", 1) -> args[1];
 // index < 0 -> root alone.
 bool JsToValue(napi_env env, const JsHelpers& helpers, napi_value v, const char* root, int index, Value* out,
-               std::string* error);
+               ErrorInfo* error);
 
 // Value -> JS. Returns nullptr with a pending JS exception on failure.
 napi_value ValueToJs(napi_env env, const JsHelpers& helpers, Value& v);
