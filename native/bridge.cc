@@ -92,6 +92,7 @@ void Bridge::Teardown() {
     SendClose();
   }
   CloseTsfn();
+  if (channel_) channel_->Detach();  // after CloseTsfn: no drain can run any more
   pending_.TakeAll();
   state_ = State::kStopped;
 }

@@ -60,6 +60,12 @@ class Channel {
   void Deliver(std::unique_ptr<Job> job) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (detached_) {
+        // Nobody takes results any more; a job kept here would keep its
+        // channel alive (the job holds it). Freed after the lock.
+        std::unique_ptr<Job> drop = std::move(job);
+        return;
+      }
       results_.push_back(std::move(job));
       count_.store(results_.size(), std::memory_order_seq_cst);
     }
@@ -79,6 +85,16 @@ class Channel {
     count_.store(0, std::memory_order_seq_cst);
   }
 
+  // JS thread, when its bridge is torn down: results are no longer taken;
+  // those waiting and any delivered later are dropped.
+  void Detach() {
+    JobList dropped;
+    std::lock_guard<std::mutex> lock(mutex_);
+    detached_ = true;
+    dropped.swap(results_);
+    count_.store(0, std::memory_order_seq_cst);
+  }
+
   bool HasResults() const { return count_.load(std::memory_order_seq_cst) != 0; }
   void Notify() { notifier_->Notify(); }
 
@@ -88,6 +104,7 @@ class Channel {
   JobList results_;
   std::atomic<size_t> count_{0};
   std::atomic<bool> notify_pending_{false};
+  bool detached_ = false;  // guarded by mutex_
 };
 
 }  // namespace esem

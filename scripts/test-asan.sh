@@ -29,6 +29,6 @@ export UBSAN_OPTIONS="print_stacktrace=1,halt_on_error=1,log_path=$reports/repor
 # are other runtimes.
 status=0
 npx vitest run --exclude test/python-versions.test.ts --exclude test/faults.test.ts \
-  --exclude test/package.test.ts --exclude test/runtimes.test.ts "$@" || status=$?
+  --exclude test/package.test.ts --exclude test/runtimes.test.ts --testTimeout=120000 "$@" || status=$?
 node scripts/sanitizer-reports.mjs "$reports" || status=$?
 exit $status
