@@ -6,10 +6,10 @@
 // thread's own would be a second worker process, running it a second time).
 //
 // The answer must never wait for the hooks thread: it is busy in the load
-// hook that asked, and while a hook is pending Node's hooks thread takes one
-// queued request per wake-up, so a module load started here (a dynamic
-// import) can sit in its queue for good. Hence the static import below,
-// done before register(): answering loads no module.
+// hook that asked, and until that hook returns Node's hooks thread may serve
+// no other request from here, so a module load started on the way (a dynamic
+// import) can wait for good and both threads hang. Hence the static import
+// below, done before register(): answering loads no module.
 import { register } from "node:module";
 import { MessageChannel } from "node:worker_threads";
 import { python } from "./index.js";
