@@ -51,6 +51,12 @@ export async function load(url: string, context: object, next: Load) {
 }
 
 // Set by register.ts: the importing thread answers name requests on it.
+// While this hook waits for the answer, Node's hooks thread may serve no
+// other request of the importing thread until the hook returns (Node 20: a
+// resolve or load sent meanwhile can wait for good, and both threads hang),
+// so the answer must load no module on the way: register.ts imports all it
+// needs before register(). A second `python:` import of the same file may
+// likewise reach this hook only once the first has its names.
 let namesPort: MessagePort | undefined;
 const waiting = new Map<number, { names(names: string[]): void; ack(): void }>();
 let lastRequest = 0;

@@ -1,4 +1,5 @@
 // Chooses the Python interpreter (SPEC 6) and asks it about itself.
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
@@ -171,7 +172,6 @@ async function probeWithCache(choice: PythonChoice, cwd: string): Promise<Python
 
 async function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
   const script = join(pythonRuntimeDir, "esem_bridge", "probe.py");
-  const { execFile } = await import("node:child_process"); // only when the cache misses
   return new Promise((resolve, reject) => {
     execFile(choice.command, [script], { cwd, timeout: 30_000, windowsHide: true }, (error, stdout, stderr) => {
       if (error) {
