@@ -1,6 +1,7 @@
 // Hostile JS (issue 7): what a careless or malicious caller can do to a
 // bridge, each with a defined outcome, in both modes, and the bridge still
 // works afterwards.
+import { closeSync, openSync, readdirSync, readlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createBridge, kw, len, release } from "../src/index.ts";
 import { BACKENDS, expectBridgeError, fixture, rejectionOf, skipReason, withBridge } from "./helpers.ts";
@@ -137,5 +138,43 @@ describe.each(BACKENDS)("hostile JS on the %s backend", (mode) => {
       expect(made.k99999).toBe(99_999);
       expect(await builtins.abs(-2)).toBe(2);
     });
+  });
+});
+
+describe("what a subprocess worker inherits", () => {
+  const reason = skipReason("subprocess") ?? (process.platform === "linux" ? null : "reads /proc (Linux only)");
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  it("holds /dev/null, Node's stdout, its stderr pipe and its private socket, and no descriptor Node opened itself", async () => {
+    const opened = openSync(fixture("identity.py"), "r"); // Node's own descriptors are close-on-exec
+    try {
+      await withBridge("subprocess", async (bridge) => {
+        const os = await bridge.python("os");
+        const pid = (await os.getpid()) as number;
+        expect(await os.getppid()).toBe(process.pid);
+        const link = (p: number | string, fd: string) => {
+          try {
+            return readlinkSync(`/proc/${p}/fd/${fd}`);
+          } catch {
+            return null;
+          }
+        };
+        const fds = readdirSync(`/proc/${pid}/fd`);
+        expect(link(pid, "0")).toBe("/dev/null");
+        expect(link(pid, "1")).toBe(link(process.pid, "1"));
+        expect(link(pid, "3")).toMatch(/^socket:/);
+        for (const fd of fds.filter((f) => Number(f) > 3)) {
+          // Only what Node itself inherited without close-on-exec passes on.
+          expect(link(pid, fd), `worker fd ${fd}`).toBe(link(process.pid, fd));
+          expect(Number(fd)).not.toBe(opened);
+        }
+        expect(fds.map((fd) => link(pid, fd))).not.toContain(fixture("identity.py"));
+      });
+    } finally {
+      closeSync(opened);
+    }
   });
 });
