@@ -17,7 +17,7 @@
 //   like libpython, none writable by group or others.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, isAbsolute, join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "node:path";
 
 const isWindows = process.platform === "win32";
 const FORMAT = "2";
@@ -135,7 +135,7 @@ function validEntry(entry: Entry, interpreter: InterpreterFile): boolean {
 
 /** The cached probe at `path`, if it passes the rule (see the top of this file). */
 export function readEntry<T>(path: string, interpreter: InterpreterFile): T | null {
-  const dir = join(path, "..");
+  const dir = dirname(path);
   if (!trustedFolder(dir)) return null;
   const text = readPrivate(path);
   if (text === null) return null;
@@ -149,7 +149,7 @@ export function readEntry<T>(path: string, interpreter: InterpreterFile): T | nu
 
 /** Writes an entry 0600 (a fresh file, renamed into place) when the folder passes the rule. */
 export function writeEntry(path: string, interpreter: InterpreterFile, info: { executable: string; libraries: string[] }): void {
-  const dir = join(path, "..");
+  const dir = dirname(path);
   if (!trustedFolder(dir)) return;
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {

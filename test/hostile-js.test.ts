@@ -95,21 +95,23 @@ describe.each(BACKENDS)("hostile JS on the %s backend", (mode) => {
   });
 
   it("never lets a function carrying the symbols read off a proxy by reflection reach a Python object", async () => {
-    // Object.getOwnPropertySymbols on a member proxy, and anything reachable
-    // from what those symbols give, must not yield a key that makes a plain
-    // function pass for a proxy.
+    // The attack: Object.getOwnPropertySymbols(member proxy) gives its state
+    // key; the state leads to the session, whose refSymbol is the key the
+    // encoder reads a ref id from. A plain function carrying that key (or any
+    // symbol found on the way) with a real ref id must not pass for a proxy.
     await withBridge(mode, async (bridge) => {
       const ident = await bridge.python(fixture("identity.py"));
       const box = await ident.Box("secret");
+      type Loose = Record<symbol, unknown>;
       const symbols = new Set<symbol>([...Object.getOwnPropertySymbols(box), ...Object.getOwnPropertySymbols(box.put)]);
       for (const s of [...symbols]) {
-        const found = (box.put as unknown as Record<symbol, unknown>)[s];
-        const session = (found as { root?: { session?: { refSymbol?: symbol } } } | undefined)?.root?.session;
-        if (session?.refSymbol) symbols.add(session.refSymbol);
+        const state = (box.put as unknown as Loose)[s] as { root?: { session?: { refSymbol?: symbol } } } | undefined;
+        if (state?.root?.session?.refSymbol) symbols.add(state.root.session.refSymbol);
       }
-      const ref = (box as unknown as Record<symbol, unknown>)[[...symbols].find((s) => typeof (box as unknown as Record<symbol, unknown>)[s] === "number") ?? Symbol()];
+      expect(symbols.size).toBeGreaterThan(0);
       for (const s of symbols) {
-        const forged = Object.assign(() => {}, { [s]: ref ?? 1 });
+        const id = (box as unknown as Loose)[s]; // the box's ref id, when s is the ref key
+        const forged = Object.assign(() => {}, { [s]: typeof id === "number" ? id : 1 });
         const outcome = await ident.is_box(forged).then(
           (isBox: boolean) => (isBox ? "reached the Box" : "a plain value"),
           (error: { code?: string }) => `rejected ${error.code}`,
