@@ -2,6 +2,7 @@
 // fix for each problem found. Exit code 1 when the default mode cannot work.
 import { createBridge } from "./bridge.js";
 import { loadAddon } from "./native-binding.js";
+import { cacheFolders, usableCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython, type PythonInfo } from "./python-probe.js";
 
 interface Line {
@@ -28,6 +29,11 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
   } catch (error) {
     problem("python", (error as Error).message.split("\n")[0], "install CPython 3.8-3.13 or set ESEM_PYTHON=/path/to/python3");
   }
+  const cache = process.env.ESEM_PROBE_CACHE === "0" ? "off (ESEM_PROBE_CACHE=0)" : usableCacheFolder();
+  lines.push({
+    label: "probe cache",
+    value: cache ?? `not used: none of ${cacheFolders().join(", ")} is a folder of this user's that only this user can write`,
+  });
   const why = info ? embedProblem(info) : null;
   if (why) problem("embeddable", why, "point ESEM_PYTHON at a CPython 3.8-3.13 built with --enable-shared");
 

@@ -1,10 +1,12 @@
 // Chooses the Python interpreter (SPEC 6) and asks it about itself.
+// Static, never `await import()`: a module load on python()'s path can
+// deadlock with the module hooks of esem-bridge/register (see register.ts).
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { BridgeError } from "./errors.js";
 import { pythonRuntimeDir } from "./paths.js";
+import { readEntry, usableCacheFolder, writeEntry, type InterpreterFile } from "./probe-cache.js";
 
 export interface PythonInfo {
   version: string;
@@ -71,8 +73,9 @@ export function probePython(choice: PythonChoice, cwd: string): Promise<PythonIn
 // exactly those; a changed interpreter (mtime/size) misses. sys.path from a
 // stale entry is harmless: the embedded interpreter computes its own path
 // and only missing entries are added. ESEM_PROBE_CACHE=0 turns it off.
+// Where it lives and when an entry is trusted: src/probe-cache.ts.
 
-const CACHE_FORMAT = "1";
+const CACHE_FORMAT = "2";
 
 /** 64-bit FNV-1a (two 32-bit lanes) as hex: a file name, not a security hash. */
 function fnv64(text: string): string {
@@ -114,7 +117,8 @@ function pyenvSelection(cwd: string): string {
   return readText(join(process.env.PYENV_ROOT ?? join(process.env.HOME ?? "", ".pyenv"), "version"));
 }
 
-function cacheFile(choice: PythonChoice, cwd: string): string | null {
+/** The interpreter file a choice runs, and where its probe is cached; null when it is not cached. */
+function cacheFile(choice: PythonChoice, cwd: string): { path: string; interpreter: InterpreterFile } | null {
   if (process.env.ESEM_PROBE_CACHE === "0") return null;
   const file = findOnPath(choice.command);
   if (!file) return null;
@@ -128,45 +132,28 @@ function cacheFile(choice: PythonChoice, cwd: string): string | null {
   const parts = [CACHE_FORMAT, file, stat.mtimeMs, stat.size, env.PYTHONPATH, env.PYTHONHOME, env.PYTHONNOUSERSITE,
     env.PYTHONUSERBASE, env.VIRTUAL_ENV, env.CONDA_PREFIX, env.PYENV_VERSION];
   if (/[\\/]shims[\\/]/.test(file)) parts.push(pyenvSelection(cwd));
-  const key = fnv64(parts.join("\0"));
-  const uid = typeof process.getuid === "function" ? process.getuid() : "user";
-  return join(tmpdir(), `esem-bridge-${uid}`, `probe-${key}.json`);
+  const folder = usableCacheFolder();
+  if (!folder) return null;
+  return { path: join(folder, `probe-${fnv64(parts.join("\0"))}.json`), interpreter: { path: file, stat } };
 }
 
-function readCache(path: string): PythonInfo | null {
-  try {
-    const cached = JSON.parse(readFileSync(path, "utf8")) as PythonInfo & { executableMtime: number };
-    if (statSync(cached.executable).mtimeMs !== cached.executableMtime) return null;
-    if (cached.libraries.length && !existsSync(cached.libraries[0])) return null;
-    return cached;
-  } catch {
-    return null;
-  }
-}
-
-function writeCache(path: string, info: PythonInfo): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ ...info, executableMtime: statSync(info.executable).mtimeMs }));
-    renameSync(tmp, path);
-  } catch {
-    // A cache that cannot be written only costs time.
-  }
+/** Where the probe of this choice is cached, or null when it is not cached. */
+export function probeCachePath(choice: PythonChoice, cwd: string): string | null {
+  return cacheFile(choice, cwd)?.path ?? null;
 }
 
 /** The cached probe of this choice, if any (no process is started). */
 export function cachedProbe(choice: PythonChoice, cwd: string): PythonInfo | null {
-  const path = cacheFile(choice, cwd);
-  return path ? readCache(path) : null;
+  const found = cacheFile(choice, cwd);
+  return found ? readEntry<PythonInfo>(found.path, found.interpreter) : null;
 }
 
 async function probeWithCache(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
-  const path = cacheFile(choice, cwd);
-  const cached = path ? readCache(path) : null;
+  const found = cacheFile(choice, cwd);
+  const cached = found ? readEntry<PythonInfo>(found.path, found.interpreter) : null;
   if (cached) return cached;
   const info = await runProbe(choice, cwd);
-  if (path) writeCache(path, info);
+  if (found) writeEntry(found.path, found.interpreter, info);
   return info;
 }
 

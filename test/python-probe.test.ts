@@ -1,11 +1,11 @@
 // Choosing the interpreter (SPEC §6): the precedence order, a real venv's
 // site-packages, the probe cache, and interpreters native mode refuses.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { choosePython, embedProblem, probePython } from "../src/python-probe.ts";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { cachedProbe, choosePython, embedProblem, probeCachePath, probePython, type PythonChoice } from "../src/python-probe.ts";
 import { createBridge } from "../src/index.ts";
 import { childScript, expectBridgeError, rejectionOf, runNode } from "./helpers.ts";
 
@@ -121,5 +121,137 @@ describe("the probe", () => {
     expect(error.message).toContain(old);
     expect(error.message).toContain("3.8-3.13");
     await bridge.shutdown();
+  });
+});
+
+describe("the probe cache", () => {
+  // Each test gets its own cache folder (XDG_CACHE_HOME, and TMPDIR for the
+  // fallback) and its own cwd, so the per-process memo never answers for it.
+  const python3: PythonChoice = { command: "python3", source: "PATH" };
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  let root = "";
+  let env: Record<string, string | undefined> = {};
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), "esem-cache-test-"));
+    env = { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, TMPDIR: process.env.TMPDIR, ESEM_PROBE_CACHE: process.env.ESEM_PROBE_CACHE };
+    process.env.XDG_CACHE_HOME = path.join(root, "xdg");
+    process.env.TMPDIR = path.join(root, "tmp");
+    mkdirSync(process.env.TMPDIR);
+    delete process.env.ESEM_PROBE_CACHE;
+  });
+
+  afterEach(() => {
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const freshCwd = () => mkdtempSync(path.join(root, "cwd-"));
+
+  /** Probes for real (which writes a genuine entry), then overwrites that entry with a planted one. */
+  type Change = (info: Record<string, unknown>, entry: Record<string, unknown>) => void;
+  async function plant(change: Change, mode = 0o600): Promise<{ file: string; cwd: string }> {
+    const cwd = freshCwd();
+    await probePython(python3, cwd);
+    const file = probeCachePath(python3, cwd);
+    expect(file).not.toBeNull();
+    const entry = JSON.parse(readFileSync(file!, "utf8")) as Record<string, unknown>;
+    const info = (entry.info ?? entry) as Record<string, unknown>; // 0.2.0 stored the info itself
+    expect(info.version).not.toBe("9.9.9");
+    info.version = "9.9.9";
+    change(info, entry);
+    writeFileSync(file!, JSON.stringify(entry));
+    chmodSync(file!, mode);
+    return { file: file!, cwd };
+  }
+
+  it("uses its own entry, so the planting below is otherwise read back", async () => {
+    const { cwd } = await plant(() => {});
+    expect(cachedProbe(python3, cwd)?.version).toBe("9.9.9");
+  });
+
+  it("writes its entries 0600 in a 0700 folder under XDG_CACHE_HOME", async () => {
+    const cwd = freshCwd();
+    await probePython(python3, cwd);
+    const file = probeCachePath(python3, cwd)!;
+    expect(path.dirname(file)).toBe(path.join(process.env.XDG_CACHE_HOME!, "esem-bridge"));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+  });
+
+  it("falls back to a 0700 folder named with the uid under the temp folder when there is no home", async () => {
+    const saved = { HOME: process.env.HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };
+    delete process.env.XDG_CACHE_HOME;
+    process.env.HOME = "";
+    try {
+      const cwd = freshCwd();
+      await probePython(python3, cwd);
+      const file = probeCachePath(python3, cwd)!;
+      expect(path.dirname(file)).toBe(path.join(process.env.TMPDIR!, `esem-bridge-${process.getuid?.() ?? "user"}`));
+      expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      process.env.HOME = saved.HOME;
+      process.env.XDG_CACHE_HOME = saved.XDG_CACHE_HOME;
+    }
+  });
+
+  it("ignores an entry that others can write (mode 666) and probes again, replacing it with a 0600 one", async () => {
+    const { file, cwd } = await plant(() => {}, 0o666);
+    expect(cachedProbe(python3, cwd)).toBeNull();
+    const other = freshCwd(); // same entry, not yet probed in this process
+    expect(probeCachePath(python3, other)).toBe(file);
+    const info = await probePython(python3, other);
+    expect(info.version).not.toBe("9.9.9");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, "utf8")).info.version).toBe(info.version);
+  });
+
+  it("ignores every entry of a cache folder that others can write (mode 777)", async () => {
+    const { file, cwd } = await plant(() => {});
+    chmodSync(path.dirname(file), 0o777);
+    expect(cachedProbe(python3, cwd)).toBeNull();
+    expect((await probePython(python3, freshCwd())).version).not.toBe("9.9.9");
+  });
+
+  it.skipIf(!isRoot)("ignores an entry owned by another user (needs root to chown; skipped otherwise)", async () => {
+    const { file, cwd } = await plant(() => {});
+    chownSync(file, 4242, 4242);
+    expect(cachedProbe(python3, cwd)).toBeNull();
+  });
+
+  it.skipIf(!isRoot)("ignores a cache folder owned by another user (needs root to chown; skipped otherwise)", async () => {
+    const { file, cwd } = await plant(() => {});
+    chownSync(path.dirname(file), 4242, 4242);
+    expect(cachedProbe(python3, cwd)).toBeNull();
+  });
+
+  it("ignores an entry that names a library or interpreter the probe would not report", async () => {
+    const evil = path.join(root, "evil.so");
+    writeFileSync(evil, "");
+    const writable = path.join(root, "libpython3.so");
+    writeFileSync(writable, "");
+    chmodSync(writable, 0o666);
+    const cases: Change[] = [
+      (e) => (e.libraries = [evil]), // not a libpython
+      (e) => (e.libraries = [path.join(root, "missing", "libpython3.11.so")]), // missing
+      (e) => (e.libraries = [writable]), // writable by others
+      (e) => (e.libraries = [root]), // not a regular file
+      (e) => (e.executable = evil), // another interpreter than the one probed
+    ];
+    for (const change of cases) {
+      const { cwd } = await plant(change);
+      expect(cachedProbe(python3, cwd), String(change)).toBeNull();
+    }
+  });
+
+  it("ignores an entry recorded for another size or mtime of the interpreter file", async () => {
+    for (const field of ["interpreterSize", "interpreterMtime"]) {
+      const { cwd } = await plant((_info, e) => (e[field] = 1));
+      expect(cachedProbe(python3, cwd), field).toBeNull();
+    }
   });
 });
