@@ -29,9 +29,13 @@ for (let round = 0; round < 30 && (await host.holders_dropped()) - before < 100;
   await sleep(20);
 }
 console.log((await host.holders_dropped()) - before);
-for (let round = 0; round < 30 && natives.some((w) => w.deref()); round++) {
+// deref() keeps its target alive until the current job ends: gc in a job of its own.
+async function someAlive() {
+  await sleep(10);
   global.gc();
-  await sleep(20);
+  await sleep(10);
+  return natives.some((w) => w.deref());
 }
+for (let round = 0; round < 30 && (await someAlive()); round++);
 console.log(natives.filter((w) => !w.deref()).length);
 await keeper.shutdown();
