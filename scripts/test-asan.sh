@@ -30,10 +30,13 @@ export UBSAN_OPTIONS="print_stacktrace=1,halt_on_error=1,log_path=$reports/repor
 # The fault tests are left out too: their worker inherits LD_PRELOAD, and
 # ASan turns the deliberate segfault into a report and exit code 1.
 # The package test installs a tarball (no ASan build inside), Bun and Deno
-# are other runtimes.
+# are other runtimes, and the exit torture and short stress run judge
+# deadlines and memory that a sanitizer build does not keep (the exit paths
+# are run under ASan by test/python-host.test.ts).
 status=0
 npx vitest run --exclude test/python-versions.test.ts --exclude test/faults.test.ts \
-  --exclude test/package.test.ts --exclude test/runtimes.test.ts --testTimeout=120000 "$@" || status=$?
+  --exclude test/package.test.ts --exclude test/runtimes.test.ts \
+  --exclude test/exit-torture.test.ts --exclude test/stress-short.test.ts --testTimeout=120000 "$@" || status=$?
 node scripts/sanitizer-reports.mjs "$reports" || status=$?
 leaks="$out/leak-check"
 rm -rf "$leaks" && mkdir -p "$leaks"
