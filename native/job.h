@@ -46,7 +46,14 @@ struct Job {
     text.clear();
     path.clear();
     args.tag = Tag::kNone;
-    args.items.clear();
+    // A pooled job must not keep the memory of a bulk argument list (a
+    // release of thousands of ids, a call with 100 000 arguments): every
+    // job of the pool would grow to the largest one it ever carried.
+    if (args.items.capacity() > 16) {
+      std::vector<Value>().swap(args.items);
+    } else {
+      args.items.clear();
+    }
     if (args.s.capacity() > (1u << 16)) {
       std::string().swap(args.s);  // do not keep a bulk argument's memory in the pool
     } else {
