@@ -84,7 +84,7 @@ describe("native bridges", () => {
       // code, never a signal (0.2.0 aborted or segfaulted here in some runs).
       for (let run = 0; run < runs; run++) {
         const result = await runNode(childScript(script), [how, fixture()], 20_000);
-        expect({ run, code: result.code, signal: result.signal, timedOut: result.timedOut }).toEqual({
+        expect({ run, code: result.code, signal: result.signal, timedOut: result.timedOut }, result.stderr.slice(-2000)).toEqual({
           run, code, signal: null, timedOut: false,
         });
       }
