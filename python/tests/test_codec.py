@@ -789,24 +789,7 @@ def test_worker_end_to_end():
         assert c.close() == 0
 
 
-def _run_all():
-    failed = 0
-    passed = 0
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                passed += 1
-                print("ok   %s" % name)
-            except Exception:
-                failed += 1
-                import traceback
-
-                print("FAIL %s" % name)
-                traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed))
-    return failed
-
-
 if __name__ == "__main__":
-    sys.exit(1 if _run_all() else 0)
+    from runner import run_all
+
+    sys.exit(1 if run_all(globals()) else 0)

@@ -99,22 +99,7 @@ def test_a_frame_shorter_than_its_header_ends_the_worker_with_a_message():
         c.sock.close()
 
 
-def _run_all():
-    failed = 0
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                print("ok   %s" % name)
-            except Exception:
-                failed += 1
-                import traceback
-
-                print("FAIL %s" % name)
-                traceback.print_exc()
-    print("%d failed" % failed)
-    return failed
-
-
 if __name__ == "__main__":
-    sys.exit(1 if _run_all() else 0)
+    from runner import run_all
+
+    sys.exit(1 if run_all(globals()) else 0)

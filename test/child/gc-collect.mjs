@@ -9,7 +9,7 @@ const { createBridge, iterate, release } = await import(new URL("../../dist/inde
 const [mode, fixtures, countArg] = process.argv.slice(2);
 const count = Number(countArg);
 const bridge = createBridge({ mode });
-const lt = await bridge.python(path.join(fixtures, "lifetimes.py"));
+const lt = await bridge.python(path.join(fixtures, "tracked.py"));
 
 async function collect() {
   for (let i = 0; i < 4; i++) {
