@@ -7,14 +7,15 @@
         "native/bridge.cc",
         "native/executor.cc",
         "native/interpreter.cc",
-        "native/js_codec.cc",
+        "native/js_values.cc",
         "native/loop_spinner.cc",
         "native/py_api.cc",
-        "native/py_codec.cc",
         "native/py_context.cc",
         "native/py_error.cc",
+        "native/py_wire_read.cc",
+        "native/py_wire_write.cc",
         "native/python_host.cc",
-        "native/wire.cc"
+        "native/settle.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],

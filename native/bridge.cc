@@ -37,7 +37,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros },
-//                  { refSymbol, wrap, makeError, entries, makeMap, makeSet })
+//                  { wrap, makeError, decode })
 Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   Napi::Object config = info[0].As<Napi::Object>();
@@ -48,29 +48,13 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   config_.sys_path = Strings(config.Get("sysPath"));
   config_.runtime_dir = config.Get("runtimeDir").As<Napi::String>().Utf8Value();
   if (config.Get("spinMicros").IsNumber()) spin_us_ = config.Get("spinMicros").As<Napi::Number>().Int32Value();
-  if (config.Get("wireThreshold").IsNumber()) {
-    config_.wire_threshold = config.Get("wireThreshold").As<Napi::Number>().Int32Value();
-  }
 
   // The wrapper holds the hooks (and so do the weak references below).
   Napi::Object self = info.This().As<Napi::Object>();
   self.DefineProperty(Napi::PropertyDescriptor::Value("hooks", js, napi_default));
-  helpers_.ref_symbol = Weak(env, js.Get("refSymbol"));
   helpers_.wrap = Weak(env, js.Get("wrap"));
   helpers_.make_error = Weak(env, js.Get("makeError"));
-  helpers_.entries = Weak(env, js.Get("entries"));
-  helpers_.make_map = Weak(env, js.Get("makeMap"));
-  helpers_.make_set = Weak(env, js.Get("makeSet"));
   helpers_.decode = Weak(env, js.Get("decode"));
-  Napi::Object global = env.Global();
-  Napi::Array builtins = Napi::Array::New(env, 3);
-  builtins.Set(0u, global.Get("Map"));
-  builtins.Set(1u, global.Get("Set"));
-  builtins.Set(2u, global.Get("Object").As<Napi::Object>().Get("prototype"));
-  self.DefineProperty(Napi::PropertyDescriptor::Value("builtins", builtins, napi_default));
-  helpers_.map_ctor = Weak(env, builtins.Get(0u));
-  helpers_.set_ctor = Weak(env, builtins.Get(1u));
-  helpers_.object_prototype = Weak(env, builtins.Get(2u));
 
   addon = env.GetInstanceData<AddonData>();
   if (addon) addon->bridges.push_back(this);
@@ -203,23 +187,13 @@ bool Bridge::Path(napi_env env, napi_value v, std::vector<std::string>* out) {
   return true;
 }
 
-bool Bridge::Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, ErrorInfo* error) {
-  bool is_array = false;
-  napi_is_array(env, args, &is_array);
-  job->args.tag = Tag::kList;
-  if (is_array) {
-    uint32_t n = 0;
-    napi_get_array_length(env, args, &n);
-    job->args.items.resize(n);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value item;
-      napi_get_element(env, args, i, &item);
-      if (!JsToValue(env, helpers_, item, "args", static_cast<int>(i), &job->args.items[i], error)) return false;
-    }
-  }
-  napi_valuetype t = napi_undefined;
-  if (kwargs) napi_typeof(env, kwargs, &t);
-  if (t == napi_object) return JsToValue(env, helpers_, kwargs, "kwargs", -1, &job->kwargs, error);
+// info[at]: wire bytes, info[at + 1]: the buffers beside them (optional).
+bool Bridge::WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t at, Job* job) {
+  if (!info[at].IsTypedArray()) return false;
+  Napi::Uint8Array bytes = info[at].As<Napi::Uint8Array>();
+  if (bytes.ByteLength() == 0) return false;
+  job->wire.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+  if (info.Length() > at + 1 && info[at + 1].IsArray()) return SideFromJs(env, info[at + 1], &job->side);
   return true;
 }
 
@@ -232,25 +206,29 @@ std::unique_ptr<Job> Bridge::TargetJob(const Napi::CallbackInfo& info, Op op) {
   return job;
 }
 
-// call(ref, path, args, kwargs?)
+// call(ref, path, args): args are numbers, strings, booleans, null or
+// undefined (the scalar fast path; src/native-backend.ts sends anything else
+// through callWire).
 Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kCall);
-  ErrorInfo error;
-  if (!Arguments(env, info[2], info.Length() > 3 ? static_cast<napi_value>(info[3]) : nullptr, job.get(), &error)) {
-    return Napi::Value(env, Rejected(env, error));
+  if (!ScalarsFromJs(env, info[2], &job->scalars)) {
+    Recycle(std::move(job));
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "call() takes scalar arguments only")));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// callWire(ref, path, bytes): bytes are the arguments in the wire format
-// (src/codec.ts), copied here and parsed on the Python thread.
+// callWire(ref, path, bytes, side?): bytes are the arguments in the wire
+// format (src/codec.ts: a List, then a Dict or None), copied here and read
+// on the Python thread; side, the buffers they refer to.
 Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kCall);
-  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
-  job->args.tag = Tag::kWire;
-  job->args.s.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+  if (!WireArguments(env, info, 2, job.get())) {
+    Recycle(std::move(job));
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire arguments")));
+  }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
@@ -261,15 +239,13 @@ Napi::Value Bridge::GetAttr(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// setAttr(ref, path, value)
+// setAttr(ref, path, bytes, side?): bytes hold the one value
 Napi::Value Bridge::SetAttr(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kSetAttr);
-  job->args.tag = Tag::kList;
-  job->args.items.emplace_back();
-  ErrorInfo error;
-  if (!JsToValue(env, helpers_, info[2], "value", -1, &job->args.items[0], &error)) {
-    return Napi::Value(env, Rejected(env, error));
+  if (!WireArguments(env, info, 2, job.get())) {
+    Recycle(std::move(job));
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire value")));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
@@ -284,15 +260,16 @@ Napi::Value Bridge::Import(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// helper(name, args, kwargs?): esem_bridge.ops.<name>(*args)
+// helper(name, bytes, side?): esem_bridge.ops.<name>(*args), the
+// arguments as in callWire
 Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = NewJob();
   job->op = Op::kHelper;
   job->text = info[0].As<Napi::String>().Utf8Value();
-  ErrorInfo error;
-  if (!Arguments(env, info[1], info.Length() > 2 ? static_cast<napi_value>(info[2]) : nullptr, job.get(), &error)) {
-    return Napi::Value(env, Rejected(env, error));
+  if (!WireArguments(env, info, 1, job.get())) {
+    Recycle(std::move(job));
+    return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire arguments")));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
@@ -302,12 +279,13 @@ Napi::Value Bridge::Release(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = NewJob();
   job->op = Op::kRelease;
-  job->args.tag = Tag::kList;
   if (info[0].IsArray()) {
     Napi::Array ids = info[0].As<Napi::Array>();
-    for (uint32_t i = 0; i < ids.Length(); i++) job->args.items.push_back(Value::Int(ids.Get(i).As<Napi::Number>().Int64Value()));
+    uint32_t n = ids.Length();
+    job->ids.reserve(n);
+    for (uint32_t i = 0; i < n; i++) job->ids.push_back(static_cast<uint64_t>(ids.Get(i).As<Napi::Number>().Int64Value()));
   } else {
-    job->args.items.push_back(Value::Int(info[0].As<Napi::Number>().Int64Value()));
+    job->ids.push_back(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
   }
   Submit(env, std::move(job), false);  // no reply: later calls run after it anyway
   return Napi::Env(env).Undefined();
@@ -348,7 +326,7 @@ std::unique_ptr<Job> Bridge::NewJob() {
   if (spare_.empty()) {
     auto job = std::make_unique<Job>();
     job->path.reserve(2);
-    job->args.items.reserve(4);
+    job->scalars.reserve(4);
     return job;
   }
   std::unique_ptr<Job> job = std::move(spare_.back());
@@ -357,7 +335,9 @@ std::unique_ptr<Job> Bridge::NewJob() {
 }
 
 void Bridge::Recycle(std::unique_ptr<Job> job) {
-  if (!job || spare_.size() >= kMaxSpareJobs) return;
+  if (!job) return;
+  ReleaseSide(env_, &job->side);
+  if (spare_.size() >= kMaxSpareJobs) return;
   job->Reset();
   spare_.push_back(std::move(job));
 }
@@ -379,29 +359,6 @@ void Bridge::UpdateRef(napi_env env) {
   }
 }
 
-// Called by the spinner from the event loop: a callback scope, so that the
-// promise reactions (the caller's `await`) run as they do after any callback.
-void Bridge::DrainFromLoop() {
-  napi_handle_scope handles;
-  napi_open_handle_scope(env_, &handles);
-  napi_value resource = nullptr;
-  napi_callback_scope scope = nullptr;
-  if (async_resource_ && napi_get_reference_value(env_, async_resource_, &resource) == napi_ok &&
-      napi_open_callback_scope(env_, resource, async_context_, &scope) == napi_ok) {
-    draining_from_loop_ = true;
-    try {
-      Drain(env_);
-    } catch (...) {  // see OnResults
-    }
-    napi_close_callback_scope(env_, scope);
-    draining_from_loop_ = false;
-    if (release_async_later_) ReleaseAsyncContext();
-  } else {
-    Kick();  // no callback scope here: let the thread-safe function deliver
-  }
-  napi_close_handle_scope(env_, handles);
-}
-
 void Bridge::ReleaseAsyncContext() {
   release_async_later_ = false;
   if (async_context_) {
@@ -411,81 +368,6 @@ void Bridge::ReleaseAsyncContext() {
   if (async_resource_) {
     napi_delete_reference(env_, async_resource_);
     async_resource_ = nullptr;
-  }
-}
-
-void Bridge::Kick() {
-  if (notifier_) notifier_->Notify();
-}
-
-void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {
-  if (!env) return;
-  // A loop callback: a C++ exception must not leave it (it would end the
-  // process). The only ones possible come from a dying environment.
-  try {
-    static_cast<Bridge*>(context)->Drain(env);
-  } catch (...) {
-  }
-}
-
-void Bridge::Drain(napi_env env) {
-  if (!channel_) return;
-  JobList results;
-  channel_->TakeResults(&results);
-  bool closed = false;
-  for (auto& job : results) {
-    if (job->op == Op::kClose) closed = true;
-    if (job->op == Op::kStart && !job->ok) state_ = State::kStopping;  // a failed start ends the bridge
-    napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
-    if (d) Settle(env, *job, d);
-  }
-  for (auto& job : results) Recycle(std::move(job));
-  results.clear();
-  if (pending_.empty()) {
-    spinner_.Stop();
-  } else {
-    spinner_.Poke();
-  }
-  if (closed || (state_ == State::kStopping && !close_sent_)) FinishStop(env);
-  UpdateRef(env);
-}
-
-void Bridge::Settle(napi_env env, Job& job, napi_deferred d) {
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
-  if (job.ok) {
-    napi_value v = ValueToJs(env, helpers_, job.result);
-    if (v) {
-      napi_resolve_deferred(env, d, v);
-    } else {
-      // The conversion failed: with a JS exception (thrown by a hook), or
-      // without one (V8 refused a value, e.g. a string past its length limit).
-      napi_value exception = nullptr;
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) napi_get_and_clear_last_exception(env, &exception);
-      if (!exception) {
-        exception = ErrorToJs(env, helpers_, BridgeFailure("ESEM_INTERNAL",
-            "the result could not be made into a JS value (a string or buffer past the JS engine's size limit?)"));
-      }
-      napi_reject_deferred(env, d, exception);
-    }
-  } else {
-    napi_reject_deferred(env, d, ErrorToJs(env, helpers_, job.error));
-  }
-  napi_close_handle_scope(env, scope);
-}
-
-void Bridge::FinishStop(napi_env env) {
-  // A failed start leaves the bridge unusable; a requested stop, stopped.
-  state_ = State::kStopped;
-  UpdateRef(env);
-  CloseTsfn();
-  if (stop_deferred_) {
-    napi_value undefined;
-    napi_get_undefined(env, &undefined);
-    napi_resolve_deferred(env, stop_deferred_, undefined);
-    stop_deferred_ = nullptr;
   }
 }
 

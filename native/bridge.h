@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "channel.h"
-#include "js_codec.h"
+#include "js_values.h"
 #include "loop_spinner.h"
 
 namespace esem {
@@ -94,7 +94,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   // Queues `job`; returns its promise (or undefined when !wait).
   napi_value Submit(napi_env env, std::unique_ptr<Job> job, bool wait);
   napi_value Rejected(napi_env env, const ErrorInfo& error);
-  bool Arguments(napi_env env, napi_value args, napi_value kwargs, Job* job, ErrorInfo* error);
+  bool WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t at, Job* job);
   static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
   static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
   void Drain(napi_env env);

@@ -2,9 +2,8 @@
 // result. Every failure becomes data in the job. Python thread only.
 #include "executor.h"
 
-#include "py_codec.h"
 #include "py_error.h"
-#include "wire.h"
+#include "py_wire.h"
 
 namespace esem {
 namespace {
@@ -27,7 +26,7 @@ class Runner {
       case Op::kSetAttr:
         return SetAttr();
       case Op::kRelease:
-        for (const Value& id : job_.args.items) ctx_.registry.Remove(static_cast<uint64_t>(id.i));
+        for (uint64_t id : job_.ids) ctx_.registry.Remove(id);
         return;
       case Op::kHelper:
         return Helper();
@@ -44,13 +43,7 @@ class Runner {
       if (!result) return PythonFailure();
     }
     ErrorInfo error;
-    if (!ToValue(ctx_, result.get(), &job_.result, &error)) return job_.Fail(std::move(error));
-    if (WorthWire(job_.result, ctx_.wire_threshold)) {
-      Value wire;
-      wire.tag = Tag::kWire;
-      WriteWire(job_.result, &wire.s);
-      job_.result = std::move(wire);
-    }
+    if (!WriteResult(ctx_, result.get(), &job_, &error)) job_.Fail(std::move(error));
   }
 
   OwnedRef CallWith(PyObject* fn, OwnedRef arg) {
@@ -88,41 +81,50 @@ class Runner {
 
   // args as a tuple, kwargs as a dict (or empty). False when the job failed.
   bool Arguments(OwnedRef* args, OwnedRef* kwargs) {
-    if (job_.args.tag == Tag::kWire) {
-      // Wire arguments: a list of positional arguments, then kwargs or None.
-      Value parsed;
-      std::string error;
-      if (!ParseWire(job_.args.s, &parsed, &error) || parsed.items.size() != 2 || parsed.items[0].tag != Tag::kList) {
-        job_.Fail(BridgeFailure("ESEM_INTERNAL", error.empty() ? "malformed wire arguments" : error));
-        return false;
-      }
-      job_.args = std::move(parsed.items[0]);
-      job_.kwargs = std::move(parsed.items[1]);
+    ErrorInfo error;
+    if (!job_.wire.empty()) {
+      if (ReadArguments(ctx_, job_, args, kwargs, &error)) return true;
+      job_.Fail(std::move(error));
+      return false;
     }
-    const auto& items = job_.args.items;
+    const auto& items = job_.scalars;
     *args = OwnedRef::Steal(py_.PyTuple_New(static_cast<Py_ssize_t>(items.size())));
     if (!*args) {
       PythonFailure();
       return false;
     }
     for (size_t i = 0; i < items.size(); i++) {
-      ErrorInfo error;
-      OwnedRef item = ToPython(ctx_, items[i], &error);
+      OwnedRef item = ScalarToPython(items[i]);
       if (!item) {
-        job_.Fail(std::move(error));
+        PythonFailure();
         return false;
       }
       py_.PyTuple_SetItem(args->get(), static_cast<Py_ssize_t>(i), item.Release());  // steals
     }
-    if (job_.kwargs.tag == Tag::kDict) {
-      ErrorInfo error;
-      *kwargs = ToPython(ctx_, job_.kwargs, &error);
-      if (!*kwargs) {
-        job_.Fail(std::move(error));
-        return false;
-      }
-    }
     return true;
+  }
+
+  OwnedRef ScalarToPython(const Scalar& v) {
+    switch (v.kind) {
+      case Scalar::Kind::kNone:
+        return OwnedRef::Borrow(py_._Py_NoneStruct);
+      case Scalar::Kind::kBool:
+        return OwnedRef::Borrow(v.b ? py_._Py_TrueStruct : py_._Py_FalseStruct);
+      case Scalar::Kind::kInt:
+        return OwnedRef::Steal(py_.PyLong_FromLongLong(v.i));
+      case Scalar::Kind::kFloat:
+        return OwnedRef::Steal(py_.PyFloat_FromDouble(v.f));
+      case Scalar::Kind::kStr: {
+        if (!v.utf16) return OwnedRef::Steal(py_.PyUnicode_FromStringAndSize(v.s.data(), static_cast<Py_ssize_t>(v.s.size())));
+        int byteorder = -1;  // little-endian, as napi gives it on every platform we build for
+        return OwnedRef::Steal(
+            py_.PyUnicode_DecodeUTF16(v.s.data(), static_cast<Py_ssize_t>(v.s.size()), "surrogatepass", &byteorder));
+      }
+      case Scalar::Kind::kRef:
+        break;
+    }
+    py_.PyErr_SetString(py_.PyExc_TypeError, "a proxy cannot be a scalar argument");
+    return OwnedRef();
   }
 
   void Import() {
@@ -177,18 +179,18 @@ class Runner {
   }
 
   void SetAttr() {
-    if (job_.path.empty() || job_.args.items.empty()) {
+    if (job_.path.empty() || job_.wire.empty()) {
       job_.Fail(BridgeFailure("ESEM_BAD_REQUEST", "setAttr needs an attribute name and a value"));
       return;
     }
     OwnedRef owner = Target(1);
     if (!owner) return;
     ErrorInfo error;
-    OwnedRef value = ToPython(ctx_, job_.args.items[0], &error);
+    OwnedRef value = ReadValue(ctx_, job_, &error);
     if (!value) return job_.Fail(std::move(error));
     OwnedRef name = Name(job_.path.back());
     if (!name || py_.PyObject_SetAttr(owner.get(), name.get(), value.get()) < 0) return PythonFailure();
-    job_.result = Value::None();
+    job_.result = Scalar();
   }
 
   void Helper() {

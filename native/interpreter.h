@@ -19,7 +19,6 @@ struct PythonConfig {
   std::string prefix;                  // sys.prefix: which environment (a venv shares its base's libpython)
   std::vector<std::string> sys_path;   // the interpreter's own sys.path
   std::string runtime_dir;             // folder holding the esem_bridge package
-  int wire_threshold = 48;             // see WorthWire
 };
 
 // Loads and initializes the interpreter on the calling thread (which becomes

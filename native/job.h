@@ -1,5 +1,5 @@
 // Job: one operation queued by the JS thread and run by the Python thread.
-// The JS thread fills the request and owns `deferred`; the Python thread
+// The JS thread fills the request and owns the promise; the Python thread
 // fills the outcome. Ownership passes with the queue, never shared.
 #pragma once
 
@@ -7,7 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "value.h"
+#include <node_api.h>
+
+#include "error_info.h"
+#include "py_buffer_export.h"
+#include "scalar.h"
 
 namespace esem {
 
@@ -19,9 +23,18 @@ enum class Op : uint8_t {
   kImport,   // text: spec, path[0]: cwd
   kCall,     // ref.path(*args, **kwargs); empty path calls ref itself
   kGetAttr,  // ref.path
-  kSetAttr,  // ref.path = args[0]
-  kRelease,  // drop ref ids: args items are kInt ids
+  kSetAttr,  // ref.path = the value in wire
+  kRelease,  // drop the registry ids in `ids`
   kHelper,   // esem_bridge.ops.<text>(*args)
+};
+
+// A JS buffer an argument refers to (a wire payload with a side-buffer
+// index): its memory stays alive while the job holds `ref` (the JS thread
+// deletes it when the job comes back). Read on the Python thread.
+struct SideBuffer {
+  const char* data = nullptr;
+  size_t size = 0;
+  napi_ref ref = nullptr;
 };
 
 struct Job {
@@ -30,39 +43,50 @@ struct Job {
   uint64_t ref = 0;
   std::string text;
   std::vector<std::string> path;
-  Value args;    // kList
-  Value kwargs;  // kDict or kNone
+
+  // Arguments, one of two forms: `wire` (a List of positional arguments,
+  // then a Dict of keyword arguments or None; for kSetAttr the one value),
+  // with `side` the buffers it refers to; or, when wire is empty, `scalars`.
+  std::string wire;
+  std::vector<SideBuffer> side;
+  std::vector<Scalar> scalars;
+  std::vector<uint64_t> ids;  // kRelease
 
   uint64_t seq = 0;  // the JS side's key for the waiting promise; 0: nobody waits
 
   bool ok = true;
-  Value result;
+  // The result: `result_wire` when not empty (with `exports`, the Python
+  // buffers it refers to), else `result`.
+  Scalar result;
+  std::string result_wire;
+  std::vector<ExportPtr> exports;
   ErrorInfo error;
 
-  // Back to a blank job; vectors keep their capacity.
+  // Back to a blank job. Vectors keep a little capacity, not a bulk one: a
+  // pooled job must not keep the memory of the largest call it carried.
+  // (side refs are deleted by the JS thread before this.)
   void Reset() {
     op = Op::kCall;
     ref = 0;
     text.clear();
     path.clear();
-    args.tag = Tag::kNone;
-    // A pooled job must not keep the memory of a bulk argument list (a
-    // release of thousands of ids, a call with 100 000 arguments): every
-    // job of the pool would grow to the largest one it ever carried.
-    if (args.items.capacity() > 16) {
-      std::vector<Value>().swap(args.items);
+    Trim(&wire);
+    side.clear();
+    if (scalars.capacity() > 16) {
+      std::vector<Scalar>().swap(scalars);
     } else {
-      args.items.clear();
+      scalars.clear();
     }
-    if (args.s.capacity() > (1u << 16)) {
-      std::string().swap(args.s);  // do not keep a bulk argument's memory in the pool
+    if (ids.capacity() > 256) {
+      std::vector<uint64_t>().swap(ids);
     } else {
-      args.s.clear();
+      ids.clear();
     }
-    kwargs = Value();
     seq = 0;
     ok = true;
-    result = Value();
+    result = Scalar();
+    Trim(&result_wire);
+    exports.clear();
     error = ErrorInfo();
   }
 
@@ -70,7 +94,15 @@ struct Job {
     ok = false;
     error = std::move(e);
   }
-};
 
+ private:
+  static void Trim(std::string* s) {
+    if (s->capacity() > (1u << 16)) {
+      std::string().swap(*s);
+    } else {
+      s->clear();
+    }
+  }
+};
 
 }  // namespace esem

@@ -88,6 +88,7 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyUnicode_AsEncodedString, (PyObject*, const char*, const char*))    \
   X(PyObject*, PyBytes_FromStringAndSize, (const char*, Py_ssize_t))                \
   X(int, PyBytes_AsStringAndSize, (PyObject*, char**, Py_ssize_t*))                 \
+  X(PyObject*, PyByteArray_FromStringAndSize, (const char*, Py_ssize_t))            \
   X(PyObject*, PyMemoryView_FromMemory, (char*, Py_ssize_t, int))                   \
   X(PyObject*, PyMemoryView_FromObject, (PyObject*))                                \
   X(int, PyObject_GetBuffer, (PyObject*, PyBuffer*, int))                           \
@@ -112,6 +113,7 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyIter_Next, (PyObject*))                                            \
   X(PyObject*, PyObject_GetAttr, (PyObject*, PyObject*))                            \
   X(PyObject*, PyObject_GetAttrString, (PyObject*, const char*))                    \
+  X(int, PyObject_HasAttrString, (PyObject*, const char*))                          \
   X(int, PyObject_SetAttr, (PyObject*, PyObject*, PyObject*))                       \
   X(PyObject*, PyObject_Call, (PyObject*, PyObject*, PyObject*))                    \
   X(PyObject*, PyObject_Str, (PyObject*))                                           \

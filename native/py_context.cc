@@ -21,7 +21,7 @@ std::string PyContext::Load() {
   datetime_to_ms = Attr(ops.get(), "datetime_to_ms");
   datetime_from_ms = Attr(ops.get(), "datetime_from_ms");
   typed_view = Attr(ops.get(), "typed_view");
-  ndarray_parts = Attr(ops.get(), "ndarray_parts");
+  plain_form = Attr(ops.get(), "plain_form");
   fresh_globals_for = Attr(ops.get(), "fresh_globals_for");
   OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
   OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
@@ -34,7 +34,7 @@ std::string PyContext::Load() {
   builtin_eval = Attr(builtins.get(), "eval");
   builtin_exec = Attr(builtins.get(), "exec");
   if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
-      !datetime_from_ms || !typed_view || !ndarray_parts || !datetime_type || !coroutine_type || !modules ||
+      !datetime_from_ms || !typed_view || !plain_form || !datetime_type || !coroutine_type || !modules ||
       !builtin_eval || !builtin_exec || !fresh_globals_for) {
     return "esem_bridge.ops is incomplete";
   }
@@ -56,27 +56,14 @@ PyObject* PyContext::Name(const std::string& name) {
   return out;
 }
 
-PyObject* PyContext::NumpyGeneric() {
-  if (numpy_generic) return numpy_generic.get();
-  PyObject* numpy = Py().PyDict_GetItemString(modules.get(), "numpy");  // borrowed
-  if (!numpy) return nullptr;
-  numpy_generic = Attr(numpy, "generic");
-  numpy_ndarray = Attr(numpy, "ndarray");
-  if (!numpy_generic || !numpy_ndarray) {
-    Py().PyErr_Clear();
-    numpy_generic.Reset();
-    numpy_ndarray.Reset();
-  }
-  return numpy_generic.get();
-}
-
 void PyContext::Clear() {
   registry.Clear();
   names.clear();
   type_index.clear();
   described_types.clear();
+  proxy_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &numpy_generic, &numpy_ndarray, &ndarray_parts, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for}) {
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for}) {
     r->Reset();
   }
 }

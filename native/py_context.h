@@ -15,15 +15,12 @@ namespace esem {
 struct PyContext {
   Registry registry;
   std::string library;  // the libpython this process runs
-  int wire_threshold = 48;  // see WorthWire
 
   OwnedRef ops;  // the esem_bridge.ops module
   OwnedRef import_module, describe, format_exception, run_coroutine;
   OwnedRef datetime_to_ms, datetime_from_ms, typed_view;
   OwnedRef datetime_type, coroutine_type;
-  OwnedRef numpy_generic;  // numpy.generic once numpy is imported
-  OwnedRef numpy_ndarray;  // numpy.ndarray, likewise
-  OwnedRef ndarray_parts;  // esem_bridge.ops.ndarray_parts
+  OwnedRef plain_form;     // esem_bridge.ops.plain_form: the rule for every non-builtin result
   OwnedRef modules;        // sys.modules
   OwnedRef builtins, builtin_eval, builtin_exec;  // the builtins module, its eval and exec
   OwnedRef fresh_globals_for;                      // esem_bridge.ops.fresh_globals_for
@@ -31,6 +28,9 @@ struct PyContext {
   // Types whose description the JS side has cached, by index (1-based).
   std::unordered_map<PyObject*, uint32_t> type_index;
   std::vector<OwnedRef> described_types;
+  // Types plain_form said always become proxies (held, so an address is
+  // never reused by another type while it is here); bounded.
+  std::unordered_map<PyObject*, OwnedRef> proxy_types;
 
   // Attribute names, interned once (so getattr compares pointers); bounded.
   std::unordered_map<std::string, OwnedRef> names;
@@ -41,9 +41,6 @@ struct PyContext {
   std::string Load();
   // Drops every reference held (registry included).
   void Clear();
-  // numpy.generic / numpy.ndarray when numpy is loaded, else nullptr. Borrowed.
-  PyObject* NumpyGeneric();
-  PyObject* NumpyArray() { return NumpyGeneric() ? numpy_ndarray.get() : nullptr; }
 };
 
 }  // namespace esem

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "py_context.h"
-#include "value.h"
+#include "error_info.h"
 
 namespace esem {
 

@@ -53,6 +53,33 @@ void PythonHost::Submit(std::unique_ptr<Job> job) {
   if (wake) wake_.notify_one();
 }
 
+void PythonHost::Discard(BufferExport* e) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    discards_.push_back(e);
+    has_work_.store(true, std::memory_order_release);
+    wake = sleeping_;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void DiscardExport(BufferExport* e) {
+  if (e) PythonHost::Get().Discard(e);
+}
+
+void PythonHost::ReleaseExports(std::vector<BufferExport*>* discards) {
+  if (discards->empty()) return;
+  if (tstate_) {
+    GilScope gil(tstate_);
+    for (BufferExport* e : *discards) {
+      Py().PyBuffer_Release(&e->view);
+      delete e;
+    }
+  }
+  discards->clear();
+}
+
 void PythonHost::Freeze(std::chrono::milliseconds wait) {
   if (g_frozen.exchange(true) || !g_running.load()) return;
   // The GIL is taken on a thread of its own, so that a call holding it for
@@ -78,15 +105,17 @@ void PythonHost::Freeze(std::chrono::milliseconds wait) {
 
 void PythonHost::Main() {
   JobList batch;
+  std::vector<BufferExport*> discards;
   for (;;) {
-    WaitForJobs(&batch);
+    WaitForJobs(&batch, &discards);
     if (g_frozen.load()) ParkForever();
+    ReleaseExports(&discards);
     Run(&batch);
     batch.clear();
   }
 }
 
-void PythonHost::WaitForJobs(JobList* batch) {
+void PythonHost::WaitForJobs(JobList* batch, std::vector<BufferExport*>* discards) {
   // A round trip from an awaiting JS caller comes back within microseconds;
   // spinning that long beats a sleep/wake of the thread (~50 us here). After
   // the spin time with nothing to do the thread sleeps: an idle host costs no
@@ -106,13 +135,14 @@ void PythonHost::WaitForJobs(JobList* batch) {
     if (SameCpu(cpu, js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_ = true;
-      wake_.wait(lock, [this] { return !incoming_.empty(); });
+      wake_.wait(lock, [this] { return !incoming_.empty() || !discards_.empty(); });
       sleeping_ = false;
       break;
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);
   batch->swap(incoming_);
+  discards->swap(discards_);
   has_work_.store(false, std::memory_order_release);
 }
 
@@ -171,14 +201,14 @@ void PythonHost::Start(Job& job) {
   std::string error = StartInterpreter(channel.config, &unused, &library);
   if (!error.empty()) return job.Fail(BridgeFailure("ESEM_NO_PYTHON", error));
   channel.ctx.library = library;
-  channel.ctx.wire_threshold = channel.config.wire_threshold;
   error = channel.ctx.Load();
   if (!error.empty()) {
     std::string why = error + ": " + FetchPythonError(channel.ctx).message;
     channel.ctx.Clear();
     return job.Fail(BridgeFailure("ESEM_NO_PYTHON", why));
   }
-  job.result = Value::Str(library);
+  job.result.kind = Scalar::Kind::kStr;
+  job.result.s = library;
 }
 
 }  // namespace esem

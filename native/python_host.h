@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "channel.h"
 
@@ -26,6 +27,10 @@ class PythonHost {
 
   // Queues a job (job->channel set). Any thread; never blocks on Python.
   void Submit(std::unique_ptr<Job> job);
+
+  // Queues Python memory lent to JS for release (with the GIL, on the
+  // host thread). Any thread.
+  void Discard(BufferExport* e);
 
   // How long the host spins for work before it sleeps (the latest bridge's wish).
   void SetSpin(int spin_us) { spin_us_.store(spin_us, std::memory_order_relaxed); }
@@ -42,13 +47,15 @@ class PythonHost {
  private:
   PythonHost() = default;
   void Main();
-  void WaitForJobs(JobList* batch);
+  void WaitForJobs(JobList* batch, std::vector<BufferExport*>* discards);
+  void ReleaseExports(std::vector<BufferExport*>* discards);
   void Run(JobList* batch);
   void Start(Job& job);
 
   std::mutex mutex_;
   std::condition_variable wake_;
   JobList incoming_;
+  std::vector<BufferExport*> discards_;
   bool sleeping_ = false;
   std::atomic<bool> has_work_{false};
   std::atomic<int> spin_us_{100};

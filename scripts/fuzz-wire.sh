@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the native wire decoder (native/wire.cc) with
-# libFuzzer + AddressSanitizer + UBSan: builds fuzz/wire_fuzzer.cc with
-# clang (installing clang and its runtime from Debian's packages when they
-# are missing), seeds it with real payloads from src/codec.ts, and runs it.
+# Coverage-guided fuzzing of the native value path (native/py_wire_read.cc
+# and py_wire_write.cc, wire bytes <-> PyObjects, with a real CPython in the
+# fuzzer) with libFuzzer + AddressSanitizer + UBSan: builds
+# fuzz/wire_fuzzer.cc with clang (installing clang and its runtime from
+# Debian's packages when they are missing), seeds it with real payloads
+# from src/codec.ts, and runs it. The interpreter is python3's (or
+# ESEM_PYTHON's); it must have a shared libpython.
 #
 #   bash scripts/fuzz-wire.sh [seconds]   # default FUZZ_SECONDS or 60
 #
@@ -42,9 +45,16 @@ if ! cxx="$(find_clang)"; then
   cxx="$(find_clang)" || { echo "fuzz-wire: clang installed but -fsanitize=fuzzer still does not link" >&2; exit 1; }
 fi
 
+python="${ESEM_PYTHON:-python3}"
+libpython="$("$python" -c 'import os, sysconfig as s; print(os.path.join(s.get_config_var("LIBDIR"), s.get_config_var("LDLIBRARY")))')"
+[ -f "$libpython" ] || { echo "fuzz-wire: $python has no shared libpython ($libpython)" >&2; exit 1; }
+node_include="$(node -p "require('path').resolve(process.execPath, '../../include/node')")"
+
 bin="$work/wire_fuzzer"
 "$cxx" -g -O1 -std=c++17 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -Inative fuzz/wire_fuzzer.cc native/wire.cc -o "$bin"
+  -Inative -I"$node_include" fuzz/wire_fuzzer.cc native/py_api.cc native/py_context.cc native/py_error.cc \
+  native/py_wire_read.cc native/py_wire_write.cc -ldl -o "$bin"
+export ESEM_FUZZ_LIBPYTHON="$libpython" ESEM_FUZZ_RUNTIME="$PWD/python"
 
 # Seeds: the committed ones, and fresh ones from the current encoder when
 # dist/ is built (npm install builds it).
@@ -56,7 +66,9 @@ fi
 log="$work/last-run.log"
 echo "fuzz-wire: $cxx, ${seconds}s, corpus $work/corpus" >&2
 set +e
-ASAN_OPTIONS="allocator_may_return_null=0:detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" \
+# Leaks are not judged here: CPython keeps caches across inputs (the
+# sanitizer suite, npm run test:asan, judges the addon's leaks).
+ASAN_OPTIONS="allocator_may_return_null=0:detect_leaks=0" UBSAN_OPTIONS="print_stacktrace=1" \
   "$bin" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
   -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "${seed_dirs[@]}" >"$log" 2>&1
 status=$?

@@ -1,8 +1,9 @@
-// The wire format: a compact binary form of values, little-endian. The
-// native backend sends bulk arguments and receives bulk results in it (JS
-// builds and reads objects far faster than Node-API calls can one by one);
-// the subprocess mode will frame the same format. Tags match
-// native/value.h and native/wire.cc.
+// The wire format (docs/protocol.md): a compact binary form of values,
+// little-endian, the one form values take between JS and Python in both
+// modes. The native mode's C++ reads and writes it straight from and to
+// PyObjects (native/py_wire_read.cc, py_wire_write.cc), the subprocess
+// worker with python/esem_bridge/codec.py. Large binary payloads can travel
+// beside the bytes (side buffers) instead of inside them.
 import { types } from "node:util";
 import type { RefDescription } from "./backend.js";
 import { BridgeError, type BridgeErrorCode } from "./errors.js";
@@ -29,9 +30,21 @@ export const enum Tag {
 
 const MAX_DEPTH = 256;
 const TWO32 = 4294967296;
+/** A byte length of this value is followed by a u32 index: the payload is that side buffer. */
+const SIDE_LENGTH = 0xffffffff;
+/** Binary payloads at least this long go beside the bytes when the encoder keeps side buffers. */
+export const SIDE_THRESHOLD = 4096;
 const utf8 = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is part of the string, not a byte-order mark.
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** The element code (docs/protocol.md, NdArray) and default dtype of each TypedArray. */
+const ARRAY_CODES = new Map<Function, [string, string]>([
+  [Float64Array, ["f64", "float64"]], [Float32Array, ["f32", "float32"]], [BigInt64Array, ["i64", "int64"]],
+  [BigUint64Array, ["u64", "uint64"]], [Int32Array, ["i32", "int32"]], [Uint32Array, ["u32", "uint32"]],
+  [Int16Array, ["i16", "int16"]], [Uint16Array, ["u16", "uint16"]], [Int8Array, ["i8", "int8"]],
+  [Uint8Array, ["u8", "uint8"]], [Uint8ClampedArray, ["u8", "uint8"]],
+]);
 
 const TYPED_FORMATS = new Map<Function, number>([
   [Int8Array, 0x62], [Int16Array, 0x68], [Uint16Array, 0x48], [Int32Array, 0x69], [Uint32Array, 0x49],
@@ -117,8 +130,11 @@ export class Encoder {
   // frame being encoded begins.
   private busy = false;
   private frameStart = 0;
+  /** Buffers the last encode() put beside its bytes (when keepSide). */
+  side: ArrayBufferView[] = [];
 
-  constructor(private readonly refOf: (value: Function) => RefAnswer) {}
+  /** keepSide: binary payloads of SIDE_THRESHOLD bytes or more go to `side`, not into the bytes. */
+  constructor(private readonly refOf: (value: Function) => RefAnswer, private readonly keepSide = false) {}
 
   /**
    * Encodes each value in turn; the result is valid until the next encode.
@@ -126,8 +142,14 @@ export class Encoder {
    * fresh encoder.
    */
   encode(values: unknown[], roots: string[]): Uint8Array {
-    if (this.busy) return new Encoder(this.refOf).encode(values, roots);
+    if (this.busy) {
+      const inner = new Encoder(this.refOf, this.keepSide);
+      const bytes = inner.encode(values, roots);
+      this.side = inner.side;
+      return bytes;
+    }
     this.pos = 0;
+    this.side = [];
     this.busy = true;
     try {
       this.values(values, roots);
@@ -231,7 +253,13 @@ export class Encoder {
     this.pos += 8;
   }
 
-  private raw(bytes: Uint8Array): void {
+  private raw(bytes: Uint8Array, view?: ArrayBufferView): void {
+    if (this.keepSide && bytes.length >= SIDE_THRESHOLD) {
+      this.u32(SIDE_LENGTH);
+      this.u32(this.side.length);
+      this.side.push(view ?? bytes);
+      return;
+    }
     this.u32(bytes.length);
     this.room(bytes.length);
     this.buf.set(bytes, this.pos);
@@ -391,7 +419,7 @@ export class Encoder {
     }
     if (types.isArrayBuffer(v)) {
       this.u8(Tag.Bytes);
-      return this.raw(new Uint8Array(v));
+      return this.raw(new Uint8Array(v), v as unknown as ArrayBufferView);
     }
     if (v instanceof Map || v instanceof Set) return this.collection(v, depth);
     this.fail(unsupportedObject(v));
@@ -428,15 +456,40 @@ export class Encoder {
 
   private view_(v: ArrayBufferView): void {
     const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    const shape = (v as { shape?: unknown }).shape;
+    if (shape !== undefined && !(v instanceof DataView)) return this.ndarray(v, bytes, shape);
     if (v instanceof Uint8Array || v instanceof Uint8ClampedArray || v instanceof DataView) {
       this.u8(Tag.Bytes);
-      return this.raw(bytes);
+      return this.raw(bytes, v);
     }
     const format = TYPED_FORMATS.get(v.constructor) ?? TYPED_FORMATS.get(Object.getPrototypeOf(Object.getPrototypeOf(v)).constructor);
     if (format === undefined) this.fail("a TypedArray of an unsupported element type");
     this.u8(Tag.Typed);
     this.u8(format!);
-    this.raw(bytes);
+    this.raw(bytes, v);
+  }
+
+  /** A TypedArray with a `shape` (one that came back from numpy, or made so in JS): an ndarray in Python. */
+  private ndarray(v: ArrayBufferView, bytes: Uint8Array, shape: unknown): void {
+    const codes = ARRAY_CODES.get(v.constructor) ?? ARRAY_CODES.get(Object.getPrototypeOf(Object.getPrototypeOf(v)).constructor);
+    if (codes === undefined) this.fail("a TypedArray of an unsupported element type");
+    const [code, defaultType] = codes!;
+    if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      this.fail("a TypedArray whose shape is not an array of whole numbers");
+    }
+    const dims = shape as number[];
+    const count = dims.reduce((a, b) => a * b, 1);
+    const itemSize = (v as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    if (count * itemSize !== bytes.length) {
+      this.fail(`a TypedArray of ${bytes.length / itemSize} elements whose shape [${dims.join(", ")}] holds ${count}`);
+    }
+    const dtype = (v as { dtype?: unknown }).dtype;
+    this.u8(Tag.NdArray);
+    this.str(code);
+    this.str(typeof dtype === "string" ? dtype : defaultType);
+    this.u32(dims.length);
+    for (const d of dims) this.f64(d);
+    this.raw(bytes, v);
   }
 }
 
@@ -449,18 +502,23 @@ const TYPED_CODES: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> 
   i16: Int16Array, u16: Uint16Array, i8: Int8Array, u8: Uint8Array,
 };
 
-/** Decodes one value from `bytes` (a result), making proxies with `wrap`. */
+/** Decodes one value from `bytes` (a result), making proxies with `wrap`; `side`: the buffers beside the bytes. */
 export class Decoder {
   private pos = 0;
   private readonly view: DataView;
   private readonly keys: string[] = [];
 
-  constructor(private readonly bytes: Uint8Array, private readonly wrap: WrapRef) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly wrap: WrapRef,
+    private readonly side: readonly ArrayBuffer[] = [],
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  done(): boolean {
-    return this.pos >= this.bytes.length;
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.pos;
   }
 
   private u32(): number {
@@ -477,14 +535,21 @@ export class Decoder {
 
   private text(n: number): string {
     const start = this.pos;
-    this.pos += n;
+    const end = start + n;
+    this.pos = end;
     const b = this.bytes;
-    if (n < 48) {
-      let ascii = true;
-      for (let i = start; i < start + n; i++) if (b[i] >= 0x80) { ascii = false; break; }
-      if (ascii) return String.fromCharCode.apply(null, b.subarray(start, start + n) as unknown as number[]);
+    if (n <= 16) {
+      // Short ASCII (most keys and names): one char at a time beats any
+      // decoder call, and V8 keeps strings this short flat.
+      let s = "";
+      for (let i = start; i < end; i++) {
+        const c = b[i];
+        if (c >= 0x80) return utf8Decoder.decode(b.subarray(start, end));
+        s += String.fromCharCode(c);
+      }
+      return s;
     }
-    return utf8Decoder.decode(b.subarray(start, start + n));
+    return utf8Decoder.decode(b.subarray(start, end));
   }
 
   private string(tag: number): string {
@@ -502,6 +567,20 @@ export class Decoder {
     const k = this.string(tag);
     this.keys.push(k);
     return k;
+  }
+
+  /** A binary payload: a copy of inline bytes (a fresh ArrayBuffer), or the side buffer itself. */
+  private payload(): ArrayBuffer {
+    const n = this.u32();
+    if (n === SIDE_LENGTH) {
+      const buffer = this.side[this.u32()];
+      if (buffer === undefined) throw new BridgeError("ESEM_INTERNAL", "corrupt wire data: a side buffer that is not there");
+      return buffer;
+    }
+    const copy = new ArrayBuffer(n);
+    new Uint8Array(copy).set(this.bytes.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return copy;
   }
 
   value(): unknown {
@@ -529,15 +608,19 @@ export class Decoder {
       case Tag.Str16:
         return this.string(tag);
       case Tag.Bytes: {
-        const n = this.u32();
-        const out = Buffer.from(this.bytes.subarray(this.pos, this.pos + n));
-        this.pos += n;
-        return out;
+        const n = this.view.getUint32(this.pos, true);
+        if (n !== SIDE_LENGTH) {
+          this.pos += 4;
+          const out = Buffer.from(this.bytes.subarray(this.pos, this.pos + n));
+          this.pos += n;
+          return out;
+        }
+        return Buffer.from(this.payload());
       }
       case Tag.List: {
         const n = this.u32();
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = this.value();
+        const out = [];
+        for (let i = 0; i < n; i++) out.push(this.value());
         return out;
       }
       case Tag.Dict: {
@@ -596,12 +679,8 @@ export class Decoder {
     const dtype = this.string(this.bytes[this.pos++]);
     const shape = new Array(this.u32());
     for (let i = 0; i < shape.length; i++) shape[i] = this.f64();
-    const n = this.u32();
-    const copy = new ArrayBuffer(n);
-    new Uint8Array(copy).set(this.bytes.subarray(this.pos, this.pos + n));
-    this.pos += n;
     const Typed = TYPED_CODES[code];
     if (!Typed) throw new BridgeError("ESEM_INTERNAL", `unknown TypedArray code ${code}`);
-    return Object.assign(new Typed(copy), { shape, dtype });
+    return Object.assign(new Typed(this.payload()), { shape, dtype });
   }
 }

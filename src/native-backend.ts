@@ -1,33 +1,36 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
-import { Decoder, Encoder, flatEntries, type RefAnswer } from "./codec.js";
+import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { choosePython, embedProblem, probePython } from "./python-probe.js";
 
-function makeMap(flat: unknown[]): Map<unknown, unknown> {
-  const map = new Map();
-  for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
-  return map;
-}
-
 const ARG_ROOTS = ["args", "kwargs"];
-/** ESEM_WIRE=always|never forces one path (to test both); default auto. */
-const WIRE = process.env.ESEM_WIRE === "always" || process.env.ESEM_WIRE === "never" ? process.env.ESEM_WIRE : "auto";
+const VALUE_ROOT = ["value"];
 
 /**
- * Arguments that hold arrays or objects go in the wire format: encoding in
- * JS and parsing in C++ beats one Node-API call per value. Scalars, proxies
- * and binary buffers go through Node-API directly (no extra copy).
+ * Calls like `add(1, 2)` take the scalar fast path: numbers (but integral
+ * ones past 2^53, whose exact int needs the wire), strings, booleans, null
+ * and undefined go to C++ as they are. Anything else is wire bytes.
  */
-function wantsWire(args: unknown[]): boolean {
-  if (WIRE !== "auto") return WIRE === "always";
+function allScalars(args: unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (typeof a === "object" && a !== null && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer)) return true;
+    switch (typeof a) {
+      case "string":
+      case "boolean":
+      case "undefined":
+        continue;
+      case "number":
+        if (Number.isInteger(a) && !Number.isSafeInteger(a)) return false;
+        continue;
+      case "object":
+        if (a === null) continue;
+    }
+    return false;
   }
-  return false;
+  return true;
 }
 
 export class NativeBackend implements Backend {
@@ -40,7 +43,8 @@ export class NativeBackend implements Backend {
     refSymbol: symbol,
   ) {
     // Re-entrant: a getter that calls Python while an argument is encoded gets a fresh encoder.
-    this.encoder = new Encoder((f) => (f as unknown as Record<symbol, RefAnswer>)[refSymbol]);
+    // Binary payloads go beside the bytes: C++ reads them in place and copies once, into Python.
+    this.encoder = new Encoder((f) => (f as unknown as Record<symbol, RefAnswer>)[refSymbol], true);
   }
 
   /** Finds and probes the interpreter, loads the addon and starts the Python thread. */
@@ -60,16 +64,11 @@ export class NativeBackend implements Backend {
         sysPath: info.sysPath,
         runtimeDir: pythonRuntimeDir,
         spinMicros: Number.isFinite(spin) && spin >= 0 ? spin : 100,
-        wireThreshold: WIRE === "always" ? 0 : WIRE === "never" ? -1 : 48,
       },
       {
-        refSymbol: hooks.refSymbol,
         wrap: hooks.wrap,
         makeError,
-        entries: flatEntries,
-        makeMap,
-        makeSet: (items) => new Set(items),
-        decode: (bytes) => new Decoder(bytes, hooks.wrap).value(),
+        decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side).value(),
       },
     );
     let library: string;
@@ -99,25 +98,30 @@ export class NativeBackend implements Backend {
     return this.native.importModule(spec, cwd);
   }
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
-    if (wantsWire(args)) {
-      let bytes: Uint8Array;
-      try {
-        bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return this.native.callWire(ref, path, bytes);
+    if (!kwargs && allScalars(args)) return this.native.call(ref, path, args);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return kwargs ? this.native.call(ref, path, args, kwargs) : this.native.call(ref, path, args);
+    return this.native.callWire(ref, path, bytes, this.encoder.side);
   }
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
     return this.native.getAttr(ref, path);
   }
   async setAttr(ref: number, path: AttrPath, value: unknown): Promise<void> {
-    await this.native.setAttr(ref, path, value);
+    const bytes = this.encoder.encode([value], VALUE_ROOT);
+    await this.native.setAttr(ref, path, bytes, this.encoder.side);
   }
   helper(name: string, args: unknown[]): Promise<unknown> {
-    return this.native.helper(name, args);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.encoder.encode([args, null], ARG_ROOTS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.native.helper(name, bytes, this.encoder.side);
   }
   release(ref: number | readonly number[]): void {
     this.native.release(ref as number | number[]);

@@ -11,31 +11,31 @@ export interface NativeConfig {
   sysPath: string[];
   runtimeDir: string;
   spinMicros?: number;
-  /** Results with more nodes than this go in the wire format; 0 always, -1 never. */
-  wireThreshold?: number;
 }
 
 export interface NativeJsHooks {
-  refSymbol: symbol;
   wrap(id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
   makeError(python: boolean, typeOrCode: string, message: string, traceback: string): Error;
-  entries(value: Map<unknown, unknown> | Set<unknown>): unknown[];
-  makeMap(flat: unknown[]): Map<unknown, unknown>;
-  makeSet(items: unknown[]): Set<unknown>;
-  /** Decodes a result sent in the wire format (src/codec.ts). */
-  decode(bytes: Uint8Array): unknown;
+  /** Decodes a result sent in the wire format (src/codec.ts), with the Python buffers lent beside it. */
+  decode(bytes: Uint8Array, side: ArrayBuffer[]): unknown;
 }
+
+/** A value for Python as wire bytes and the JS buffers beside them. */
+export type WireArgs = [bytes: Uint8Array, side: ArrayBufferView[]];
 
 export interface NativeBridge {
   /** Resolves with the path of the libpython in use. */
   start(): Promise<string>;
-  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
-  /** The same call with [args, kwargs|null] in the wire format. */
-  callWire(ref: number, path: AttrPath, bytes: Uint8Array): Promise<unknown>;
+  /** A call whose arguments are all numbers, strings, booleans, null or undefined (the fast path). */
+  call(ref: number, path: AttrPath, args: unknown[]): Promise<unknown>;
+  /** A call with its arguments as [args, kwargs|null] in the wire format. */
+  callWire(ref: number, path: AttrPath, ...wire: WireArgs): Promise<unknown>;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
-  setAttr(ref: number, path: AttrPath, value: unknown): Promise<null>;
+  /** Sets the attribute to the one value in the wire bytes. */
+  setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;
   importModule(spec: string, cwd: string): Promise<unknown>;
-  helper(name: string, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
+  /** esem_bridge.ops.<name>(*args), the arguments as in callWire. */
+  helper(name: string, ...wire: WireArgs): Promise<unknown>;
   /** Queues the release of ids; no reply. */
   release(ids: number | number[]): void;
   shutdown(): Promise<void>;

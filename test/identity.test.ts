@@ -1,9 +1,7 @@
 // Proxy identity (issue 7, defect 8): a proxy works only with the bridge
 // that made it. Passed to another bridge, or to the same bridge after a
 // restart, it rejects with a BridgeError that says where it came from,
-// and it never becomes whatever object has the same id there. Top-level
-// proxies take the Node-API path of the native mode, nested ones the wire
-// path (ESEM_WIRE=always|never forces one).
+// and it never becomes whatever object has the same id there.
 import { describe, it, expect } from "vitest";
 import { createBridge, kw, release } from "../src/index.ts";
 import { BACKENDS, skipReason, fixture, rejectionOf, expectBridgeError, withBridge } from "./helpers.ts";

@@ -338,3 +338,35 @@ def configure_embedded():
                                                 line_buffering=True, write_through=True))
         except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
             continue
+
+
+# --- interim plain_form (the lead's; h-types replaces this block) ---------
+def plain_form(obj):
+    """How a non-builtin result crosses to JS: (kind, value); see codec.py."""
+    t = type(obj)
+    if isinstance(obj, _dt.datetime):
+        return 3, datetime_to_ms(obj)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        if isinstance(obj, numpy.ndarray):
+            parts = ndarray_parts(obj)
+            return (0, False) if parts is None else (2, parts)
+        if isinstance(obj, numpy.generic):
+            item = obj.item()
+            if type(item) in (int, float, bool, str, bytes):
+                return 1, item
+            return 0, False
+    if isinstance(obj, bool):
+        return 1, bool(obj)
+    for base in (int, float, str, bytes, list, tuple, dict, set, frozenset):
+        if isinstance(obj, base):
+            return 1, base(obj)
+    if isinstance(obj, (bytearray, memoryview)):
+        return 4, obj
+    return 0, True
+
+
+def ndarray_from(data, code, dtype, shape):
+    import numpy
+
+    return numpy.frombuffer(data, dtype=dtype).reshape(shape)

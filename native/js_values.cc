@@ -1,0 +1,277 @@
+// Scalars, side buffers, results and errors on the JS thread.
+#include "js_values.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+namespace esem {
+namespace {
+
+constexpr double kMaxSafe = 9007199254740991.0;
+// Wire results at least this long are handed to JS without a copy.
+constexpr size_t kExternalWire = 1u << 16;
+
+napi_value Get(napi_env env, napi_ref ref) {
+  napi_value v = nullptr;
+  if (ref) napi_get_reference_value(env, ref, &v);
+  return v;
+}
+
+napi_value Str(napi_env env, const std::string& s) {
+  napi_value out = nullptr;
+  napi_create_string_utf8(env, s.data(), s.size(), &out);
+  return out;
+}
+
+napi_value Describe(napi_env env, const RefDescription& d) {
+  napi_value desc, members, flag;
+  napi_create_object(env, &desc);
+  napi_set_named_property(env, desc, "kind", Str(env, d.kind));
+  napi_set_named_property(env, desc, "typeName", Str(env, d.type_name));
+  napi_create_array_with_length(env, d.members.size(), &members);
+  for (size_t i = 0; i < d.members.size(); i++) {
+    napi_set_element(env, members, static_cast<uint32_t>(i), Str(env, d.members[i]));
+  }
+  napi_set_named_property(env, desc, "members", members);
+  napi_get_boolean(env, d.has_release, &flag);
+  napi_set_named_property(env, desc, "hasRelease", flag);
+  napi_get_boolean(env, d.callable, &flag);
+  napi_set_named_property(env, desc, "callable", flag);
+  napi_get_boolean(env, d.iterable, &flag);
+  napi_set_named_property(env, desc, "iterable", flag);
+  return desc;
+}
+
+napi_value Call(napi_env env, napi_ref fn, size_t argc, napi_value* argv) {
+  napi_value global, out = nullptr;
+  napi_get_global(env, &global);
+  napi_value f = Get(env, fn);
+  if (!f || napi_call_function(env, global, f, argc, argv, &out) != napi_ok) return nullptr;
+  return out;
+}
+
+napi_value ScalarToJs(napi_env env, const JsHelpers& helpers, Scalar& v) {
+  napi_value out = nullptr;
+  switch (v.kind) {
+    case Scalar::Kind::kNone:
+      napi_get_null(env, &out);
+      break;
+    case Scalar::Kind::kBool:
+      napi_get_boolean(env, v.b, &out);
+      break;
+    case Scalar::Kind::kInt:
+      napi_create_double(env, static_cast<double>(v.i), &out);
+      break;
+    case Scalar::Kind::kFloat:
+      napi_create_double(env, v.f, &out);
+      break;
+    case Scalar::Kind::kStr:
+      if (v.utf16) {
+        napi_create_string_utf16(env, reinterpret_cast<const char16_t*>(v.s.data()), v.s.size() / 2, &out);
+      } else {
+        napi_create_string_utf8(env, v.s.data(), v.s.size(), &out);
+      }
+      break;
+    case Scalar::Kind::kRef: {
+      napi_value args[3];
+      napi_create_double(env, static_cast<double>(v.ref), &args[0]);
+      napi_create_uint32(env, v.type_index, &args[1]);
+      if (v.desc) {
+        args[2] = Describe(env, *v.desc);
+      } else {
+        napi_get_undefined(env, &args[2]);
+      }
+      out = Call(env, helpers.wrap, 3, args);
+      break;
+    }
+  }
+  return out;
+}
+
+void FreeString(napi_env, void*, void* hint) { delete static_cast<std::string*>(hint); }
+
+// The message bytes as a Buffer: moved, not copied, when large.
+napi_value WireBuffer(napi_env env, std::string* bytes) {
+  napi_value out = nullptr;
+  if (bytes->size() >= kExternalWire) {
+    auto* owned = new std::string(std::move(*bytes));
+    if (napi_create_external_buffer(env, owned->size(), &(*owned)[0], FreeString, owned, &out) == napi_ok) return out;
+    *bytes = std::move(*owned);  // a runtime without external buffers (Electron): copy
+    delete owned;
+  }
+  void* unused;
+  napi_create_buffer_copy(env, bytes->size(), bytes->data(), &unused, &out);
+  return out;
+}
+
+void FreeExport(napi_env, void*, void* hint) { ExportPtr(static_cast<BufferExport*>(hint)); }
+
+// Python memory as an ArrayBuffer over it (the export released when JS
+// collects it), or a copy where the runtime forbids external buffers.
+napi_value ExportToJs(napi_env env, ExportPtr e) {
+  napi_value out = nullptr;
+  void* data = e->view.buf;
+  size_t size = static_cast<size_t>(e->view.len);
+  BufferExport* raw = e.get();
+  if (napi_create_external_arraybuffer(env, data, size, FreeExport, raw, &out) == napi_ok) {
+    e.release();  // the finalizer owns it now
+    return out;
+  }
+  void* copy = nullptr;
+  if (napi_create_arraybuffer(env, size, &copy, &out) != napi_ok) return nullptr;
+  std::memcpy(copy, data, size);
+  return out;  // e released on the host
+}
+
+}  // namespace
+
+bool ScalarsFromJs(napi_env env, napi_value array, std::vector<Scalar>* out) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, array, &n) != napi_ok) return false;
+  out->resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_valuetype t;
+    if (napi_get_element(env, array, i, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
+    Scalar& s = (*out)[i];
+    switch (t) {
+      case napi_undefined:
+      case napi_null:
+        s.kind = Scalar::Kind::kNone;
+        break;
+      case napi_boolean:
+        s.kind = Scalar::Kind::kBool;
+        napi_get_value_bool(env, v, &s.b);
+        break;
+      case napi_number: {
+        double d;
+        napi_get_value_double(env, v, &d);
+        // SPEC 9: an integral number (but -0) is a Python int, else a float.
+        if (std::trunc(d) == d && std::fabs(d) <= kMaxSafe && !(d == 0 && std::signbit(d))) {
+          s.kind = Scalar::Kind::kInt;
+          s.i = static_cast<int64_t>(d);
+        } else if (std::isfinite(d) && std::trunc(d) == d && !(d == 0 && std::signbit(d))) {
+          return false;  // an integral double past 2^53: its exact int goes as wire bytes
+        } else {
+          s.kind = Scalar::Kind::kFloat;
+          s.f = d;
+        }
+        break;
+      }
+      case napi_string: {
+        // UTF-16: lossless for every JS string, lone surrogates included.
+        size_t len = 0;
+        napi_get_value_string_utf16(env, v, nullptr, 0, &len);
+        s.kind = Scalar::Kind::kStr;
+        s.utf16 = true;
+        s.s.resize(len * 2 + 2);
+        napi_get_value_string_utf16(env, v, reinterpret_cast<char16_t*>(&s.s[0]), len + 1, &len);
+        s.s.resize(len * 2);
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+bool SideFromJs(napi_env env, napi_value array, std::vector<SideBuffer>* out) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, array, &n) != napi_ok) return false;
+  out->reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    if (napi_get_element(env, array, i, &v) != napi_ok) return false;
+    SideBuffer side;
+    bool is = false;
+    void* data = nullptr;
+    size_t size = 0;
+    if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+      napi_typedarray_type type;
+      size_t length, offset;
+      napi_value ab;
+      napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset);
+      static const size_t kSizes[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+      size = length * (static_cast<size_t>(type) < 11 ? kSizes[type] : 1);
+    } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+      napi_value ab;
+      size_t offset;
+      napi_get_dataview_info(env, v, &size, &data, &ab, &offset);
+    } else if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+      napi_get_arraybuffer_info(env, v, &data, &size);
+    } else {
+      return false;
+    }
+    side.data = static_cast<const char*>(data);
+    side.size = size;
+    if (napi_create_reference(env, v, 1, &side.ref) != napi_ok) return false;
+    out->push_back(side);
+  }
+  return true;
+}
+
+void ReleaseSide(napi_env env, std::vector<SideBuffer>* side) {
+  for (SideBuffer& s : *side) {
+    if (s.ref) napi_delete_reference(env, s.ref);
+    s.ref = nullptr;
+  }
+  side->clear();
+}
+
+napi_value ResultToJs(napi_env env, const JsHelpers& helpers, Job& job) {
+  if (job.result_wire.empty()) return ScalarToJs(env, helpers, job.result);
+  napi_value argv[2];
+  argv[0] = WireBuffer(env, &job.result_wire);
+  napi_create_array_with_length(env, job.exports.size(), &argv[1]);
+  for (size_t i = 0; i < job.exports.size(); i++) {
+    napi_value ab = ExportToJs(env, std::move(job.exports[i]));
+    if (!ab) return nullptr;
+    napi_set_element(env, argv[1], static_cast<uint32_t>(i), ab);
+  }
+  job.exports.clear();
+  if (!argv[0]) return nullptr;
+  return Call(env, helpers.decode, 2, argv);
+}
+
+std::string JsUtf8(napi_env env, napi_value s) {
+  // Attribute names are short: one call into a stack buffer, usually.
+  char small[64];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, s, small, sizeof small, &len) == napi_ok && len < sizeof small - 4) {
+    return std::string(small, len);
+  }
+  napi_get_value_string_utf8(env, s, nullptr, 0, &len);
+  std::string out(len, '\0');
+  napi_get_value_string_utf8(env, s, &out[0], len + 1, &len);
+  return out;
+}
+
+void JsHelpers::Reset(napi_env env) {
+  for (napi_ref* r : {&wrap, &make_error, &decode}) {
+    if (*r) napi_delete_reference(env, *r);
+    *r = nullptr;
+  }
+}
+
+napi_value ErrorToJs(napi_env env, const JsHelpers& helpers, const ErrorInfo& e) {
+  napi_value args[4], out = nullptr;
+  napi_get_boolean(env, e.python, &args[0]);
+  args[1] = Str(env, e.type_or_code);
+  args[2] = Str(env, e.message);
+  args[3] = Str(env, e.traceback);
+  out = Call(env, helpers.make_error, 4, args);
+  if (!out) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    napi_create_error(env, nullptr, args[2], &out);
+  }
+  return out;
+}
+
+}  // namespace esem

@@ -1,0 +1,32 @@
+// The wire format (docs/protocol.md) straight to and from PyObjects: the
+// native mode's one value path. Arguments arrive as bytes written by
+// src/codec.ts and become Python objects here; results become bytes here
+// and are decoded by src/codec.ts. The Python mirror is
+// python/esem_bridge/codec.py; test/golden/values.json holds them equal.
+// Python thread only (GIL held).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "job.h"
+#include "py_context.h"
+
+namespace esem {
+
+// The depth both directions accept (docs/types.md); deeper input rejects.
+constexpr int kMaxWireDepth = 256;
+
+// job.wire -> (args tuple, kwargs dict or empty). False with *error set
+// (malformed bytes: ESEM_INTERNAL; a Python failure while building).
+bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error);
+
+// job.wire holding one value (kSetAttr) -> that value.
+OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error);
+
+// A result -> job.result (a scalar or one object) or job.result_wire with
+// job.exports. Objects that are not plain data are registered; on failure
+// nothing stays registered and *error is set.
+bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error);
+
+}  // namespace esem

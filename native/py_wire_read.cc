@@ -1,0 +1,423 @@
+// Wire bytes (JS -> Python layouts) straight to PyObjects. Every length and
+// count is checked against the bytes left before anything is allocated or
+// read: a count of n items needs n * (smallest item) bytes, so no input can
+// make this allocate more than a small multiple of its own size. Nothing
+// here throws; failures are ErrorInfo. Python thread only (GIL held).
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "py_error.h"
+#include "py_wire.h"
+#include "wire_tags.h"
+
+namespace esem {
+namespace {
+
+using namespace wire;
+
+constexpr size_t kMinValue = 1;  // the fewest bytes a value takes (None)
+constexpr size_t kMinStr = 5;    // a string: tag and length
+
+class Reader {
+ public:
+  Reader(PyContext& ctx, const Job& job)
+      : ctx_(ctx), py_(Py()), begin_(job.wire.data()), p_(begin_), end_(begin_ + job.wire.size()), side_(job.side) {}
+
+  OwnedRef Value(int depth);
+  bool AtEnd() const { return p_ == end_; }
+  // After a failed read: malformed bytes, or the Python error of a build step.
+  ErrorInfo TakeError() {
+    if (released_) {
+      return BridgeFailure("ESEM_RELEASED", "a proxy passed as an argument was released; its Python object is gone");
+    }
+    if (!bad_.empty()) return BridgeFailure("ESEM_INTERNAL", "malformed wire data: " + bad_);
+    return FetchPythonError(ctx_);
+  }
+  OwnedRef Bad(const std::string& what) {
+    if (bad_.empty()) bad_ = what;
+    return OwnedRef();
+  }
+
+ private:
+  size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
+  size_t Left() const { return static_cast<size_t>(end_ - p_); }
+  std::string At() const { return " at byte " + std::to_string(Offset()); }
+
+  bool Need(size_t n, const char* what) {
+    if (Left() >= n) return true;
+    Bad(std::string(what) + At() + " needs " + std::to_string(n) + (n == 1 ? " byte, " : " bytes, ") +
+        std::to_string(Left()) + " left");
+    return false;
+  }
+  bool U8(uint8_t* v) {
+    if (!Need(1, "a value")) return false;
+    *v = static_cast<uint8_t>(*p_++);
+    return true;
+  }
+  bool Raw(void* v, size_t n) {
+    if (!Need(n, "a number")) return false;
+    std::memcpy(v, p_, n);  // little-endian hosts only (x64, arm64)
+    p_ += n;
+    return true;
+  }
+  bool U32(uint32_t* v) { return Raw(v, 4); }
+  // A count of n entries of at least min_entry bytes each.
+  bool Count(uint32_t* n, uint64_t min_entry) {
+    if (!U32(n)) return false;
+    if (static_cast<uint64_t>(*n) * min_entry > Left()) {
+      Bad("a count of " + std::to_string(*n) + " at byte " + std::to_string(Offset() - 4) + " is more than the " +
+          std::to_string(Left()) + " bytes left can hold");
+      return false;
+    }
+    return true;
+  }
+  // A string's bytes (u32 n, n bytes), not copied.
+  bool Text(const char** data, size_t* size) {
+    uint32_t n;
+    if (!U32(&n) || !Need(n, "a string")) return false;
+    *data = p_;
+    *size = n;
+    p_ += n;
+    return true;
+  }
+  // A binary payload: inline (u32 n, n bytes) or beside (kSideLength, u32 index).
+  bool Payload(const char** data, size_t* size) {
+    uint32_t n;
+    if (!U32(&n)) return false;
+    if (n != kSideLength) {
+      if (!Need(n, "a string")) return false;
+      *data = p_;
+      *size = n;
+      p_ += n;
+      return true;
+    }
+    uint32_t index;
+    if (!U32(&index)) return false;
+    if (index >= side_.size()) {
+      Bad("side buffer " + std::to_string(index) + At() + " of " + std::to_string(side_.size()));
+      return false;
+    }
+    *data = side_[index].data;
+    *size = side_[index].size;
+    return true;
+  }
+
+  OwnedRef Str(uint8_t tag);
+  OwnedRef Key();
+  OwnedRef BigInt();
+  OwnedRef Items(uint8_t tag, int depth);
+  OwnedRef Dict(int depth);
+  OwnedRef Map(int depth);
+  OwnedRef Ref(int depth);
+  OwnedRef Typed();
+  OwnedRef NdArray();
+  OwnedRef Call2(PyObject* fn, OwnedRef a, OwnedRef b);
+
+  PyContext& ctx_;
+  const PyApi& py_;
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  const std::vector<SideBuffer>& side_;
+  std::vector<OwnedRef> keys_;  // the message's key table
+  std::string bad_;
+  bool released_ = false;  // a Ref named an id the registry no longer has
+};
+
+OwnedRef Reader::Str(uint8_t tag) {
+  if (tag == kStr) {
+    const char* s;
+    size_t n;
+    if (!Text(&s, &n)) return OwnedRef();
+    return OwnedRef::Steal(py_.PyUnicode_FromStringAndSize(s, static_cast<Py_ssize_t>(n)));
+  }
+  uint32_t units;
+  if (!U32(&units) || !Need(static_cast<size_t>(units) * 2, "a UTF-16 string")) return OwnedRef();
+  int byteorder = -1;  // little-endian
+  const char* s = p_;
+  p_ += static_cast<size_t>(units) * 2;
+  return OwnedRef::Steal(py_.PyUnicode_DecodeUTF16(s, static_cast<Py_ssize_t>(units) * 2, "surrogatepass", &byteorder));
+}
+
+OwnedRef Reader::Key() {
+  uint8_t tag;
+  if (!U8(&tag)) return OwnedRef();
+  if (tag == kKeyRef) {
+    size_t at = Offset() - 1;
+    uint32_t i;
+    if (!U32(&i)) return OwnedRef();
+    if (i >= keys_.size()) {
+      return Bad("key reference " + std::to_string(i) + " at byte " + std::to_string(at) + " names none of the " +
+                 std::to_string(keys_.size()) + " keys read so far");
+    }
+    return keys_[i];
+  }
+  if (tag != kStr && tag != kStr16) return Bad("a dict key" + At() + " that is not a string");
+  OwnedRef key = Str(tag);
+  if (key) keys_.push_back(key);
+  return key;
+}
+
+OwnedRef Reader::BigInt() {
+  const char* s;
+  size_t n;
+  size_t at = Offset() - 1;
+  if (!Text(&s, &n)) return OwnedRef();
+  // What src/codec.ts writes: an optional '-', then lower-case hex digits
+  // (PyLong_FromString would stop at a NUL, and take spaces or '_').
+  size_t i = n > 0 && s[0] == '-' ? 1 : 0;
+  bool ok = i < n;
+  for (size_t j = i; j < n && ok; j++) ok = (s[j] >= '0' && s[j] <= '9') || (s[j] >= 'a' && s[j] <= 'f');
+  if (!ok) return Bad("a bigint at byte " + std::to_string(at) + " that is not hex digits");
+  std::string text(s, n);
+  return OwnedRef::Steal(py_.PyLong_FromString(text.c_str(), nullptr, 16));
+}
+
+OwnedRef Reader::Items(uint8_t tag, int depth) {
+  uint32_t n;
+  if (!Count(&n, kMinValue)) return OwnedRef();
+  if (tag == kList) {
+    OwnedRef list = OwnedRef::Steal(py_.PyList_New(n));
+    if (!list) return list;
+    for (uint32_t i = 0; i < n; i++) {
+      OwnedRef item = Value(depth + 1);
+      if (!item) return item;
+      py_.PyList_SetItem(list.get(), i, item.Release());  // steals
+    }
+    return list;
+  }
+  OwnedRef set = OwnedRef::Steal(py_.PySet_New(nullptr));
+  if (!set) return set;
+  for (uint32_t i = 0; i < n; i++) {
+    OwnedRef item = Value(depth + 1);
+    if (!item || py_.PySet_Add(set.get(), item.get()) < 0) return OwnedRef();
+  }
+  return set;
+}
+
+OwnedRef Reader::Dict(int depth) {
+  uint32_t n;
+  if (!Count(&n, kMinStr + kMinValue)) return OwnedRef();  // a key (Str or KeyRef) and a value
+  OwnedRef dict = OwnedRef::Steal(py_.PyDict_New());
+  if (!dict) return dict;
+  for (uint32_t i = 0; i < n; i++) {
+    OwnedRef key = Key();
+    if (!key) return key;
+    OwnedRef value = Value(depth + 1);
+    if (!value || py_.PyDict_SetItem(dict.get(), key.get(), value.get()) < 0) return OwnedRef();
+  }
+  return dict;
+}
+
+OwnedRef Reader::Map(int depth) {
+  uint32_t n;
+  if (!Count(&n, 2 * kMinValue)) return OwnedRef();
+  OwnedRef dict = OwnedRef::Steal(py_.PyDict_New());
+  if (!dict) return dict;
+  for (uint32_t i = 0; i < n; i++) {
+    OwnedRef key = Value(depth + 1);
+    if (!key) return key;
+    OwnedRef value = Value(depth + 1);
+    if (!value || py_.PyDict_SetItem(dict.get(), key.get(), value.get()) < 0) return OwnedRef();
+  }
+  return dict;
+}
+
+OwnedRef Reader::Ref(int depth) {
+  double id;
+  uint32_t n;
+  if (!Raw(&id, 8)) return OwnedRef();
+  // Registry ids are integers below 2^53 (they pass through JS numbers).
+  if (!(id >= 0 && id <= 9007199254740991.0) || id != static_cast<double>(static_cast<uint64_t>(id))) {
+    return Bad("a proxy id that is not a registry id");
+  }
+  if (!Count(&n, kMinStr)) return OwnedRef();
+  // The names are read before the registry is asked, so a bad path is
+  // reported as malformed whether or not the object is still there.
+  std::vector<OwnedRef> names;
+  names.reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t tag;
+    if (!U8(&tag)) return OwnedRef();
+    if (tag != kStr && tag != kStr16) return Bad("a proxy path name that is not a string");
+    names.push_back(Str(tag));
+    if (!names.back()) return OwnedRef();
+  }
+  (void)depth;
+  PyObject* o = ctx_.registry.Get(static_cast<uint64_t>(id));
+  if (!o) {
+    released_ = true;
+    return OwnedRef();
+  }
+  OwnedRef target = OwnedRef::Borrow(o);
+  for (const OwnedRef& name : names) {
+    target = OwnedRef::Steal(py_.PyObject_GetAttr(target.get(), name.get()));
+    if (!target) return target;
+  }
+  return target;
+}
+
+OwnedRef Reader::Call2(PyObject* fn, OwnedRef a, OwnedRef b) {
+  if (!a || !b) return OwnedRef();
+  OwnedRef args = OwnedRef::Steal(py_.PyTuple_New(2));
+  if (!args) return args;
+  py_.PyTuple_SetItem(args.get(), 0, a.Release());
+  py_.PyTuple_SetItem(args.get(), 1, b.Release());
+  return OwnedRef::Steal(py_.PyObject_Call(fn, args.get(), nullptr));
+}
+
+OwnedRef Reader::Typed() {
+  uint8_t format;
+  const char* data;
+  size_t size;
+  if (!U8(&format) || !Payload(&data, &size)) return OwnedRef();
+  if (!std::strchr("bhHiIfdqQ", format) || format == 0) return Bad("a typed array format that is not one of bhHiIfdqQ");
+  char fmt[2] = {static_cast<char>(format), 0};
+  return Call2(ctx_.typed_view.get(), OwnedRef::Steal(py_.PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(size))),
+               OwnedRef::Steal(py_.PyUnicode_FromString(fmt)));
+}
+
+OwnedRef Reader::NdArray() {
+  uint8_t tag;
+  OwnedRef code, dtype;
+  if (!U8(&tag)) return OwnedRef();
+  if (tag != kStr) return Bad("an array element code that is not a string");
+  if (!(code = Str(tag))) return code;
+  if (!U8(&tag)) return OwnedRef();
+  if (tag != kStr) return Bad("an array dtype that is not a string");
+  if (!(dtype = Str(tag))) return dtype;
+  uint32_t ndim;
+  if (!Count(&ndim, 8)) return OwnedRef();
+  if (ndim > 64) return Bad("an array of more than 64 dimensions");
+  OwnedRef shape = OwnedRef::Steal(py_.PyTuple_New(ndim));
+  if (!shape) return shape;
+  for (uint32_t i = 0; i < ndim; i++) {
+    double d;
+    if (!Raw(&d, 8)) return OwnedRef();
+    if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<uint64_t>(d))) {
+      return Bad("an array dimension that is not a whole number");
+    }
+    py_.PyTuple_SetItem(shape.get(), i, py_.PyLong_FromLongLong(static_cast<long long>(d)));
+  }
+  const char* data;
+  size_t size;
+  if (!Payload(&data, &size)) return OwnedRef();
+  // A bytearray: numpy.frombuffer over it gives a writable array, no copy.
+  OwnedRef bytes = OwnedRef::Steal(py_.PyByteArray_FromStringAndSize(data, static_cast<Py_ssize_t>(size)));
+  if (!bytes) return bytes;
+  OwnedRef fn = OwnedRef::Steal(py_.PyObject_GetAttrString(ctx_.ops.get(), "ndarray_from"));
+  if (!fn) return fn;
+  OwnedRef args = OwnedRef::Steal(py_.PyTuple_New(4));
+  if (!args) return args;
+  py_.PyTuple_SetItem(args.get(), 0, bytes.Release());
+  py_.PyTuple_SetItem(args.get(), 1, code.Release());
+  py_.PyTuple_SetItem(args.get(), 2, dtype.Release());
+  py_.PyTuple_SetItem(args.get(), 3, shape.Release());
+  return OwnedRef::Steal(py_.PyObject_Call(fn.get(), args.get(), nullptr));
+}
+
+OwnedRef Reader::Value(int depth) {
+  if (depth > kMaxWireDepth) return Bad("nested more than " + std::to_string(kMaxWireDepth) + " levels deep");
+  uint8_t tag;
+  if (!U8(&tag)) return OwnedRef();
+  switch (tag) {
+    case kNone:
+      return OwnedRef::Borrow(py_._Py_NoneStruct);
+    case kBool: {
+      uint8_t b;
+      if (!U8(&b)) return OwnedRef();
+      return OwnedRef::Borrow(b ? py_._Py_TrueStruct : py_._Py_FalseStruct);
+    }
+    case kInt: {
+      int64_t i;
+      if (!Raw(&i, 8)) return OwnedRef();
+      return OwnedRef::Steal(py_.PyLong_FromLongLong(i));
+    }
+    case kBigInt:
+      return BigInt();
+    case kFloat: {
+      double f;
+      if (!Raw(&f, 8)) return OwnedRef();
+      return OwnedRef::Steal(py_.PyFloat_FromDouble(f));
+    }
+    case kStr:
+    case kStr16:
+      return Str(tag);
+    case kBytes: {
+      const char* data;
+      size_t size;
+      if (!Payload(&data, &size)) return OwnedRef();
+      return OwnedRef::Steal(py_.PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(size)));
+    }
+    case kList:
+    case kSet:
+      return Items(tag, depth);
+    case kDict:
+      return Dict(depth);
+    case kMap:
+      return Map(depth);
+    case kDate: {
+      double ms;
+      if (!Raw(&ms, 8)) return OwnedRef();
+      OwnedRef args = OwnedRef::Steal(py_.PyTuple_New(1));
+      if (!args) return args;
+      py_.PyTuple_SetItem(args.get(), 0, py_.PyFloat_FromDouble(ms));
+      return OwnedRef::Steal(py_.PyObject_Call(ctx_.datetime_from_ms.get(), args.get(), nullptr));
+    }
+    case kRef:
+      return Ref(depth);
+    case kTyped:
+      return Typed();
+    case kNdArray:
+      return NdArray();
+  }
+  return Bad("unknown tag " + std::to_string(tag) + " at byte " + std::to_string(Offset() - 1));
+}
+
+}  // namespace
+
+bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error) {
+  const PyApi& py = Py();
+  Reader reader(ctx, job);
+  uint8_t tag = job.wire.empty() ? 0xff : static_cast<uint8_t>(job.wire[0]);
+  if (tag != kList) {
+    *error = BridgeFailure("ESEM_INTERNAL", "malformed wire arguments");
+    return false;
+  }
+  OwnedRef list = reader.Value(0);
+  OwnedRef kw = list ? reader.Value(0) : OwnedRef();
+  if (kw && !reader.AtEnd()) kw = reader.Bad("bytes after the arguments");
+  if (!kw) {
+    *error = reader.TakeError();
+    return false;
+  }
+  Py_ssize_t n = py.PyList_Size(list.get());
+  *args = OwnedRef::Steal(py.PyTuple_New(n));
+  if (!*args) {
+    *error = FetchPythonError(ctx);
+    return false;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    py.PyTuple_SetItem(args->get(), i, OwnedRef::Borrow(py.PyList_GetItem(list.get(), i)).Release());
+  }
+  if (kw.get() == py._Py_NoneStruct) {
+    kwargs->Reset();
+  } else if (TypeOf(kw.get()) == py.PyDict_Type) {
+    *kwargs = std::move(kw);
+  } else {
+    *error = BridgeFailure("ESEM_INTERNAL", "malformed wire arguments: keyword arguments that are not a dict");
+    return false;
+  }
+  return true;
+}
+
+OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error) {
+  Reader reader(ctx, job);
+  OwnedRef value = reader.Value(0);
+  if (value && !reader.AtEnd()) value = reader.Bad("bytes after the value");
+  if (!value) *error = reader.TakeError();
+  return value;
+}
+
+}  // namespace esem

@@ -1,0 +1,559 @@
+// PyObjects straight to wire bytes (Python -> JS layouts). Exact builtin
+// types are written here; every other object goes through
+// esem_bridge.ops.plain_form, the one rule both modes share (a proxy, a
+// replacement value, a typed array, a date or bytes). Binary payloads of
+// kSideThreshold bytes or more are lent to JS beside the bytes (exports),
+// not copied. Python thread only (GIL held).
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "py_error.h"
+#include "py_wire.h"
+#include "wire_tags.h"
+
+namespace esem {
+namespace {
+
+using namespace wire;
+
+constexpr double kMaxSafe = 9007199254740991.0;
+constexpr const char* kTooDeep = "the result is nested too deeply to convert (a structure that contains itself?)";
+
+// plain_form's answers (python/esem_bridge/ops.py).
+enum PlainKind { kKeep = 0, kReplace = 1, kArray = 2, kAsDate = 3, kAsBytes = 4 };
+
+OwnedRef CallOne(PyObject* fn, PyObject* arg) {
+  const PyApi& py = Py();
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(1));
+  if (!args) return args;
+  py.PyTuple_SetItem(args.get(), 0, OwnedRef::Borrow(arg).Release());
+  return OwnedRef::Steal(py.PyObject_Call(fn, args.get(), nullptr));
+}
+
+class Writer {
+ public:
+  // `top`: where a result that is one object goes (as a scalar ref, so JS
+  // need not decode bytes for it); nullptr to write it as bytes.
+  Writer(PyContext& ctx, std::string* out, std::vector<ExportPtr>* exports, Scalar* top)
+      : ctx_(ctx), py_(Py()), out_(*out), exports_(*exports), top_(top) {}
+
+  bool Value(PyObject* o, int depth);
+
+  // Registers o and fills in its type index; `desc` gets describe()'s tuple
+  // when JS has not seen the type yet (else stays empty).
+  bool Register(PyObject* o, uint64_t* id, uint32_t* type_index, OwnedRef* desc);
+
+ private:
+  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void Raw(const void* v, size_t n) { out_.append(static_cast<const char*>(v), n); }
+  void U32(uint32_t v) { Raw(&v, 4); }
+  void F64(double v) { Raw(&v, 8); }
+  void Text(uint8_t tag, const char* s, size_t n) {
+    U8(tag);
+    U32(static_cast<uint32_t>(n));
+    Raw(s, n);
+  }
+  bool Fits(Py_ssize_t n, const char* what) {
+    if (static_cast<uint64_t>(n) < kSideLength) return true;
+    py_.PyErr_SetString(py_.PyExc_ValueError, (std::string(what) + " of 4 GiB or more cannot be sent to JS").c_str());
+    return false;
+  }
+
+  bool Str(PyObject* o);
+  bool Key(PyObject* k);
+  bool Int(PyObject* o);
+  bool Sequence(PyObject* o, bool tuple, int depth);
+  bool Dict(PyObject* o, int depth);
+  bool SetItems(PyObject* o, int depth);
+  bool Buffer(PyObject* o, uint8_t tag);
+  bool Array(PyObject* parts);
+  bool Date(PyObject* o);
+  bool Ref(PyObject* o, int depth);
+  bool ScalarRef(PyObject* o);
+  bool Other(PyObject* o, int depth);
+
+  PyContext& ctx_;
+  const PyApi& py_;
+  std::string& out_;
+  std::vector<ExportPtr>& exports_;
+  Scalar* top_;
+  // The message's key table: by object first, then by text.
+  std::unordered_map<PyObject*, uint32_t> key_objects_;
+  std::unordered_map<std::string_view, uint32_t> key_texts_;
+  std::vector<OwnedRef> key_refs_;  // keeps every key (and its UTF-8 text) alive
+  uint32_t next_key_ = 0;
+};
+
+bool Writer::Str(PyObject* o) {
+  Py_ssize_t n = 0;
+  const char* s = py_.PyUnicode_AsUTF8AndSize(o, &n);
+  if (s) {
+    if (!Fits(n, "a string")) return false;
+    Text(kStr, s, static_cast<size_t>(n));
+    return true;
+  }
+  // Lone surrogates have no UTF-8 form; JS strings can hold them.
+  py_.PyErr_Clear();
+  OwnedRef b = OwnedRef::Steal(py_.PyUnicode_AsEncodedString(o, "utf-16-le", "surrogatepass"));
+  char* data = nullptr;
+  if (!b || py_.PyBytes_AsStringAndSize(b.get(), &data, &n) < 0) return false;
+  if (!Fits(n, "a string")) return false;
+  U8(kStr16);
+  U32(static_cast<uint32_t>(n / 2));
+  Raw(data, static_cast<size_t>(n));
+  return true;
+}
+
+bool Writer::Key(PyObject* k) {
+  auto found = key_objects_.find(k);
+  if (found != key_objects_.end()) {
+    U8(kKeyRef);
+    U32(found->second);
+    return true;
+  }
+  Py_ssize_t n = 0;
+  const char* s = py_.PyUnicode_AsUTF8AndSize(k, &n);
+  if (!s) {
+    // No UTF-8 form (lone surrogates): sent as Str16, which takes an index
+    // like any key sent in full; found again by object only.
+    py_.PyErr_Clear();
+    key_objects_.emplace(k, next_key_++);
+    key_refs_.push_back(OwnedRef::Borrow(k));
+    return Str(k);
+  }
+  std::string_view text(s, static_cast<size_t>(n));
+  auto same = key_texts_.find(text);
+  if (same != key_texts_.end()) {
+    key_objects_.emplace(k, same->second);
+    key_refs_.push_back(OwnedRef::Borrow(k));
+    U8(kKeyRef);
+    U32(same->second);
+    return true;
+  }
+  uint32_t index = next_key_++;
+  key_refs_.push_back(OwnedRef::Borrow(k));
+  key_objects_.emplace(k, index);
+  key_texts_.emplace(text, index);
+  if (!Fits(n, "a dict key")) return false;
+  Text(kStr, s, static_cast<size_t>(n));
+  return true;
+}
+
+bool Writer::Int(PyObject* o) {
+  int overflow = 0;
+  long long n = py_.PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow == 0) {
+    if (n == -1 && py_.PyErr_Occurred()) return false;
+    U8(kInt);
+    int64_t v = n;
+    Raw(&v, 8);
+    return true;
+  }
+  OwnedRef spec = OwnedRef::Steal(py_.PyUnicode_FromString("x"));
+  OwnedRef hex = spec ? OwnedRef::Steal(py_.PyObject_Format(o, spec.get())) : OwnedRef();
+  Py_ssize_t len = 0;
+  const char* s = hex ? py_.PyUnicode_AsUTF8AndSize(hex.get(), &len) : nullptr;
+  if (!s) return false;
+  Text(kBigInt, s, static_cast<size_t>(len));
+  return true;
+}
+
+bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
+  Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
+  if (n < 0 || !Fits(n, "a list")) return false;
+  U8(kList);
+  size_t count_at = out_.size();
+  U32(static_cast<uint32_t>(n));
+  Py_ssize_t written = 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    // A list can shrink while a nested conversion runs Python code.
+    PyObject* item = tuple ? py_.PyTuple_GetItem(o, i) : py_.PyList_GetItem(o, i);
+    if (!item) {
+      if (tuple) return false;
+      py_.PyErr_Clear();
+      break;
+    }
+    OwnedRef hold = OwnedRef::Borrow(item);
+    if (!Value(hold.get(), depth + 1)) return false;
+    written++;
+  }
+  uint32_t count = static_cast<uint32_t>(written);
+  std::memcpy(&out_[count_at], &count, 4);
+  return true;
+}
+
+bool Writer::Dict(PyObject* o, int depth) {
+  Py_ssize_t n = py_.PyDict_Size(o);
+  if (n < 0 || !Fits(n, "a dict")) return false;
+  // Str keys (str and its subclasses) only: a plain object; else a Map.
+  bool all_str = true;
+  Py_ssize_t pos = 0;
+  PyObject *k = nullptr, *v = nullptr;
+  while (all_str && py_.PyDict_Next(o, &pos, &k, &v)) {
+    PyObject* t = TypeOf(k);
+    all_str = t == py_.PyUnicode_Type || (py_.PyType_GetFlags(t) & kTpFlagsUnicodeSubclass);
+  }
+  U8(all_str ? kDict : kMap);
+  U32(static_cast<uint32_t>(n));
+  pos = 0;
+  Py_ssize_t written = 0;
+  while (py_.PyDict_Next(o, &pos, &k, &v)) {
+    if (written == n) {
+      py_.PyErr_SetString(py_.PyExc_RuntimeError, "dictionary changed size during conversion");
+      return false;
+    }
+    OwnedRef hk = OwnedRef::Borrow(k), hv = OwnedRef::Borrow(v);
+    if (!(all_str ? Key(hk.get()) : Value(hk.get(), depth + 1))) return false;
+    if (!Value(hv.get(), depth + 1)) return false;
+    written++;
+  }
+  if (written != n) {
+    py_.PyErr_SetString(py_.PyExc_RuntimeError, "dictionary changed size during conversion");
+    return false;
+  }
+  return true;
+}
+
+bool Writer::SetItems(PyObject* o, int depth) {
+  OwnedRef it = OwnedRef::Steal(py_.PyObject_GetIter(o));
+  if (!it) return false;
+  U8(kSet);
+  size_t count_at = out_.size();
+  U32(0);
+  uint32_t n = 0;
+  while (true) {
+    OwnedRef item = OwnedRef::Steal(py_.PyIter_Next(it.get()));
+    if (!item) {
+      if (py_.PyErr_Occurred()) return false;
+      break;
+    }
+    if (!Value(item.get(), depth + 1)) return false;
+    n++;
+  }
+  std::memcpy(&out_[count_at], &n, 4);
+  return true;
+}
+
+// A buffer's bytes: inline when small, else lent to JS (the tag's payload
+// says which). `tag` is kBytes, or 0 for the data of an array (its header
+// already written).
+bool Writer::Buffer(PyObject* o, uint8_t tag) {
+  ExportPtr e(new BufferExport());
+  // Writable where Python allows it (a bytearray, a writable ndarray), so
+  // JS and Python share one memory; else read-only.
+  if (py_.PyObject_GetBuffer(o, &e->view, kPyBufWritable) == 0) {
+    e->writable = true;
+  } else {
+    py_.PyErr_Clear();
+    if (py_.PyObject_GetBuffer(o, &e->view, kPyBufSimple) < 0) {
+      e.release();  // nothing to release
+      return false;
+    }
+  }
+  if (tag) U8(tag);
+  size_t n = static_cast<size_t>(e->view.len);
+  if (n < kSideThreshold) {
+    U32(static_cast<uint32_t>(n));
+    Raw(e->view.buf, n);
+    py_.PyBuffer_Release(&e->view);
+    e.reset();
+    return true;
+  }
+  U32(kSideLength);
+  U32(static_cast<uint32_t>(exports_.size()));
+  exports_.push_back(std::move(e));
+  return true;
+}
+
+// plain_form's (buffer, code, dtype, shape): tag NdArray.
+bool Writer::Array(PyObject* parts) {
+  if (TypeOf(parts) != py_.PyTuple_Type || py_.PyTuple_Size(parts) != 4) {
+    py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.plain_form returned a bad array");
+    return false;
+  }
+  PyObject* code = py_.PyTuple_GetItem(parts, 1);
+  PyObject* dtype = py_.PyTuple_GetItem(parts, 2);
+  PyObject* shape = py_.PyTuple_GetItem(parts, 3);
+  if (TypeOf(code) != py_.PyUnicode_Type || TypeOf(dtype) != py_.PyUnicode_Type || TypeOf(shape) != py_.PyTuple_Type) {
+    py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.plain_form returned a bad array");
+    return false;
+  }
+  U8(kNdArray);
+  if (!Str(code) || !Str(dtype)) return false;
+  Py_ssize_t ndim = py_.PyTuple_Size(shape);
+  U32(static_cast<uint32_t>(ndim));
+  for (Py_ssize_t i = 0; i < ndim; i++) {
+    int overflow = 0;
+    long long d = py_.PyLong_AsLongLongAndOverflow(py_.PyTuple_GetItem(shape, i), &overflow);
+    if ((d == -1 && py_.PyErr_Occurred()) || overflow) return false;
+    F64(static_cast<double>(d));
+  }
+  return Buffer(py_.PyTuple_GetItem(parts, 0), 0);
+}
+
+bool Writer::Register(PyObject* o, uint64_t* id, uint32_t* type_index, OwnedRef* desc) {
+  PyObject* t = TypeOf(o);
+  auto found = ctx_.type_index.find(t);
+  if (found != ctx_.type_index.end()) {
+    *type_index = found->second;
+  } else {
+    *desc = CallOne(ctx_.describe.get(), o);
+    if (!*desc) return false;
+    if (TypeOf(desc->get()) != py_.PyTuple_Type || py_.PyTuple_Size(desc->get()) != 7) {
+      py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.describe returned a bad description");
+      return false;
+    }
+    *type_index = 0;
+    if (py_.PyTuple_GetItem(desc->get(), 0) == py_._Py_TrueStruct) {
+      ctx_.described_types.push_back(OwnedRef::Borrow(t));
+      *type_index = static_cast<uint32_t>(ctx_.described_types.size());
+      ctx_.type_index.emplace(t, *type_index);
+    }
+  }
+  *id = ctx_.registry.Add(OwnedRef::Borrow(o));
+  return true;
+}
+
+bool Writer::Ref(PyObject* o, int depth) {
+  if (depth == 0 && top_) return ScalarRef(o);
+  uint64_t id;
+  uint32_t type_index;
+  OwnedRef desc;
+  if (!Register(o, &id, &type_index, &desc)) return false;
+  U8(kRef);
+  F64(static_cast<double>(id));
+  U32(type_index);
+  U8(desc ? 1 : 0);
+  if (!desc) return true;
+  PyObject* d = desc.get();
+  PyObject* members = py_.PyTuple_GetItem(d, 3);
+  if (!Str(py_.PyTuple_GetItem(d, 1)) || !Str(py_.PyTuple_GetItem(d, 2))) return false;
+  Py_ssize_t m = py_.PyTuple_Size(members);
+  if (m < 0) return false;
+  U32(static_cast<uint32_t>(m));
+  for (Py_ssize_t i = 0; i < m; i++) {
+    if (!Str(py_.PyTuple_GetItem(members, i))) return false;
+  }
+  for (Py_ssize_t i = 4; i <= 6; i++) U8(py_.PyTuple_GetItem(d, i) == py_._Py_TrueStruct ? 1 : 0);
+  return true;
+}
+
+bool Text8(const PyApi& py, PyObject* o, std::string* out) {
+  Py_ssize_t n = 0;
+  const char* s = py.PyUnicode_AsUTF8AndSize(o, &n);
+  if (!s) return false;
+  out->assign(s, static_cast<size_t>(n));
+  return true;
+}
+
+bool Writer::ScalarRef(PyObject* o) {
+  OwnedRef desc;
+  top_->kind = Scalar::Kind::kRef;
+  if (!Register(o, &top_->ref, &top_->type_index, &desc)) return false;
+  if (!desc) return true;
+  auto d = std::make_unique<RefDescription>();
+  PyObject* t = desc.get();
+  if (!Text8(py_, py_.PyTuple_GetItem(t, 1), &d->kind) || !Text8(py_, py_.PyTuple_GetItem(t, 2), &d->type_name)) {
+    return false;
+  }
+  PyObject* members = py_.PyTuple_GetItem(t, 3);
+  Py_ssize_t m = py_.PyTuple_Size(members);
+  if (m < 0) return false;
+  d->members.resize(static_cast<size_t>(m));
+  for (Py_ssize_t i = 0; i < m; i++) {
+    if (!Text8(py_, py_.PyTuple_GetItem(members, i), &d->members[static_cast<size_t>(i)])) return false;
+  }
+  d->has_release = py_.PyTuple_GetItem(t, 4) == py_._Py_TrueStruct;
+  d->callable = py_.PyTuple_GetItem(t, 5) == py_._Py_TrueStruct;
+  d->iterable = py_.PyTuple_GetItem(t, 6) == py_._Py_TrueStruct;
+  top_->desc = std::move(d);
+  return true;
+}
+
+bool Writer::Other(PyObject* o, int depth) {
+  PyObject* t = TypeOf(o);
+  if (t == py_.PyModule_Type || ctx_.proxy_types.count(t)) return Ref(o, depth);
+  OwnedRef answer = CallOne(ctx_.plain_form.get(), o);
+  if (!answer) return false;
+  if (TypeOf(answer.get()) != py_.PyTuple_Type || py_.PyTuple_Size(answer.get()) != 2) {
+    py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.plain_form returned a bad answer");
+    return false;
+  }
+  int overflow = 0;
+  long long kind = py_.PyLong_AsLongLongAndOverflow(py_.PyTuple_GetItem(answer.get(), 0), &overflow);
+  PyObject* value = py_.PyTuple_GetItem(answer.get(), 1);
+  switch (kind) {
+    case kKeep:
+      if (value == py_._Py_TrueStruct && ctx_.proxy_types.size() < 4096) {
+        ctx_.proxy_types.emplace(t, OwnedRef::Borrow(t));
+      }
+      return Ref(o, depth);
+    case kReplace:
+      if (value == o) return Ref(o, depth);  // a rule that gives the object back: keep it
+      return Value(value, depth + 1);
+    case kArray:
+      return Array(value);
+    case kAsDate: {
+      double ms = py_.PyFloat_AsDouble(value);
+      if (ms == -1.0 && py_.PyErr_Occurred()) return false;
+      U8(kDate);
+      F64(ms);
+      return true;
+    }
+    case kAsBytes:
+      return Buffer(value, kBytes);
+  }
+  if (!py_.PyErr_Occurred()) py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.plain_form returned a bad kind");
+  return false;
+}
+
+bool Writer::Value(PyObject* o, int depth) {
+  if (depth > kMaxWireDepth) {
+    py_.PyErr_SetString(py_.PyExc_ValueError, kTooDeep);
+    return false;
+  }
+  PyObject* t = TypeOf(o);
+  if (o == py_._Py_NoneStruct) {
+    U8(kNone);
+    return true;
+  }
+  if (t == py_.PyBool_Type) {
+    U8(kBool);
+    U8(o == py_._Py_TrueStruct ? 1 : 0);
+    return true;
+  }
+  if (t == py_.PyLong_Type) return Int(o);
+  if (t == py_.PyFloat_Type) {
+    U8(kFloat);
+    F64(py_.PyFloat_AsDouble(o));
+    return true;
+  }
+  if (t == py_.PyUnicode_Type) return Str(o);
+  if (t == py_.PyList_Type) return Sequence(o, false, depth);
+  if (t == py_.PyTuple_Type) return Sequence(o, true, depth);
+  if (t == py_.PyDict_Type) return Dict(o, depth);
+  if (t == py_.PyBytes_Type || t == py_.PyByteArray_Type) return Buffer(o, kBytes);
+  if (t == py_.PySet_Type || t == py_.PyFrozenSet_Type) return SetItems(o, depth);
+  if (t == ctx_.datetime_type.get()) return Date(o);
+  // Subclasses of the builtins convert by their contents, read through the
+  // C-API (no method of theirs runs: a hostile keys() or __iter__ is never
+  // called), except named tuples, which plain_form keeps as proxies.
+  unsigned long flags = py_.PyType_GetFlags(t);
+  if (flags & kTpFlagsLongSubclass) return Int(o);  // IntEnum, IntFlag: their value
+  if (flags & kTpFlagsUnicodeSubclass) return Str(o);  // StrEnum too
+  if (flags & kTpFlagsListSubclass) return Sequence(o, false, depth);
+  if (flags & kTpFlagsDictSubclass) return Dict(o, depth);
+  if (flags & kTpFlagsBytesSubclass) return Buffer(o, kBytes);
+  if (flags & kTpFlagsTupleSubclass) {
+    if (!py_.PyObject_HasAttrString(t, "_fields")) return Sequence(o, true, depth);
+  } else if (py_.PyType_IsSubtype(t, py_.PyFloat_Type)) {
+    double f = py_.PyFloat_AsDouble(o);
+    if (f == -1.0 && py_.PyErr_Occurred()) return false;
+    U8(kFloat);
+    F64(f);
+    return true;
+  } else if (py_.PyType_IsSubtype(t, py_.PySet_Type) || py_.PyType_IsSubtype(t, py_.PyFrozenSet_Type)) {
+    return SetItems(o, depth);
+  } else if (py_.PyType_IsSubtype(t, ctx_.datetime_type.get())) {
+    return Date(o);
+  }
+  return Other(o, depth);
+}
+
+bool Writer::Date(PyObject* o) {
+  OwnedRef ms = CallOne(ctx_.datetime_to_ms.get(), o);
+  if (!ms) return false;
+  double f = py_.PyFloat_AsDouble(ms.get());
+  if (f == -1.0 && py_.PyErr_Occurred()) return false;
+  U8(kDate);
+  F64(f);
+  return true;
+}
+
+// Only std::bad_alloc can be thrown here (std::string and the maps); it
+// becomes the call's MemoryError and never leaves the Python thread.
+ErrorInfo OutOfMemory() {
+  ErrorInfo e;
+  e.python = true;
+  e.type_or_code = "MemoryError";
+  e.message = "out of memory while converting the result";
+  return e;
+}
+
+bool SafeInt(const PyApi& py, PyObject* o, int64_t* out) {
+  int overflow = 0;
+  long long n = py.PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow || (n == -1 && py.PyErr_Occurred())) {
+    py.PyErr_Clear();
+    return false;
+  }
+  if (static_cast<double>(n) > kMaxSafe || static_cast<double>(n) < -kMaxSafe) return false;
+  *out = n;
+  return true;
+}
+
+// The scalar form of a result, when it has one: None, bool, an int JS holds
+// as a number, a float, a str with a UTF-8 form.
+bool AsScalar(PyObject* o, Scalar* out) {
+  const PyApi& py = Py();
+  PyObject* t = TypeOf(o);
+  if (o == py._Py_NoneStruct) {
+    out->kind = Scalar::Kind::kNone;
+  } else if (t == py.PyBool_Type) {
+    out->kind = Scalar::Kind::kBool;
+    out->b = o == py._Py_TrueStruct;
+  } else if (t == py.PyLong_Type) {
+    if (!SafeInt(py, o, &out->i)) return false;
+    out->kind = Scalar::Kind::kInt;
+  } else if (t == py.PyFloat_Type) {
+    out->kind = Scalar::Kind::kFloat;
+    out->f = py.PyFloat_AsDouble(o);
+  } else if (t == py.PyUnicode_Type) {
+    Py_ssize_t n = 0;
+    const char* s = py.PyUnicode_AsUTF8AndSize(o, &n);
+    if (!s) {
+      py.PyErr_Clear();
+      return false;
+    }
+    out->kind = Scalar::Kind::kStr;
+    out->s.assign(s, static_cast<size_t>(n));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
+  if (AsScalar(o, &job->result)) return true;
+  uint64_t first_id = ctx.registry.NextId();
+  size_t described = ctx.described_types.size();
+  bool done = false;
+  bool out_of_memory = false;
+  try {
+    Writer writer(ctx, &job->result_wire, &job->exports, &job->result);
+    done = writer.Value(o, 0);
+  } catch (const std::exception&) {
+    out_of_memory = true;
+    if (Py().PyErr_Occurred()) Py().PyErr_Clear();
+  }
+  if (done) return true;
+  // Unregister what this conversion registered, and forget the types it
+  // described: the JS side never sees either.
+  ctx.registry.RemoveFrom(first_id);
+  while (ctx.described_types.size() > described) {
+    ctx.type_index.erase(ctx.described_types.back().get());
+    ctx.described_types.pop_back();
+  }
+  *error = out_of_memory ? OutOfMemory() : FetchPythonError(ctx);
+  job->result = Scalar();
+  job->result_wire.clear();
+  job->exports.clear();
+  return false;
+}
+
+}  // namespace esem

@@ -1,0 +1,39 @@
+// The tags of the wire format (docs/protocol.md; src/codec.ts and
+// python/esem_bridge/codec.py use the same numbers).
+#pragma once
+
+#include <cstdint>
+
+namespace esem {
+namespace wire {
+
+enum Tag : uint8_t {
+  kNone = 0,
+  kBool = 1,
+  kInt = 2,      // i64
+  kBigInt = 3,   // u32 n, n bytes of lower-case hex, optional leading '-'
+  kFloat = 4,    // f64
+  kStr = 5,      // u32 n, n bytes of UTF-8
+  kBytes = 6,    // length, bytes
+  kList = 7,     // u32 n, n values
+  kDict = 8,     // u32 n, n (key, value); keys Str/Str16 or KeyRef
+  kMap = 9,      // u32 n, n (key, value)
+  kSet = 10,     // u32 n, n values
+  kDate = 11,    // f64 epoch ms
+  kRef = 12,     // JS->Py: f64 id, u32 n, n Str names. Py->JS: f64 id, u32 typeIndex, u8 described, [description]
+  kTyped = 13,   // u8 struct format, length, bytes
+  kNdArray = 14, // Str code, Str dtype, u32 ndim, ndim f64, length, bytes
+  kStr16 = 15,   // u32 n, n UTF-16LE code units
+  kKeyRef = 16,  // u32 index into the message's key table
+};
+
+// A byte length of this value is followed by a u32 index: the bytes are
+// that buffer beside the message (a JS ArrayBuffer, or Python memory lent
+// to JS), not inline.
+constexpr uint32_t kSideLength = 0xFFFFFFFFu;
+
+// Binary payloads at least this long travel beside the message.
+constexpr size_t kSideThreshold = 4096;
+
+}  // namespace wire
+}  // namespace esem
