@@ -1,8 +1,9 @@
 // Length-prefixed frames over a byte stream (the subprocess mode's socket):
-// a u32 little-endian payload length, then the payload. A stream that
-// cannot be frames (a payload shorter than its header, one larger than
-// Node can hold, a reply header that is not one) is a ProtocolError: the
-// only error anything here throws.
+// a u32 little-endian payload length, then the payload; and the request and
+// reply headers of docs/protocol.md. A stream that cannot be frames (a
+// payload shorter than its header, one larger than Node can hold, a reply
+// header that is not one) is a ProtocolError: the only error anything here
+// throws.
 import { constants } from "node:buffer";
 import { BridgeError } from "./errors.js";
 
@@ -75,6 +76,26 @@ export class FrameReader {
     if (rest.length) this.chunks.push(rest);
     return out;
   }
+}
+
+/** Request ops (docs/protocol.md). */
+export const enum Op {
+  Call = 1,
+  GetAttr = 2,
+  SetAttr = 3,
+  Import = 4,
+  Release = 5,
+  Helper = 6,
+}
+
+/** Bytes of a request payload's header: u8 op, u32 seq, f64 ref. */
+export const REQUEST_HEADER = 13;
+
+/** Writes a request header at the start of `header`. */
+export function writeRequestHeader(header: DataView, op: Op, seq: number, ref: number): void {
+  header.setUint8(0, op);
+  header.setUint32(1, seq, true);
+  header.setFloat64(5, ref, true);
 }
 
 /** Reply statuses (docs/protocol.md). */

@@ -60,7 +60,7 @@ export function cacheFolders(): string[] {
 }
 
 /** Owned by this user and writable by nobody else (always true on Windows, where folders are per-user ACLs). */
-export function ownedAndPrivate(stat: Stats, uid = currentUid()): boolean {
+function ownedAndPrivate(stat: Stats, uid = currentUid()): boolean {
   if (isWindows) return true;
   return stat.uid === uid && (stat.mode & 0o022) === 0;
 }

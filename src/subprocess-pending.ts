@@ -1,6 +1,6 @@
 // Calls of the subprocess mode awaiting their replies.
 
-/** How an import reply's module is recorded (see SubprocessBackend.reload). */
+/** How a module was imported, to load it again in a later worker (see ModuleReloads). */
 export interface ModuleSource {
   spec: string;
   cwd: string;

@@ -27,7 +27,7 @@ export class WorkerProcess {
   readonly pending = new PendingQueue();
   readonly descs = new Map<number, RefDescription>();
   readonly reader = new FrameReader({ minPayload: REPLY_HEADER });
-  readonly stderrTail: string[] = [];
+  private readonly stderrTail: string[] = [];
   readonly ready: Promise<{ version: string; executable: string }>;
   readonly child: ChildProcess;
   readonly socket: Socket;
@@ -35,7 +35,7 @@ export class WorkerProcess {
   /** Sent a malformed frame: stopped, its later bytes ignored. */
   broken = false;
   started = false; // sent its Ready frame
-  referenced = true;
+  private referenced = true;
   private settleReady!: { resolve(v: { version: string; executable: string }): void; reject(e: unknown): void };
 
   /**
@@ -43,7 +43,7 @@ export class WorkerProcess {
    * id this worker gives is >= firstId, every id of an earlier worker of
    * the bridge is below it.
    */
-  constructor(python: string, cwd: string, readonly firstId: number) {
+  constructor(python: string, cwd: string, private readonly firstId: number) {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {});
     this.child = spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId)], {

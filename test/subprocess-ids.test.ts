@@ -62,7 +62,7 @@ describe.skipIf(skipReason("subprocess"))("subprocess object ids", () => {
 describe.skipIf(skipReason("subprocess"))("the subprocess module map", () => {
   it("holds no entry for module proxies that were released, however often python() ran", async () => {
     await backendFrom(1, async (backend) => {
-      const modules = (backend as unknown as { modules: Map<unknown, unknown> }).modules;
+      const modules = (backend as unknown as { modules: { sources: Map<unknown, unknown> } }).modules.sources;
       for (let i = 0; i < 200; i++) {
         const mod = await backend.importModule(fixture("calculator.py"), repoRoot);
         expect(modules.size).toBeLessThanOrEqual(1);
@@ -74,12 +74,12 @@ describe.skipIf(skipReason("subprocess"))("the subprocess module map", () => {
 
   it("drops a reloaded module's entries when its proxy is released after the worker died", async () => {
     await backendFrom(1, async (backend) => {
-      const internals = backend as unknown as { modules: Map<unknown, unknown>; remapped: Map<unknown, unknown> };
+      const internals = (backend as unknown as { modules: { sources: Map<unknown, unknown>; remapped: Map<unknown, unknown> } }).modules;
       const faults = (await backend.importModule(fixture("faults.py"), repoRoot)) as Faults;
       await rejectionOf(faults.die(0));
       expect(typeof (await faults.pid())).toBe("number"); // reloaded in the new worker
       await releaseProxy(faults);
-      expect(internals.modules.size).toBe(0);
+      expect(internals.sources.size).toBe(0);
       expect(internals.remapped.size).toBe(0);
     });
   });

@@ -2,8 +2,8 @@
 type-description cache (type -> 1-based typeIndex). The same rules as
 native/registry.h and the native encoder's type cache: ids start at 1 (or
 where the bridge says: a restarted worker goes on after its predecessor's
-ids, so they are unique for the bridge's life) and are never reused; a type gets an index the first time a cacheable object
-of it is described.
+ids, so they are unique for the bridge's life) and are never reused; a type
+gets an index the first time a cacheable object of it is described.
 
 Thread: the worker's main thread only.
 """
@@ -24,10 +24,6 @@ class Registry(object):
         self.objects[ref_id] = obj
         return ref_id
 
-    def get(self, ref_id, default=None):
-        """The object, or `default` when the id is unknown or released."""
-        return self.objects.get(ref_id, default)
-
     def remove(self, ref_id):
         """Drops ref_id; False when it was not registered."""
         return self.objects.pop(ref_id, _MISSING) is not _MISSING
@@ -41,9 +37,6 @@ class Registry(object):
     def __len__(self):
         return len(self.objects)
 
-    def clear(self):
-        self.objects.clear()
-
     # --- type descriptions -------------------------------------------------
 
     def add_type(self, t):
@@ -52,9 +45,6 @@ class Registry(object):
         index = len(self.types)
         self.type_index[t] = index
         return index
-
-    def types_mark(self):
-        return len(self.types)
 
     def truncate_types(self, mark):
         """Forgets the types indexed from `mark` on: their description never

@@ -1,15 +1,14 @@
 """The subprocess mode's worker: runs the frames of docs/protocol.md that
 Node sends over a socket (fd 3) and answers them. Started by
-src/subprocess-backend.ts as
+src/subprocess-worker.ts as
 
     python3 -u -c "...; import esem_bridge.worker as w; w.main(3, first_id)" <python dir> <first id>
 
-(the first id of its registry: the bridge's ids go on across workers).
-
-with stdout and stderr the user's. Frames run in order on the main thread;
-the replies to the frames of one read go out together, and while a read's
-frames run, a flusher thread sends the replies already made every
-millisecond, so a fast call never waits for a slow one after it.
+with stdout and stderr the user's; <first id> is where its registry's ids
+start (the bridge's ids go on across workers). Frames run in order on the
+main thread; the replies to the frames of one read go out together, and
+while a read's frames run, a flusher thread sends the replies already made
+every millisecond, so a fast call never waits for a slow one after it.
 """
 
 import os

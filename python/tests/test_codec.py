@@ -312,14 +312,14 @@ def test_refs_describe_a_type_once():
     assert first[2].desc[3:] == (False, True, False)
     again = roundtrip(Plain(), registry)
     assert (again.id, again.type_index, again.desc) == (5, 1, None)
-    assert registry.get(1) is a and registry.get(4) is a and len(registry) == 5
+    assert registry.objects.get(1) is a and registry.objects.get(4) is a and len(registry) == 5
     # Modules, classes and functions: typeIndex 0, described every time.
     for obj, kind in ((math, "module"), (Plain, "class"), (len, "function"), (test_scalars, "function")):
         for _ in range(2):
             r = roundtrip(obj, registry)
             assert r.type_index == 0 and r.desc[0] == kind, (obj, r)
     assert roundtrip(math, registry).desc[1] == "math"
-    assert registry.remove(1) and not registry.remove(1) and registry.get(1) is None
+    assert registry.remove(1) and not registry.remove(1) and registry.objects.get(1) is None
 
 
 def test_ref_layout():

@@ -1,0 +1,142 @@
+"""The golden fixtures (test/golden/values.json) against codec.py: the
+Decoder reads every JS -> Python case's bytes as eval(py), the same types
+recursively (NaN-aware), and the Encoder writes every Python -> JS case's
+eval(py) as exactly its bytes. test/golden/README.md describes the file.
+Run with `python3 python/tests/test_golden.py`."""
+
+import array
+import datetime
+import enum
+import json
+import math
+import os
+import sys
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON_DIR = os.path.dirname(HERE)
+if PYTHON_DIR not in sys.path:
+    sys.path.insert(0, PYTHON_DIR)
+
+import numpy  # noqa: E402  (installed with the default python3; py-to-js cases use it)
+
+from esem_bridge.codec import Decoder, Encoder  # noqa: E402
+from esem_bridge.registry import Registry  # noqa: E402
+
+with open(os.path.join(os.path.dirname(PYTHON_DIR), "test", "golden", "values.json"), encoding="utf-8") as f:
+    CASES = json.load(f)
+
+# After each value: a Str "end", so a decoder that reads too few or too many bytes is caught.
+END = bytes.fromhex("0503000000656e64")
+
+
+def _globals(refs):
+    return {"__name__": "golden", "array": array, "datetime": datetime, "enum": enum, "math": math,
+            "numpy": numpy, "types": types, "refs": refs}
+
+
+def _refs(case):
+    """The case's registered objects, id -> object."""
+    refs = {}
+    for key, expr in case.get("refs", {}).items():
+        refs[int(key)] = eval(expr, _globals(refs))
+    return refs
+
+
+def _differ(actual, expected, at="value"):
+    """Why actual is not exactly expected (types, -0, NaN, dict order), or None."""
+    if actual is expected:
+        return None
+    t = type(expected)
+    if type(actual) is not t:
+        return "%s: %s where %s was expected" % (at, type(actual).__name__, t.__name__)
+    if t is float:
+        same = (math.isnan(actual) and math.isnan(expected)) or (
+            actual == expected and math.copysign(1, actual) == math.copysign(1, expected))
+        return None if same else "%s: %r where %r was expected" % (at, actual, expected)
+    if t in (int, bool, str, bytes, type(None), set):
+        return None if actual == expected else "%s: %r where %r was expected" % (at, actual, expected)
+    if t is datetime.datetime:
+        same = actual == expected and actual.tzinfo == expected.tzinfo
+        return None if same else "%s: %r where %r was expected" % (at, actual, expected)
+    if t is memoryview:
+        if (actual.format, actual.itemsize, actual.shape) != (expected.format, expected.itemsize, expected.shape):
+            return "%s: memoryview %s%r where %s%r was expected" % (
+                at, actual.format, actual.shape, expected.format, expected.shape)
+        return _differ(actual.tolist(), expected.tolist(), at)
+    if t is list:
+        if len(actual) != len(expected):
+            return "%s: %d items where %d were expected" % (at, len(actual), len(expected))
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            why = _differ(a, e, "%s[%d]" % (at, i))
+            if why:
+                return why
+        return None
+    if t is dict:
+        if list(actual) != list(expected):
+            return "%s: keys %r where %r were expected" % (at, list(actual), list(expected))
+        for k in expected:
+            why = _differ(actual[k], expected[k], "%s[%r]" % (at, k))
+            if why:
+                return why
+        return None
+    return "%s: %r is not the object %r" % (at, actual, expected)  # a proxy's object: the very one
+
+
+def _check_decode(case):
+    refs = _refs(case)
+    registry = Registry(max(refs, default=0) + 1)
+    registry.objects.update(refs)
+    decoder = Decoder(bytes.fromhex(case["hex"]) + END, registry)
+    value = decoder.value()
+    assert decoder.value() == "end", "the bytes after the value"
+    why = _differ(value, eval(case["py"], _globals(refs)))
+    assert why is None, why
+
+
+def _check_encode(case):
+    value = eval(case["py"], _globals({}))
+    got = Encoder(Registry(1)).encode(value).hex()
+    assert got == case["hex"], "\n  got      %s\n  expected %s" % (got, case["hex"])
+
+
+def _run(direction, check):
+    failed = []
+    for case in CASES:
+        if case["dir"] != direction:
+            continue
+        try:
+            check(case)
+        except Exception as e:
+            failed.append("%s: %s: %s" % (case["name"], type(e).__name__, e))
+    assert not failed, "%d cases failed:\n%s" % (len(failed), "\n".join(failed))
+
+
+def test_cover_both_directions():
+    assert sum(c["dir"] == "js-to-py" for c in CASES) > 50
+    assert sum(c["dir"] == "py-to-js" for c in CASES) > 50
+
+
+def test_decoder_reads_each_js_to_py_fixture_as_its_python_value():
+    _run("js-to-py", _check_decode)
+
+
+def test_encoder_writes_each_py_to_js_value_as_its_fixture_bytes():
+    _run("py-to-js", _check_encode)
+
+
+def test_the_comparison_tells_types_signs_and_order_apart():
+    assert _differ(-0.0, 0.0)
+    assert _differ(1, 1.0)
+    assert _differ(True, 1)
+    assert _differ({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert _differ(memoryview(array.array("h", [1])), memoryview(array.array("H", [1])))
+    assert _differ(datetime.datetime(1970, 1, 1), datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc))
+    assert _differ([object()], [object()])
+    assert _differ(float("nan"), float("nan")) is None
+
+
+if __name__ == "__main__":
+    from runner import run_all
+
+    sys.exit(1 if run_all(globals()) else 0)

@@ -1,0 +1,106 @@
+// Replies from the worker: socket bytes to frames, each frame to the result
+// or error of the pending call it answers, and refs to proxies (the type
+// descriptions a worker sent once, module proxies recorded for reloading).
+// A reply that cannot be one is a protocol error for the whole worker.
+// JS thread.
+import type { RefDescription } from "./backend.js";
+import { Decoder, Tag } from "./codec.js";
+import { makeError } from "./errors.js";
+import { ProtocolError, Status, replyHeader } from "./framing.js";
+import type { ModuleSource, Pending } from "./subprocess-pending.js";
+import type { WorkerProcess } from "./subprocess-worker.js";
+
+export interface ReplyHandlers {
+  /** The proxy (or other JS value) for a Python object a reply carries. */
+  wrap(id: number, desc: RefDescription | undefined): unknown;
+  /** A ref id a reply carried (any worker's). */
+  saw(id: number): void;
+  /** An import's reply carried module `id`, loaded from `source`. */
+  imported(id: number, source: ModuleSource): void;
+  /** A call was answered (its promise is about to settle). */
+  answered(worker: WorkerProcess): void;
+  /** The worker sent bytes that are not a reply: it must be stopped. */
+  protocolError(worker: WorkerProcess, error: unknown): void;
+}
+
+export class ReplyReader {
+  /** The import whose reply is being decoded: its module ref is recorded. */
+  private decodingImport: Pending["importOf"];
+
+  constructor(private readonly handlers: ReplyHandlers) {}
+
+  /** Socket data: whole replies, or a protocol error, never an exception out of the handler. */
+  onData(worker: WorkerProcess, chunk: Buffer): void {
+    if (worker.broken) return;
+    try {
+      for (const payload of worker.reader.push(chunk)) {
+        this.onFrame(worker, payload);
+        if (worker.broken) return;
+      }
+    } catch (error) {
+      this.handlers.protocolError(worker, error);
+    }
+  }
+
+  /** One reply; throws a ProtocolError when it cannot be one. */
+  private onFrame(worker: WorkerProcess, payload: Buffer): void {
+    const { status, seq } = replyHeader(payload);
+    if (status === Status.Ready) {
+      if (worker.started) throw new ProtocolError("a second Ready frame");
+      const ready = this.decoder(worker, payload);
+      worker.readyWith(ready.value() as string, ready.value() as string);
+      return;
+    }
+    const pending = worker.pending.take(seq);
+    if (!pending) {
+      const expected = worker.pending.expected;
+      throw new ProtocolError(`a reply to call #${seq}, ${expected === undefined ? "with no call pending" : `expected #${expected}`}`);
+    }
+    this.handlers.answered(worker);
+    if (worker.pending.size === 0) worker.setReferenced(false);
+    if (status === Status.Ok) {
+      // Most replies are one small number: read it without a Decoder.
+      const tag = payload[5];
+      if (tag === Tag.Float && payload.length === 14) return pending.resolve(payload.readDoubleLE(6));
+      if (tag === Tag.Int && payload.length === 14) {
+        const n = payload.readInt32LE(10) * 4294967296 + payload.readUInt32LE(6);
+        if (Number.isSafeInteger(n)) return pending.resolve(n);
+      }
+      if (tag === Tag.None && payload.length === 6) return pending.resolve(null);
+    }
+    try {
+      const decoder = this.decoder(worker, payload);
+      if (status === Status.Ok) {
+        this.decodingImport = pending.importOf;
+        const value = decoder.value();
+        this.decodingImport = undefined;
+        pending.resolve(value);
+      } else {
+        const [kind, message, traceback] = [decoder.value(), decoder.value(), status === Status.PythonError ? decoder.value() : ""];
+        pending.reject(makeError(status === Status.PythonError, kind as string, message as string, traceback as string));
+      }
+    } catch (error) {
+      this.decodingImport = undefined;
+      pending.reject(error);
+    }
+  }
+
+  private decoder(worker: WorkerProcess, payload: Buffer): Decoder {
+    return new Decoder(payload.subarray(5), (id, typeIndex, desc) => this.wrapRef(worker, id, typeIndex, desc));
+  }
+
+  /** A worker describes a type once (typeIndex > 0) and sends only its index after that. */
+  private wrapRef(worker: WorkerProcess, id: number, typeIndex: number, desc: RefDescription | undefined): unknown {
+    if (desc && typeIndex) worker.descs.set(typeIndex, desc);
+    const found = desc ?? worker.descs.get(typeIndex);
+    this.handlers.saw(id);
+    const importOf = this.decodingImport;
+    if (importOf && found?.kind === "module") {
+      this.decodingImport = undefined;
+      this.handlers.imported(id, importOf.source);
+      // A reload's reply gives the bare id: no proxy of its own, which would release the module when collected.
+      if (importOf.bare) return id;
+    }
+    return this.handlers.wrap(id, found);
+  }
+}
