@@ -1,6 +1,8 @@
 """Operations the bridge performs on Python objects, shared by both modes:
 loading modules, describing objects for JS proxies, formatting exceptions,
-running coroutines, iteration and datetime helpers.
+running coroutines, iteration and datetime helpers; the value rules of
+objects that are not exact builtins (plain_form, ndarray_from, to_plain)
+live in plain.py and to_plain.py and are exported here.
 
 Thread: called with the GIL held, from the bridge's Python thread (native
 mode) or the worker's main thread (subprocess mode).
@@ -12,6 +14,9 @@ import os
 import sys
 import threading
 import types
+
+from .plain import ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
+from .to_plain import to_plain  # noqa: F401 (toJs())
 
 _file_modules = {}  # realpath -> module
 _file_locks = {}  # realpath -> RLock held while that file's top level runs
