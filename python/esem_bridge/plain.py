@@ -8,6 +8,7 @@ Thread: called with the GIL held, from the thread that encodes or decodes.
 """
 
 import datetime as _dt
+import struct
 import sys
 
 __all__ = ["plain_form", "ndarray_from", "KEEP", "KEEP_TYPE"]
@@ -178,9 +179,8 @@ def _typed(view, fmt, itemsize, shape):
         code = _FLOAT_CODES.get(itemsize)
     elif letter == "?":
         code, dtype = "u8", "bool"
-    elif letter == "e":  # half floats go as float32, as numpy's float16
-        values = view.tolist() if not swap else _swapped(view, "e", shape).tolist()
-        return (_ARRAY, (_floats32(values, shape), "f32", "float16", shape))
+    elif letter == "e" and itemsize == 2:  # half floats go as float32, as numpy's float16
+        return (_ARRAY, (_floats32(view, order), "f32", "float16", shape))
     else:
         code = None
     if code is None:
@@ -197,21 +197,20 @@ def _typed(view, fmt, itemsize, shape):
 def _swapped(view, fmt, shape):
     import array
 
-    items = array.array(fmt if fmt != "e" else "H")
+    items = array.array(fmt)
     items.frombytes(view.tobytes())
     items.byteswap()
-    return memoryview(items) if fmt != "e" else memoryview(items).cast("B").cast("e")
+    return memoryview(items)
 
 
-def _floats32(values, shape):
+def _floats32(view, order):
+    """Half floats as an array of float32 (memoryview cannot read 'e')."""
     import array
 
-    flat = values
-    for _ in range(len(shape) - 1):
-        flat = [x for row in flat for x in row]
-    if not shape:
-        flat = [values]
-    return array.array("f", flat)
+    data = view.tobytes()
+    n = len(data) // 2
+    prefix = "=" if order == "@" else order
+    return array.array("f", struct.unpack("%s%de" % (prefix, n), data))
 
 
 def _ndarray(arr):

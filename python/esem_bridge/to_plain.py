@@ -53,30 +53,39 @@ class _Walk(object):
             if self.limit == MAX_LEVELS:
                 raise ValueError("%s is nested more than %d levels deep" % (path, MAX_LEVELS))
             return self.refuse(obj, path, "is past the depth limit of %d" % self.limit)
-        if t in _CONTAINERS:
-            return self.container(obj, t, level, path)
-        kind, form = plain_form(obj)
-        if kind == 1:
-            return self.value(form, level, path)
-        if kind != 0:
-            return obj  # a typed array, a Date or bytes: the encoder writes it
-        items = _structure(obj, t)
-        if items is None:
-            return self.refuse(obj, path, "cannot be made plain")
-        return self.enter(obj, path, lambda: self.walk(items, level, path))
-
-    def container(self, obj, t, level, path):
+        if t not in _CONTAINERS:
+            kind, form = plain_form(obj)
+            if kind == 1:
+                return self.value(form, level, path)
+            if kind != 0:
+                return obj  # a typed array, a Date or bytes: the encoder writes it
+        key = id(obj)
+        active = self.active
+        if key in active:
+            if t in _CONTAINERS and self.policy == "proxy":
+                raise TypeError("%s contains itself: a %s cannot be sent as a proxy" % (path, t.__name__))
+            return self.refuse(obj, path, "contains itself")
+        # One frame per level here and one in items/mapping: 256 levels
+        # stay far from the recursion limit.
         if t is dict:
-            return self.enter(obj, path, lambda: self.mapping(obj.items(), level, path))
-        if t is list or t is tuple:
-            return self.enter(obj, path, lambda: self.items(obj, level, path))
-        return self.enter(obj, path, lambda: _set_or_list(self.items(obj, level, path)))
-
-    def walk(self, items, level, path):
-        kind, data = items
-        if kind == "map":
-            return self.mapping(data, level, path)
-        return self.items(data, level, path)
+            shape, data = "map", obj.items()
+        elif t is list or t is tuple:
+            shape, data = "items", obj
+        elif t is set or t is frozenset:
+            shape, data = "set", obj
+        else:
+            found = _structure(obj, t)
+            if found is None:
+                return self.refuse(obj, path, "cannot be made plain")
+            shape, data = found
+        active.add(key)
+        try:
+            if shape == "map":
+                return self.mapping(data, level, path)
+            items = self.items(data, level, path)
+            return _set_or_list(items, t) if shape == "set" else items
+        finally:
+            active.discard(key)
 
     def items(self, items, level, path):
         value = self.value
@@ -98,18 +107,6 @@ class _Walk(object):
         if kind != 0:
             return k
         return self.refuse(k, "a key of " + path, "cannot be made plain")
-
-    def enter(self, obj, path, convert):
-        key = id(obj)
-        if key in self.active:
-            if type(obj) in _CONTAINERS and self.policy == "proxy":
-                raise TypeError("%s contains itself: a %s cannot be sent as a proxy" % (path, type(obj).__name__))
-            return self.refuse(obj, path, "contains itself")
-        self.active.add(key)
-        try:
-            return convert()
-        finally:
-            self.active.discard(key)
 
     def refuse(self, obj, path, why):
         if self.policy == "proxy":
@@ -140,11 +137,12 @@ def _structure(obj, t):
     return None
 
 
-def _set_or_list(items):
-    """A set of the converted items, or their list when one became unhashable
-    (a named tuple's dict)."""
+def _set_or_list(items, t):
+    """A set (or frozenset, for a frozenset: a set's items stay hashable) of
+    the converted items, or their list when one became unhashable (a named
+    tuple's dict)."""
     try:
-        return set(items)
+        return frozenset(items) if t is frozenset else set(items)
     except TypeError:
         return items
 
