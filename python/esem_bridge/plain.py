@@ -107,15 +107,17 @@ def _tuple_base(obj):
 
 
 def _dict_base(obj):
-    return (_VALUE, dict.copy(obj))
+    # dict.items reads the table: a subclass's items(), keys() and __iter__
+    # are not used (dict.copy would call an overridden keys()).
+    return (_VALUE, dict(dict.items(obj)))
 
 
 def _set_base(obj):
-    return (_VALUE, set(obj))  # set() of a set reads its table, not __iter__
+    return (_VALUE, set(iter(obj)))  # through the subclass's __iter__, as the native encoder
 
 
 def _frozenset_base(obj):
-    return (_VALUE, frozenset(obj))
+    return (_VALUE, frozenset(iter(obj)))
 
 
 def _decimal(obj):
