@@ -137,9 +137,11 @@ describe.each(BACKENDS)("exact types on the %s backend", (mode) => {
   });
 
   describe("arrays sent back", () => {
-    it("sends a returned 2-D array back to Python as an ndarray of its shape and dtype", async () => {
+    it("sends a TypedArray with a shape (a returned 2-D array, or one made in JS) to Python as an ndarray of that shape", async () => {
       const { grid } = await t.ndarrays();
       expect(await t.describe(grid)).toEqual({ type: "ndarray", dtype: "int32", shape: [2, 3], values: [[0, 1, 2], [3, 4, 5]] });
+      const made = Object.assign(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] });
+      expect(await t.describe(made)).toEqual({ type: "ndarray", dtype: "float64", shape: [2, 2], values: [[1, 2], [3, 4]] });
       const joined = await t.concatenate(grid, grid);
       expect(shown(joined)).toEqual(typed("Int32Array", [0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5], [2, 6], "int32"));
     });

@@ -301,29 +301,15 @@ def get_attr(obj, name):
     return getattr(obj, name)
 
 
-# numpy dtype (kind, itemsize) -> JS TypedArray element code; see SPEC 9.
-_TYPED_CODES = {
-    ("f", 8): "f64", ("f", 4): "f32", ("f", 2): "f32",
-    ("i", 8): "i64", ("i", 4): "i32", ("i", 2): "i16", ("i", 1): "i8",
-    ("u", 8): "u64", ("u", 4): "u32", ("u", 2): "u16", ("u", 1): "u8",
-    ("b", 1): "u8",
-}
-
-
 def ndarray_parts(array):
     """(C-contiguous native-order array, element code, dtype name, shape) for
-    a numeric ndarray, or None when JS has no TypedArray for its dtype."""
-    import numpy
+    a numeric ndarray, or None when JS has no TypedArray for its dtype: the
+    typed-array form of plain_form (kept for the native encoder until it
+    calls plain_form)."""
+    from .plain import _ndarray
 
-    dtype = array.dtype
-    code = _TYPED_CODES.get((dtype.kind, dtype.itemsize))
-    if code is None:
-        return None
-    if dtype.kind == "f" and dtype.itemsize == 2:
-        array = array.astype(numpy.float32)
-    elif not dtype.isnative:
-        array = array.astype(dtype.newbyteorder("="))
-    return numpy.ascontiguousarray(array), code, dtype.name, tuple(int(n) for n in array.shape)
+    kind, parts = _ndarray(array)
+    return parts if kind == 2 else None
 
 
 def configure_embedded():

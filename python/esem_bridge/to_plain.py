@@ -131,10 +131,35 @@ def _structure(obj, t):
         return "map", list(obj.items())
     if hasattr(t, "__iter__") and not isinstance(obj, (str, bytes, bytearray, memoryview)):
         return "items", list(obj)
+    pairs = []
     attrs = getattr(obj, "__dict__", None)
     if isinstance(attrs, dict):
-        return "map", [(k, v) for k, v in attrs.items() if type(k) is str and not k.startswith("_")]
-    return None
+        pairs = [(k, v) for k, v in attrs.items() if type(k) is str and not k.startswith("_")]
+    slots = _slot_names(t)
+    if slots:
+        missing = object()
+        seen = set(k for k, _ in pairs)
+        for name in slots:
+            if name not in seen:
+                v = getattr(obj, name, missing)
+                if v is not missing:
+                    pairs.append((name, v))
+    elif not isinstance(attrs, dict):
+        return None
+    return "map", pairs
+
+
+def _slot_names(t):
+    """The public __slots__ names of t and its bases, in definition order."""
+    names = []
+    for cls in reversed(t.__mro__):
+        slots = cls.__dict__.get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        for name in slots:
+            if type(name) is str and not name.startswith("_") and name not in names:
+                names.append(name)
+    return names
 
 
 def _set_or_list(items, t):

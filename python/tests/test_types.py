@@ -471,6 +471,25 @@ def test_to_plain_makes_dicts_and_lists_of_any_object():
     assert out[0] is d and out[1] is a and out[2] == b"x" and out[3] == "2020-01-02"  # left to the encoder
 
 
+class Slotted(object):
+    __slots__ = ("x", "y", "_private", "unset")
+
+    def __init__(self):
+        self.x = 1
+        self.y = Level.HIGH
+        self._private = 2
+
+
+def test_to_plain_reads_public_slots():
+    same(to_plain(Slotted()), {"x": 1, "y": 3})
+    try:
+        to_plain(object(), None, "error")
+    except TypeError as e:
+        assert "value (a object) cannot be made plain" in str(e), e
+    else:
+        raise AssertionError("object() made plain")
+
+
 def test_to_plain_stops_at_the_depth():
     tree = Node("a", Node("b", Node("c")))
     inner = tree.child
