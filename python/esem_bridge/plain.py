@@ -188,7 +188,7 @@ def _typed(view, fmt, itemsize, shape):
     if code is None:
         return (_BYTES, view if view.c_contiguous else view.tobytes())
     if swap and itemsize > 1:
-        data = _swapped(view, CODES[code][0], shape)
+        data = _swapped(view, CODES[code][0])
     elif view.c_contiguous:
         data = view
     else:
@@ -196,7 +196,7 @@ def _typed(view, fmt, itemsize, shape):
     return (_ARRAY, (data, code, dtype or CODES[code][2], shape))
 
 
-def _swapped(view, fmt, shape):
+def _swapped(view, fmt):
     import array
 
     items = array.array(fmt)
@@ -300,12 +300,14 @@ _BASES = (
     (set, _set_base),
     (frozenset, _frozenset_base),
     (complex, _complex),
+    (memoryview, _memoryview),
     (_dt.datetime, _datetime),
     (_dt.date, _date),
     (_dt.time, _time),
     (_dt.timedelta, _timedelta),
 )
 
+# Seen before any classification (_classify gives the same handlers).
 _SEED = {
     memoryview: _memoryview,
     complex: _complex,

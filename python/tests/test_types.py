@@ -283,6 +283,8 @@ def test_a_type_is_classified_once():
         plain_form(t())
     assert len(plain._handlers) <= plain._MAX_HANDLERS  # run-time classes do not pile up
     assert plain_form(memoryview(b"x"))[0] == 4  # the seed survives
+    for t, handler in plain._SEED.items():
+        assert plain._classify(t) is handler, t  # the seed is only a shortcut
 
 
 # --- numpy -------------------------------------------------------------------
