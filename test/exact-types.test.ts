@@ -189,6 +189,11 @@ describe.each(BACKENDS)("exact types on the %s backend", (mode) => {
       });
     });
 
+    it("converts the attribute a member proxy names", async () => {
+      const item = await t.item();
+      expect(await toJs(item.point)).toEqual({ x: 1, y: 2 });
+    });
+
     it("returns a value that is not a proxy as it is", async () => {
       const plain = { a: 1 };
       expect(await toJs(plain)).toBe(plain);
