@@ -38,6 +38,8 @@ function expectedOf(v: unknown, ancestors: object[] = []): Expected {
   }
   if (v === null) return null;
   if (ancestors.includes(v) || ancestors.length >= 256) return REJECT;
+  // A TypedArray of wider elements is a memoryview of its format in Python, which comes back as that TypedArray.
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof Uint8Array) && !(v instanceof Uint8ClampedArray)) return v;
   if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   if (v instanceof ArrayBuffer) return Buffer.from(v);
   if (v instanceof Date) return v;
@@ -75,6 +77,12 @@ function difference(actual: unknown, expected: unknown, path = "value"): string 
   const show = (x: unknown) => (typeof x === "bigint" ? `${x}n` : typeof x === "string" ? JSON.stringify(x) : String(x));
   if (typeof expected !== "object" || expected === null) {
     return Object.is(actual, expected) ? null : `${path}: got ${show(actual)}, expected ${show(expected)}`;
+  }
+  if (ArrayBuffer.isView(expected) && !(expected instanceof Uint8Array)) {
+    const kind = Object.prototype.toString.call(expected);
+    if (!ArrayBuffer.isView(actual) || Object.prototype.toString.call(actual) !== kind) return `${path}: not a ${kind.slice(8, -1)}`;
+    const bytes = (x: ArrayBufferView) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+    return Buffer.compare(bytes(actual), bytes(expected)) === 0 ? null : `${path}: elements differ`;
   }
   if (expected instanceof Uint8Array) {
     return Buffer.isBuffer(actual) && Buffer.compare(actual, expected) === 0 ? null : `${path}: bytes differ`;

@@ -7,12 +7,11 @@ src/codec.ts and native/wire.cc.
 Thread: the subprocess worker's main thread.
 """
 
-import datetime as _dt
 import re
 import struct
-import sys
 
 from . import ops
+from . import plain as _plain
 
 __all__ = ["BridgeFailure", "Decoder", "Encoder", "MAX_DEPTH"]
 
@@ -317,8 +316,43 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
             raise _malformed("truncated")
         return ops.typed_view(buf[p:p + n], chr(fmt)), p + n
     if tag == NDARRAY:
-        raise BridgeFailure("ESEM_INTERNAL", "an ndarray value cannot be sent to Python")
+        return _ndarray(buf, p + 1, keys, objects, depth)
     raise _malformed("unknown tag %d at byte %d" % (tag, p))
+
+
+def _ndarray(buf, p, keys, objects, depth):
+    """A TypedArray with a shape (tag NdArray from its element code on):
+    esem_bridge.ops.ndarray_from's array."""
+    code, p = _decode(buf, p, keys, objects, depth + 1)
+    dtype, p = _decode(buf, p, keys, objects, depth + 1)
+    if type(code) is not str or type(dtype) is not str:
+        raise _malformed("an ndarray whose element code or dtype is not a string")
+    if code not in _plain.CODES:
+        raise _malformed("an ndarray with the unknown element code %r" % code)
+    ndim = _u32_from(buf, p)[0]
+    p += 4
+    if ndim > 64:
+        raise _malformed("an ndarray of %d dimensions" % ndim)
+    shape = []
+    for _ in range(ndim):
+        n = _f64_from(buf, p)[0]
+        if not (0.0 <= n <= _MAX_ID) or n != int(n):
+            raise _malformed("an ndarray dimension that is not a count")
+        shape.append(int(n))
+        p += 8
+    n = _u32_from(buf, p)[0]
+    p += 4
+    if p + n > len(buf):
+        raise _malformed("truncated")
+    count = 1
+    for d in shape:
+        count *= d
+    if count * _plain.CODES[code][1] != n:
+        raise _malformed("an ndarray of %d bytes for shape %r of %s" % (n, tuple(shape), code))
+    try:
+        return ops.ndarray_from(buf[p:p + n], code, dtype, shape), p + n
+    except BaseException as e:
+        raise _ObjectError(e)
 
 
 # --- Python -> JS ----------------------------------------------------------
@@ -379,26 +413,14 @@ def _make_value(registry):
     pack_ref = _REF_HEAD.pack
     struct_error = struct.error
     write_str = _write_str
-    datetime_type = _dt.datetime
-    datetime_to_ms = ops.datetime_to_ms
     describe = ops.describe
-    ndarray_parts = ops.ndarray_parts
-    modules = sys.modules
+    plain_form = ops.plain_form
+    typed_codes = _plain.CODES
+    keep_types = set()  # types plain_form said every instance of is a proxy
     type_index = registry.type_index
     add_type = registry.add_type
     add_ref = registry.add
-    plain_types = (int, float, bool, str, bytes)
-    numpy_types = []  # [ndarray, generic] once numpy is imported
     bool_bytes = (b"\x01\x00", b"\x01\x01")
-    # list.copy / tuple slicing read a subclass's items directly (as
-    # PyList_GetItem does in the native encoder), ignoring __iter__ overrides.
-    list_copy = list.copy
-    tuple_getitem = tuple.__getitem__
-    all_items = slice(None)
-    dict_items = dict.items
-    dict_keys = dict.keys
-    dict_len = dict.__len__
-    int_int = int.__int__
     str_str = str.__str__
 
     def write_int(n, out):  # n: an exact int
@@ -519,7 +541,11 @@ def _make_value(registry):
 
     def write_ndarray(parts, out):
         array, code, dtype_name, shape = parts
+        if code not in typed_codes or type(dtype_name) is not str:
+            raise TypeError("esem_bridge.ops.plain_form returned a bad typed array form")
         view = memoryview(array)
+        if not view.c_contiguous:
+            raise BufferError("a typed array's buffer is not C-contiguous")
         out.append(NDARRAY)
         write_str(code, out)
         write_str(dtype_name, out)
@@ -530,53 +556,45 @@ def _make_value(registry):
         out += view
 
     def other(o, t, depth, out, keys):
-        # Subclasses and the rarer types, in the native encoder's order.
-        if isinstance(o, int):  # bool is final: only int subclasses (IntEnum...) here
-            return write_int(int_int(o), out)
-        if isinstance(o, str):
-            return write_str(o, out)
-        if isinstance(o, list):
-            return write_items(list_copy(o), depth, out, keys)
-        if isinstance(o, tuple):
-            return write_items(tuple_getitem(o, all_items), depth, out, keys)
-        if isinstance(o, dict):
-            return write_dict(dict_keys(o), dict_items(o), dict_len(o), depth, out, keys)
-        if isinstance(o, bytes):
+        # The exact builtins value() does not write inline, then plain_form
+        # (esem_bridge.plain) for everything else, as the native encoder.
+        if t is bytearray:
             return write_buffer(o, out)
-        if isinstance(o, float):
-            out += pack_tf64(FLOAT, o)
+        if t is set or t is frozenset:
+            return write_set(o, depth, out, keys)
+        if t in keep_types:
+            return write_ref(o, out)
+        form = plain_form(o)
+        if type(form) is not tuple or len(form) != 2:
+            raise TypeError("esem_bridge.ops.plain_form returned a bad form")
+        kind, v = form
+        if kind == 0:
+            if v is True:
+                if len(keep_types) >= 4096:  # classes made at run time must not pile up
+                    keep_types.clear()
+                keep_types.add(t)
+            return write_ref(o, out)
+        if kind == 1:
+            if v is o:
+                raise TypeError("esem_bridge.ops.plain_form returned the object itself")
+            return value(v, depth + 1, out, keys)
+        if kind == 2:
+            return write_ndarray(v, out)
+        if kind == 3:
+            out += pack_tf64(DATE, v)
             return
-        if isinstance(o, (set, frozenset)):
-            items = list(o)
-            out += pack_tu32(SET, len(items))
-            d = depth + 1
-            for x in items:
-                value(x, d, out, keys)
-            return
-        if isinstance(o, (bytearray, memoryview)):
-            return write_buffer(o, out)
-        if isinstance(o, datetime_type):
-            out += pack_tf64(DATE, datetime_to_ms(o))
-            return
-        if not numpy_types:
-            numpy = modules.get("numpy")
-            if numpy is not None:
-                ndarray = getattr(numpy, "ndarray", None)
-                generic = getattr(numpy, "generic", None)
-                if isinstance(ndarray, type) and isinstance(generic, type):
-                    numpy_types.extend((ndarray, generic))
-        if numpy_types:
-            if isinstance(o, numpy_types[0]):
-                parts = ndarray_parts(o)
-                if parts is not None:
-                    return write_ndarray(parts, out)
-            elif isinstance(o, numpy_types[1]):
-                plain = o.item()
-                # item() of a numeric scalar is a builtin; anything else
-                # (datetime64, void) would loop, so only builtins recurse.
-                if type(plain) in plain_types:
-                    return value(plain, depth + 1, out, keys)
-        return write_ref(o, out)
+        if kind == 4:
+            return write_buffer(v, out)
+        raise TypeError("esem_bridge.ops.plain_form returned an unknown kind %r" % (kind,))
+
+    def write_set(o, depth, out, keys):
+        items = list(o)
+        out += pack_tu32(SET, len(items))
+        d = depth + 1
+        if d > MAX_DEPTH and items:
+            raise ValueError(_TOO_DEEP)
+        for x in items:
+            value(x, d, out, keys)
 
     def value(o, depth, out, keys):
         if depth > MAX_DEPTH:

@@ -1,6 +1,8 @@
 """Operations the bridge performs on Python objects, shared by both modes:
 loading modules, describing objects for JS proxies, formatting exceptions,
-running coroutines, iteration and datetime helpers.
+running coroutines, iteration and datetime helpers; the value rules of
+objects that are not exact builtins (plain_form, ndarray_from, to_plain)
+live in plain.py and to_plain.py and are exported here.
 
 Thread: called with the GIL held, from the bridge's Python thread (native
 mode) or the worker's main thread (subprocess mode).
@@ -12,6 +14,9 @@ import os
 import sys
 import threading
 import types
+
+from .plain import ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
+from .to_plain import to_plain  # noqa: F401 (toJs())
 
 _file_modules = {}  # realpath -> module
 _file_locks = {}  # realpath -> RLock held while that file's top level runs
@@ -296,31 +301,6 @@ def get_attr(obj, name):
     return getattr(obj, name)
 
 
-# numpy dtype (kind, itemsize) -> JS TypedArray element code; see SPEC 9.
-_TYPED_CODES = {
-    ("f", 8): "f64", ("f", 4): "f32", ("f", 2): "f32",
-    ("i", 8): "i64", ("i", 4): "i32", ("i", 2): "i16", ("i", 1): "i8",
-    ("u", 8): "u64", ("u", 4): "u32", ("u", 2): "u16", ("u", 1): "u8",
-    ("b", 1): "u8",
-}
-
-
-def ndarray_parts(array):
-    """(C-contiguous native-order array, element code, dtype name, shape) for
-    a numeric ndarray, or None when JS has no TypedArray for its dtype."""
-    import numpy
-
-    dtype = array.dtype
-    code = _TYPED_CODES.get((dtype.kind, dtype.itemsize))
-    if code is None:
-        return None
-    if dtype.kind == "f" and dtype.itemsize == 2:
-        array = array.astype(numpy.float32)
-    elif not dtype.isnative:
-        array = array.astype(dtype.newbyteorder("="))
-    return numpy.ascontiguousarray(array), code, dtype.name, tuple(int(n) for n in array.shape)
-
-
 def configure_embedded():
     """Native mode, once per process: print() reaches the process's stdout
     and stderr at once, as with `python -u`. The embedded interpreter is
@@ -339,34 +319,3 @@ def configure_embedded():
         except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
             continue
 
-
-# --- interim plain_form (the lead's; h-types replaces this block) ---------
-def plain_form(obj):
-    """How a non-builtin result crosses to JS: (kind, value); see codec.py."""
-    t = type(obj)
-    if isinstance(obj, _dt.datetime):
-        return 3, datetime_to_ms(obj)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        if isinstance(obj, numpy.ndarray):
-            parts = ndarray_parts(obj)
-            return (0, False) if parts is None else (2, parts)
-        if isinstance(obj, numpy.generic):
-            item = obj.item()
-            if type(item) in (int, float, bool, str, bytes):
-                return 1, item
-            return 0, False
-    if isinstance(obj, bool):
-        return 1, bool(obj)
-    for base in (int, float, str, bytes, list, tuple, dict, set, frozenset):
-        if isinstance(obj, base):
-            return 1, base(obj)
-    if isinstance(obj, (bytearray, memoryview)):
-        return 4, obj
-    return 0, True
-
-
-def ndarray_from(data, code, dtype, shape):
-    import numpy
-
-    return numpy.frombuffer(data, dtype=dtype).reshape(shape)

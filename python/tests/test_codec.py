@@ -244,13 +244,8 @@ def test_buffers():
     assert roundtrip(bytearray(b"abc")) == ("bytes", b"abc")
     assert roundtrip(memoryview(b"abcdef")[1:3]) == ("bytes", b"bc")
     ints = memoryview(struct.pack("<3i", 1, 2, 3)).cast("i")
-    assert roundtrip(ints) == ("bytes", struct.pack("<3i", 1, 2, 3))
-    try:
-        encode(memoryview(b"abcdef")[::2])
-    except BufferError:
-        pass
-    else:
-        raise AssertionError("a non-contiguous memoryview has no simple buffer")
+    assert roundtrip(ints) == ("ndarray", "i32", "int32", [3.0], struct.pack("<3i", 1, 2, 3))  # plain_form: a typed array
+    assert roundtrip(memoryview(b"abcdef")[::2]) == ("bytes", b"ace")  # non-contiguous: copied once
 
 
 def test_containers():
@@ -296,7 +291,7 @@ def test_dates():
     assert roundtrip(aware.replace(tzinfo=None)) == ("date", ms)  # naive is UTC
     plus2 = dt.timezone(dt.timedelta(hours=2))
     assert roundtrip(aware.astimezone(plus2)) == ("date", ms)
-    assert roundtrip(dt.date(2024, 1, 1)).desc[1] == "datetime.date"  # a date is not a datetime: a Ref
+    assert roundtrip(dt.date(2024, 1, 1)) == ("str", "2024-01-01")  # a date is not a datetime: its ISO string
 
 
 def test_refs_describe_a_type_once():
