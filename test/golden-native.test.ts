@@ -1,0 +1,76 @@
+// The golden fixtures (test/golden/values.json) against the native codec
+// (native/py_wire_read.cc, py_wire_write.cc): the C++ reader turns every
+// JS -> Python case's bytes into its Python value (compared in Python by
+// the rules of python/tests/test_golden.py), and the C++ writer turns every
+// Python -> JS case's value into exactly its bytes. The addon is driven
+// directly, with a decode hook that keeps the bytes it is given. Cases with
+// proxies are left to the other two languages: their ids depend on the
+// registry's history, which a bridge that has imported a module already has.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeError } from "../src/errors.ts";
+import { loadAddon, type NativeBridge } from "../src/native-binding.ts";
+import { pythonRuntimeDir } from "../src/paths.ts";
+import { choosePython, embedProblem, probePython } from "../src/python-probe.ts";
+import { fixture, skipReason } from "./helpers.ts";
+
+interface Case {
+  name: string;
+  dir: "js-to-py" | "py-to-js";
+  hex: string;
+  js: unknown;
+}
+const cases: Case[] = JSON.parse(readFileSync(new URL("./golden/values.json", import.meta.url), "utf8"));
+const withRefs = (c: Case) => JSON.stringify(c.js).includes('"$ref"');
+
+const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+const i64 = (n: number) => [...u32(n), 0, 0, 0, 0];
+/** Call arguments [value, index], no keyword arguments, as src/codec.ts lays them out. */
+const args = (hex: string, index: number) =>
+  Uint8Array.from([7, ...u32(2), ...Buffer.from(hex, "hex"), 2, ...i64(index), 0]);
+
+describe.skipIf(skipReason("native"))("the golden fixtures against the native codec", () => {
+  let native: NativeBridge;
+  let module: number;
+  let written: Buffer | undefined;
+
+  beforeAll(async () => {
+    const cwd = process.cwd();
+    const info = await probePython(choosePython(undefined, cwd), cwd);
+    expect(embedProblem(info)).toBeNull();
+    const { addon } = loadAddon();
+    native = new addon!.NativeBridge(
+      { libraries: info.libraries, program: info.executable, prefix: info.prefix, sysPath: info.sysPath, runtimeDir: pythonRuntimeDir },
+      {
+        wrap: (id) => ({ id }),
+        makeError,
+        decode: (bytes) => {
+          written = Buffer.from(bytes);
+          return null;
+        },
+      },
+    );
+    await native.start();
+    module = ((await native.importModule(fixture("golden_native.py"), cwd)) as { id: number }).id;
+  });
+  afterAll(() => native?.shutdown());
+
+  const plain = cases.map((c, index) => ({ ...c, index })).filter((c) => !withRefs(c));
+
+  it.each(plain.filter((c) => c.dir === "js-to-py").map((c) => [c.name, c] as const))(
+    "reads %s into its Python value",
+    async (_name, c) => {
+      expect(await native.callWire(module, "check_decoded", args(c.hex, c.index), [])).toBe("");
+    },
+  );
+
+  it.each(plain.filter((c) => c.dir === "py-to-js").map((c) => [c.name, c] as const))(
+    "writes %s as its bytes",
+    async (_name, c) => {
+      written = undefined;
+      await native.call(module, "make", [c.index]);
+      // The value inside its one-item list: List tag and count, then the case's bytes.
+      expect(written?.subarray(5).toString("hex")).toBe(c.hex);
+    },
+  );
+});
