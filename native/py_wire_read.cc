@@ -34,7 +34,7 @@ class Reader {
     if (!bad_.empty()) return BridgeFailure("ESEM_INTERNAL", "malformed wire data: " + bad_);
     return FetchPythonError(ctx_);
   }
-  OwnedRef Bad(const std::string& what) {
+  [[gnu::noinline, gnu::cold]] OwnedRef Bad(const std::string& what) {
     if (bad_.empty()) bad_ = what;
     return OwnedRef();
   }
@@ -45,10 +45,20 @@ class Reader {
   std::string At() const { return " at byte " + std::to_string(Offset()); }
 
   bool Need(size_t n, const char* what) {
-    if (Left() >= n) return true;
+    if (__builtin_expect(Left() >= n, 1)) return true;
+    return Short(n, what);
+  }
+  // The failure paths, out of the hot loop.
+  [[gnu::noinline, gnu::cold]] bool Short(size_t n, const char* what) {
     Bad(std::string(what) + At() + " needs " + std::to_string(n) + (n == 1 ? " byte, " : " bytes, ") +
         std::to_string(Left()) + " left");
     return false;
+  }
+  [[gnu::noinline, gnu::cold]] OwnedRef TooDeep() {
+    return Bad("nested more than " + std::to_string(kMaxWireDepth) + " levels deep");
+  }
+  [[gnu::noinline, gnu::cold]] OwnedRef UnknownTag(uint8_t tag) {
+    return Bad("unknown tag " + std::to_string(tag) + " at byte " + std::to_string(Offset() - 1));
   }
   bool U8(uint8_t* v) {
     if (!Need(1, "a value")) return false;
@@ -65,12 +75,13 @@ class Reader {
   // A count of n entries of at least min_entry bytes each.
   bool Count(uint32_t* n, uint64_t min_entry) {
     if (!U32(n)) return false;
-    if (static_cast<uint64_t>(*n) * min_entry > Left()) {
-      Bad("a count of " + std::to_string(*n) + " at byte " + std::to_string(Offset() - 4) + " is more than the " +
-          std::to_string(Left()) + " bytes left can hold");
-      return false;
-    }
+    if (__builtin_expect(static_cast<uint64_t>(*n) * min_entry > Left(), 0)) return Overcount(*n);
     return true;
+  }
+  [[gnu::noinline, gnu::cold]] bool Overcount(uint32_t n) {
+    Bad("a count of " + std::to_string(n) + " at byte " + std::to_string(Offset() - 4) + " is more than the " +
+        std::to_string(Left()) + " bytes left can hold");
+    return false;
   }
   // A string's bytes (u32 n, n bytes), not copied.
   bool Text(const char** data, size_t* size) {
@@ -318,7 +329,7 @@ OwnedRef Reader::NdArray() {
 }
 
 OwnedRef Reader::Value(int depth) {
-  if (depth > kMaxWireDepth) return Bad("nested more than " + std::to_string(kMaxWireDepth) + " levels deep");
+  if (__builtin_expect(depth > kMaxWireDepth, 0)) return TooDeep();
   uint8_t tag;
   if (!U8(&tag)) return OwnedRef();
   switch (tag) {
@@ -372,7 +383,7 @@ OwnedRef Reader::Value(int depth) {
     case kNdArray:
       return NdArray();
   }
-  return Bad("unknown tag " + std::to_string(tag) + " at byte " + std::to_string(Offset() - 1));
+  return UnknownTag(tag);
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ class Writer {
   bool Str(PyObject* o);
   bool Key(PyObject* k);
   bool Int(PyObject* o);
+  int Leaf(PyObject* o);
   bool Sequence(PyObject* o, bool tuple, int depth);
   bool Dict(PyObject* o, int depth);
   bool SetItems(PyObject* o, int depth);
@@ -161,12 +162,65 @@ bool Writer::Int(PyObject* o) {
   return true;
 }
 
+// The common leaves, written without running any Python code: 1 written,
+// 0 not one of them (the caller converts it in full), -1 error.
+int Writer::Leaf(PyObject* o) {
+  PyObject* t = TypeOf(o);
+  if (t == py_.PyLong_Type) {
+    int overflow = 0;
+    long long n = py_.PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) return 0;
+    if (n == -1 && py_.PyErr_Occurred()) return -1;
+    char b[9];
+    b[0] = static_cast<char>(kInt);
+    int64_t v = n;
+    std::memcpy(b + 1, &v, 8);
+    out_.append(b, 9);
+    return 1;
+  }
+  if (t == py_.PyUnicode_Type) {
+    Py_ssize_t n = 0;
+    const char* s = py_.PyUnicode_AsUTF8AndSize(o, &n);
+    if (!s) {
+      py_.PyErr_Clear();
+      return 0;
+    }
+    if (!Fits(n, "a string")) return -1;
+    char b[5];
+    b[0] = static_cast<char>(kStr);
+    uint32_t len = static_cast<uint32_t>(n);
+    std::memcpy(b + 1, &len, 4);
+    out_.append(b, 5);
+    out_.append(s, static_cast<size_t>(n));
+    return 1;
+  }
+  if (t == py_.PyFloat_Type) {
+    char b[9];
+    b[0] = static_cast<char>(kFloat);
+    double d = py_.PyFloat_AsDouble(o);
+    std::memcpy(b + 1, &d, 8);
+    out_.append(b, 9);
+    return 1;
+  }
+  if (o == py_._Py_NoneStruct) {
+    U8(kNone);
+    return 1;
+  }
+  if (t == py_.PyBool_Type) {
+    char b[2] = {static_cast<char>(kBool), static_cast<char>(o == py_._Py_TrueStruct ? 1 : 0)};
+    out_.append(b, 2);
+    return 1;
+  }
+  return 0;
+}
+
 bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
   Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
   if (n < 0 || !Fits(n, "a list")) return false;
   U8(kList);
   size_t count_at = out_.size();
   U32(static_cast<uint32_t>(n));
+  if (out_.capacity() - out_.size() < static_cast<size_t>(n) * 9) out_.reserve(out_.size() + static_cast<size_t>(n) * 9);
   Py_ssize_t written = 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     // A list can shrink while a nested conversion runs Python code.
@@ -176,8 +230,12 @@ bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
       py_.PyErr_Clear();
       break;
     }
-    OwnedRef hold = OwnedRef::Borrow(item);
-    if (!Value(hold.get(), depth + 1)) return false;
+    int leaf = Leaf(item);
+    if (leaf < 0) return false;
+    if (leaf == 0) {
+      OwnedRef hold = OwnedRef::Borrow(item);  // Python code may run below: keep the item alive
+      if (!Value(hold.get(), depth + 1)) return false;
+    }
     written++;
   }
   uint32_t count = static_cast<uint32_t>(written);
@@ -207,7 +265,8 @@ bool Writer::Dict(PyObject* o, int depth) {
     }
     OwnedRef hk = OwnedRef::Borrow(k), hv = OwnedRef::Borrow(v);
     if (!(all_str ? Key(hk.get()) : Value(hk.get(), depth + 1))) return false;
-    if (!Value(hv.get(), depth + 1)) return false;
+    int leaf = Leaf(hv.get());
+    if (leaf < 0 || (leaf == 0 && !Value(hv.get(), depth + 1))) return false;
     written++;
   }
   if (written != n) {

@@ -116,6 +116,36 @@ export function unsupportedObject(v: object): string {
 interface Entry {
   entry: string;
 }
+type Segment = string | number | Entry;
+
+/**
+ * A value that cannot be encoded, on its way out: each container it passes
+ * adds its own segment, so the path costs nothing until something fails.
+ */
+class Unencodable {
+  readonly path: Segment[] = [];
+  constructor(readonly what: string, readonly code: BridgeErrorCode) {}
+
+  error(): BridgeError {
+    let where = "";
+    for (const seg of this.path) {
+      where +=
+        typeof seg === "number" ? `[${seg}]`
+        : typeof seg === "object" ? seg.entry
+        : where === "" ? seg
+        : isIdentifier(seg) ? `.${seg}`
+        : `[${JSON.stringify(seg)}]`;
+    }
+    const tail = this.code === "ESEM_UNSUPPORTED_VALUE" ? ", which cannot be passed to Python" : "";
+    return new BridgeError(this.code, `${where} is ${this.what}${tail}`);
+  }
+}
+
+/** Rethrows `error` with `seg` in front of its path (when it is an Unencodable). */
+function within(error: unknown, seg: Segment): never {
+  if (error instanceof Unencodable) error.path.unshift(seg);
+  throw error;
+}
 
 /** Encodes JS values; `refOf` tells a proxy's ref (see RefAnswer). */
 export class Encoder {
@@ -124,7 +154,6 @@ export class Encoder {
   private pos = 0;
   private keys = new Map<string, number>();
   private readonly ancestors: object[] = []; // open containers: short, so a scan beats a Set
-  private readonly path: (string | number | Entry)[] = [];
   // Encoding runs user code (getters, proxy traps), which may start another
   // call: `busy` says a value is being encoded, `frameStart` where the
   // frame being encoded begins.
@@ -220,9 +249,13 @@ export class Encoder {
     this.keys.clear();
     this.ancestors.length = 0;
     for (let i = 0; i < values.length; i++) {
-      this.path.length = 0;
-      this.path.push(roots[i]);
-      this.value(values[i], 0);
+      try {
+        this.value(values[i], 0);
+      } catch (error) {
+        if (!(error instanceof Unencodable)) throw error;
+        error.path.unshift(roots[i]);
+        throw error.error();
+      }
     }
   }
 
@@ -309,17 +342,7 @@ export class Encoder {
   }
 
   private fail(what: string, code: BridgeErrorCode = "ESEM_UNSUPPORTED_VALUE"): never {
-    let where = "";
-    for (const seg of this.path) {
-      where +=
-        typeof seg === "number" ? `[${seg}]`
-        : typeof seg === "object" ? seg.entry
-        : where === "" ? seg
-        : isIdentifier(seg) ? `.${seg}`
-        : `[${JSON.stringify(seg)}]`;
-    }
-    const tail = code === "ESEM_UNSUPPORTED_VALUE" ? ", which cannot be passed to Python" : "";
-    throw new BridgeError(code, `${where} is ${what}${tail}`);
+    throw new Unencodable(what, code);
   }
 
   private enter(v: object, depth: number): void {
@@ -402,10 +425,11 @@ export class Encoder {
       const n = v.length; // once: a getter could change it
       this.u8(Tag.List);
       this.u32(n);
-      for (let i = 0; i < n; i++) {
-        this.path.push(i);
-        this.value(v[i], depth + 1);
-        this.path.pop();
+      let i = 0;
+      try {
+        for (; i < n; i++) this.value(v[i], depth + 1);
+      } catch (error) {
+        within(error, i);
       }
       this.ancestors.pop();
       return;
@@ -432,9 +456,11 @@ export class Encoder {
     this.u32(keys.length);
     for (const k of keys) {
       this.key(k);
-      this.path.push(k);
-      this.value(v[k], depth + 1);
-      this.path.pop();
+      try {
+        this.value(v[k], depth + 1);
+      } catch (error) {
+        within(error, k);
+      }
     }
     this.ancestors.pop();
   }
@@ -447,9 +473,11 @@ export class Encoder {
     this.u8(isMap ? Tag.Map : Tag.Set);
     this.u32(isMap ? flat.length / 2 : flat.length);
     for (let i = 0; i < flat.length; i++) {
-      this.path.push({ entry: isMap ? (i % 2 ? `<value ${i >> 1}>` : `<key ${i >> 1}>`) : `<item ${i}>` });
-      this.value(flat[i], depth + 1);
-      this.path.pop();
+      try {
+        this.value(flat[i], depth + 1);
+      } catch (error) {
+        within(error, { entry: isMap ? (i % 2 ? `<value ${i >> 1}>` : `<key ${i >> 1}>`) : `<item ${i}>` });
+      }
     }
     this.ancestors.pop();
   }
@@ -508,11 +536,16 @@ export class Decoder {
   private readonly view: DataView;
   private readonly keys: string[] = [];
 
+  private readonly bytes: Uint8Array;
+
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     private readonly wrap: WrapRef,
     private readonly side: readonly ArrayBuffer[] = [],
   ) {
+    // A plain Uint8Array whatever was passed (a Buffer, a subarray): one
+    // object shape for the JIT, however the decoder is used.
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -591,12 +624,14 @@ export class Decoder {
       case Tag.Bool:
         return this.bytes[this.pos++] !== 0;
       case Tag.Int: {
-        const lo = this.view.getUint32(this.pos, true);
-        const hi = this.view.getInt32(this.pos + 4, true);
-        const n = hi * TWO32 + lo;
-        const out = Number.isSafeInteger(n) ? n : this.view.getBigInt64(this.pos, true);
-        this.pos += 8;
-        return out;
+        const b = this.bytes;
+        const p = this.pos;
+        const lo = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 16777216;
+        const hi = b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24);
+        this.pos = p + 8;
+        // Within ±(2^53 - 1): a number; else a bigint (exact).
+        if (hi >= -2097152 && hi < 2097152 && !(hi === -2097152 && lo === 0)) return hi * TWO32 + lo;
+        return this.view.getBigInt64(p, true);
       }
       case Tag.BigInt: {
         const hex = this.text(this.u32());
