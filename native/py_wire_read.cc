@@ -41,6 +41,10 @@ class Reader {
 
  private:
   size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
+  // Whether a container at `depth` may hold items: the documented 256
+  // levels (enforced by the writers), plus the level of a call's argument
+  // list, which src/codec.ts does not count.
+  static bool Deep(int depth) { return depth > kMaxWireDepth; }
   size_t Left() const { return static_cast<size_t>(end_ - p_); }
   std::string At() const { return " at byte " + std::to_string(Offset()); }
 
@@ -188,6 +192,7 @@ OwnedRef Reader::BigInt() {
 OwnedRef Reader::Items(uint8_t tag, int depth) {
   uint32_t n;
   if (!Count(&n, kMinValue)) return OwnedRef();
+  if (n && Deep(depth)) return TooDeep();
   if (tag == kList) {
     OwnedRef list = OwnedRef::Steal(py_.PyList_New(n));
     if (!list) return list;
@@ -210,6 +215,7 @@ OwnedRef Reader::Items(uint8_t tag, int depth) {
 OwnedRef Reader::Dict(int depth) {
   uint32_t n;
   if (!Count(&n, kMinStr + kMinValue)) return OwnedRef();  // a key (Str or KeyRef) and a value
+  if (n && Deep(depth)) return TooDeep();
   OwnedRef dict = OwnedRef::Steal(py_.PyDict_New());
   if (!dict) return dict;
   for (uint32_t i = 0; i < n; i++) {
@@ -224,6 +230,7 @@ OwnedRef Reader::Dict(int depth) {
 OwnedRef Reader::Map(int depth) {
   uint32_t n;
   if (!Count(&n, 2 * kMinValue)) return OwnedRef();
+  if (n && Deep(depth)) return TooDeep();
   OwnedRef dict = OwnedRef::Steal(py_.PyDict_New());
   if (!dict) return dict;
   for (uint32_t i = 0; i < n; i++) {
@@ -329,7 +336,8 @@ OwnedRef Reader::NdArray() {
 }
 
 OwnedRef Reader::Value(int depth) {
-  if (__builtin_expect(depth > kMaxWireDepth, 0)) return TooDeep();
+  // Containers check their own depth (Deep); this guards the recursion.
+  if (__builtin_expect(depth > kMaxWireDepth + 2, 0)) return TooDeep();
   uint8_t tag;
   if (!U8(&tag)) return OwnedRef();
   switch (tag) {

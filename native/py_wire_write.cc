@@ -56,6 +56,12 @@ class Writer {
     U32(static_cast<uint32_t>(n));
     Raw(s, n);
   }
+  // A container at `depth` with n items: its items are one level deeper.
+  bool Room(int depth, Py_ssize_t n) {
+    if (depth < kMaxWireDepth || n == 0) return true;
+    py_.PyErr_SetString(py_.PyExc_ValueError, kTooDeep);
+    return false;
+  }
   bool Fits(Py_ssize_t n, const char* what) {
     if (static_cast<uint64_t>(n) < kSideLength) return true;
     py_.PyErr_SetString(py_.PyExc_ValueError, (std::string(what) + " of 4 GiB or more cannot be sent to JS").c_str());
@@ -216,7 +222,7 @@ int Writer::Leaf(PyObject* o) {
 
 bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
   Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
-  if (n < 0 || !Fits(n, "a list")) return false;
+  if (n < 0 || !Fits(n, "a list") || !Room(depth, n)) return false;
   U8(kList);
   size_t count_at = out_.size();
   U32(static_cast<uint32_t>(n));
@@ -245,7 +251,7 @@ bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
 
 bool Writer::Dict(PyObject* o, int depth) {
   Py_ssize_t n = py_.PyDict_Size(o);
-  if (n < 0 || !Fits(n, "a dict")) return false;
+  if (n < 0 || !Fits(n, "a dict") || !Room(depth, n)) return false;
   // Str keys (str and its subclasses) only: a plain object; else a Map.
   bool all_str = true;
   Py_ssize_t pos = 0;
@@ -289,6 +295,7 @@ bool Writer::SetItems(PyObject* o, int depth) {
       if (py_.PyErr_Occurred()) return false;
       break;
     }
+    if (n == 0 && !Room(depth, 1)) return false;
     if (!Value(item.get(), depth + 1)) return false;
     n++;
   }
@@ -470,7 +477,7 @@ bool Writer::Other(PyObject* o, int depth) {
 }
 
 bool Writer::Value(PyObject* o, int depth) {
-  if (depth > kMaxWireDepth) {
+  if (depth > kMaxWireDepth + 1) {  // a guard for chains of plain_form replacements
     py_.PyErr_SetString(py_.PyExc_ValueError, kTooDeep);
     return false;
   }

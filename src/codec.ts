@@ -28,7 +28,10 @@ export const enum Tag {
   KeyRef = 16, // u32 index of a dict key seen earlier in the same message
 }
 
+/** Containers nest at most this deep in a value (docs/types.md); deeper rejects. */
 const MAX_DEPTH = 256;
+/** Roots whose items are the values (a call's argument list, its kwargs, an attribute path): not a level of their own. */
+const WRAPPER_ROOTS = new Set(["args", "kwargs", "path"]);
 const TWO32 = 4294967296;
 /** A byte length of this value is followed by a u32 index: the payload is that side buffer. */
 const SIDE_LENGTH = 0xffffffff;
@@ -250,7 +253,7 @@ export class Encoder {
     this.ancestors.length = 0;
     for (let i = 0; i < values.length; i++) {
       try {
-        this.value(values[i], 0);
+        this.value(values[i], WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
       } catch (error) {
         if (!(error instanceof Unencodable)) throw error;
         error.path.unshift(roots[i]);

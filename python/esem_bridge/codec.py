@@ -168,7 +168,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
     if tag == LIST:
         n = u32_from(buf, p + 1)[0]
         p += 5
-        if depth >= MAX_DEPTH and n:
+        if depth > MAX_DEPTH and n:  # one more: a call's argument list is not a level
             raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         out = []
         append = out.append
@@ -200,7 +200,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
     if tag == DICT:
         n = u32_from(buf, p + 1)[0]
         p += 5
-        if depth >= MAX_DEPTH and n:
+        if depth > MAX_DEPTH and n:  # one more: a call's argument list is not a level
             raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         out = {}
         d = depth + 1
@@ -244,7 +244,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
         ref_id, n = _ref_in_from(buf, p + 1)
         if not (0.0 <= ref_id <= _MAX_ID) or ref_id != int(ref_id):
             raise _malformed("a proxy id that is not a registry id at byte %d" % p)
-        if depth >= MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         p += 13
         obj = objects.get(int(ref_id), _RELEASED)
@@ -283,7 +283,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
     if tag == MAP or tag == SET:
         n = _u32_from(buf, p + 1)[0]
         p += 5
-        if depth >= MAX_DEPTH and n:
+        if depth > MAX_DEPTH and n:  # one more: a call's argument list is not a level
             raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         d = depth + 1
         # Hashing runs the items' own code (a proxy's __hash__): its errors
