@@ -15,6 +15,7 @@
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
         "native/python_host.cc",
+        "native/registry.cc",
         "native/settle.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -33,6 +34,31 @@
           "libraries": ["-ldl", "-lpthread"],
           "ldflags": ["-Wl,-z,nodelete"]
         }]
+      ]
+    },
+    {
+      "target_name": "esem_wire",
+      "type": "shared_library",
+      "sources": [
+        "native/wire_module.cc",
+        "native/py_api.cc",
+        "native/py_context.cc",
+        "native/py_error.cc",
+        "native/py_wire_read.cc",
+        "native/py_wire_write.cc",
+        "native/registry.cc"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-fvisibility=hidden"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "10.15"
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } },
+      "conditions": [
+        ["OS=='linux'", { "libraries": ["-ldl"] }]
       ]
     }
   ]

@@ -33,8 +33,9 @@ void CloseLibrary(LibHandle h) { FreeLibrary(h); }
 using LibHandle = void*;
 LibHandle OpenLibrary(const std::string& path, std::string* error) {
   // RTLD_GLOBAL: extension modules are not linked against libpython and
-  // expect its symbols in the global namespace.
-  LibHandle h = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  // expect its symbols in the global namespace. "": the running program
+  // (a Python process using the codec library, native/wire_module.cc).
+  LibHandle h = dlopen(path.empty() ? nullptr : path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!h) {
     const char* e = dlerror();
     *error = e ? e : "dlopen failed";

@@ -89,6 +89,9 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyBytes_FromStringAndSize, (const char*, Py_ssize_t))                \
   X(int, PyBytes_AsStringAndSize, (PyObject*, char**, Py_ssize_t*))                 \
   X(PyObject*, PyByteArray_FromStringAndSize, (const char*, Py_ssize_t))            \
+  X(int, PyByteArray_Resize, (PyObject*, Py_ssize_t))                               \
+  X(char*, PyByteArray_AsString, (PyObject*))                                       \
+  X(Py_ssize_t, PyByteArray_Size, (PyObject*))                                      \
   X(PyObject*, PyMemoryView_FromMemory, (char*, Py_ssize_t, int))                   \
   X(PyObject*, PyMemoryView_FromObject, (PyObject*))                                \
   X(int, PyObject_GetBuffer, (PyObject*, PyBuffer*, int))                           \
@@ -105,6 +108,8 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyDict_New, (void))                                                  \
   X(int, PyDict_SetItem, (PyObject*, PyObject*, PyObject*))                         \
   X(PyObject*, PyDict_GetItemString, (PyObject*, const char*))                      \
+  X(PyObject*, PyDict_GetItem, (PyObject*, PyObject*))                              \
+  X(int, PyDict_DelItem, (PyObject*, PyObject*))                                    \
   X(int, PyDict_Next, (PyObject*, Py_ssize_t*, PyObject**, PyObject**))             \
   X(Py_ssize_t, PyDict_Size, (PyObject*))                                           \
   X(PyObject*, PySet_New, (PyObject*))                                              \
@@ -115,6 +120,8 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyObject_GetAttrString, (PyObject*, const char*))                    \
   X(int, PyObject_HasAttrString, (PyObject*, const char*))                          \
   X(int, PyObject_SetAttr, (PyObject*, PyObject*, PyObject*))                       \
+  X(int, PyObject_SetAttrString, (PyObject*, const char*, PyObject*))               \
+  X(void, PyErr_SetObject, (PyObject*, PyObject*))                                  \
   X(PyObject*, PyObject_Call, (PyObject*, PyObject*, PyObject*))                    \
   X(PyObject*, PyObject_Str, (PyObject*))                                           \
   X(PyObject*, PyObject_Format, (PyObject*, PyObject*))                             \
@@ -155,7 +162,8 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
 #define ESEM_PY_OBJECT_POINTERS(X) \
   X(PyExc_TypeError)               \
   X(PyExc_ValueError)              \
-  X(PyExc_RuntimeError)
+  X(PyExc_RuntimeError)              \
+  X(PyExc_MemoryError)
 
 struct PyApi {
 #define ESEM_DECLARE_FN(ret, name, params) ret(*name) params = nullptr;

@@ -24,6 +24,16 @@ bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwa
 // job.wire holding one value (kSetAttr) -> that value.
 OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error);
 
+// The subprocess worker's reader (native/wire_module.cc): appends every
+// value in [data, data + size) to the list `out`. False on failure: with
+// *code and *message for malformed bytes (ESEM_INTERNAL) or a released
+// proxy (ESEM_RELEASED), else with the Python error set.
+bool ReadValues(PyContext& ctx, const char* data, size_t size, PyObject* out, std::string* code, std::string* message);
+
+// The subprocess worker's writer: appends the wire form of o to *out, every
+// payload inline. False with the Python error set; nothing stays registered.
+bool WriteValue(PyContext& ctx, PyObject* o, std::string* out);
+
 // A result -> job.result (a scalar or one object) or job.result_wire with
 // job.exports. Objects that are not plain data are registered; on failure
 // nothing stays registered and *error is set.

@@ -21,11 +21,26 @@ constexpr size_t kMinStr = 5;    // a string: tag and length
 
 class Reader {
  public:
-  Reader(PyContext& ctx, const Job& job)
-      : ctx_(ctx), py_(Py()), begin_(job.wire.data()), p_(begin_), end_(begin_ + job.wire.size()), side_(job.side) {}
+  Reader(PyContext& ctx, const char* data, size_t size, const std::vector<SideBuffer>& side)
+      : ctx_(ctx), py_(Py()), begin_(data), p_(data), end_(data + size), side_(side) {}
+  Reader(PyContext& ctx, const Job& job) : Reader(ctx, job.wire.data(), job.wire.size(), job.side) {}
 
   OwnedRef Value(int depth);
   bool AtEnd() const { return p_ == end_; }
+  // Why the last read failed, for a caller that raises it in Python:
+  // malformed bytes or a released proxy (with *message), or 0: a Python
+  // error is set.
+  const char* FailureCode(std::string* message) const {
+    if (released_) {
+      *message = "a proxy passed as an argument was released; its Python object is gone";
+      return "ESEM_RELEASED";
+    }
+    if (!bad_.empty()) {
+      *message = "malformed wire data: " + bad_;
+      return "ESEM_INTERNAL";
+    }
+    return nullptr;
+  }
   // After a failed read: malformed bytes, or the Python error of a build step.
   ErrorInfo TakeError() {
     if (released_) {
@@ -437,6 +452,21 @@ OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error) {
   if (value && !reader.AtEnd()) value = reader.Bad("bytes after the value");
   if (!value) *error = reader.TakeError();
   return value;
+}
+
+bool ReadValues(PyContext& ctx, const char* data, size_t size, PyObject* out, std::string* code, std::string* message) {
+  static const std::vector<SideBuffer> kNoSide;
+  Reader reader(ctx, data, size, kNoSide);
+  const PyApi& py = Py();
+  while (!reader.AtEnd()) {
+    OwnedRef value = reader.Value(0);  // as codec.py reads a frame's values
+    if (!value || py.PyList_Append(out, value.get()) < 0) {
+      const char* failure = reader.FailureCode(message);
+      if (failure) *code = failure;
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace esem

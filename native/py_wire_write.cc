@@ -37,8 +37,9 @@ class Writer {
  public:
   // `top`: where a result that is one object goes (as a scalar ref, so JS
   // need not decode bytes for it); nullptr to write it as bytes.
+  // `exports` null: every payload inline (the subprocess worker).
   Writer(PyContext& ctx, std::string* out, std::vector<ExportPtr>* exports, Scalar* top)
-      : ctx_(ctx), py_(Py()), out_(*out), exports_(*exports), top_(top) {}
+      : ctx_(ctx), py_(Py()), out_(*out), exports_(exports), top_(top) {}
 
   bool Value(PyObject* o, int depth);
 
@@ -85,7 +86,7 @@ class Writer {
   PyContext& ctx_;
   const PyApi& py_;
   std::string& out_;
-  std::vector<ExportPtr>& exports_;
+  std::vector<ExportPtr>* exports_;
   Scalar* top_;
   // The message's key table: by object first, then by text.
   std::unordered_map<PyObject*, uint32_t> key_objects_;
@@ -321,7 +322,12 @@ bool Writer::Buffer(PyObject* o, uint8_t tag) {
   }
   if (tag) U8(tag);
   size_t n = static_cast<size_t>(e->view.len);
-  if (n < kSideThreshold) {
+  if (n < kSideThreshold || !exports_) {
+    if (!Fits(static_cast<Py_ssize_t>(n), "a byte string")) {
+      py_.PyBuffer_Release(&e->view);
+      e.release();
+      return false;
+    }
     U32(static_cast<uint32_t>(n));
     Raw(e->view.buf, n);
     py_.PyBuffer_Release(&e->view);
@@ -329,8 +335,8 @@ bool Writer::Buffer(PyObject* o, uint8_t tag) {
     return true;
   }
   U32(kSideLength);
-  U32(static_cast<uint32_t>(exports_.size()));
-  exports_.push_back(std::move(e));
+  U32(static_cast<uint32_t>(exports_->size()));
+  exports_->push_back(std::move(e));
   return true;
 }
 
@@ -619,6 +625,27 @@ bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
   job->result = Scalar();
   job->result_wire.clear();
   job->exports.clear();
+  return false;
+}
+
+bool WriteValue(PyContext& ctx, PyObject* o, std::string* out) {
+  uint64_t first_id = ctx.registry.NextId();
+  size_t described = ctx.described_types.size();
+  size_t start = out->size();
+  bool done = false;
+  try {
+    Writer writer(ctx, out, nullptr, nullptr);
+    done = writer.Value(o, 0);
+  } catch (const std::exception&) {
+    Py().PyErr_SetString(Py().PyExc_MemoryError, "out of memory while converting the result");
+  }
+  if (done) return true;
+  ctx.registry.RemoveFrom(first_id);
+  while (ctx.described_types.size() > described) {
+    ctx.type_index.erase(ctx.described_types.back().get());
+    ctx.described_types.pop_back();
+  }
+  out->resize(start);
   return false;
 }
 

@@ -7,6 +7,7 @@ import type { RefDescription } from "./backend.js";
 import { FrameReader, REPLY_HEADER } from "./framing.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { PendingQueue } from "./subprocess-pending.js";
+import { wireLibraryPath } from "./wire-library.js";
 
 const STDERR_LINES = 20;
 
@@ -21,7 +22,7 @@ const BOOT =
   "        pass\n" +
   "sys.path.append(sys.argv[1])\n" +
   "import esem_bridge.worker as w\n" +
-  "w.main(3, int(sys.argv[2]))\n";
+  "w.main(3, int(sys.argv[2]), sys.argv[3])\n";
 
 export class WorkerProcess {
   readonly pending = new PendingQueue();
@@ -46,7 +47,7 @@ export class WorkerProcess {
   constructor(python: string, cwd: string, private readonly firstId: number) {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {});
-    this.child = spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId)], {
+    this.child = spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath()], {
       cwd,
       stdio: ["ignore", "inherit", "pipe", "pipe"],
       windowsHide: true,

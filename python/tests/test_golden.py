@@ -20,6 +20,7 @@ if PYTHON_DIR not in sys.path:
 
 import numpy  # noqa: E402  (installed with the default python3; py-to-js cases use it)
 
+from esem_bridge import native_codec  # noqa: E402
 from esem_bridge.codec import Decoder, Encoder  # noqa: E402
 from esem_bridge.registry import Registry  # noqa: E402
 
@@ -123,6 +124,44 @@ def test_decoder_reads_each_js_to_py_fixture_as_its_python_value():
 
 def test_encoder_writes_each_py_to_js_value_as_its_fixture_bytes():
     _run("py-to-js", _check_encode)
+
+
+# The C++ codec of the worker (native/wire_module.cc), when it is built:
+# the same fixtures, through native_codec.
+_LIB = native_codec.load(os.environ.get("ESEM_WIRE_LIB") or os.path.join(
+    os.path.dirname(PYTHON_DIR), "build", "Release", "esem_wire.so"))
+
+
+def _native_decode(case):
+    refs = _refs(case)
+    registry = Registry(max(refs, default=0) + 1)
+    registry.objects.update(refs)
+    data = bytes.fromhex(case["hex"]) + END
+    values = native_codec.NativeCodec(_LIB, registry).decode(data, 0, len(data))
+    assert len(values) == 2 and values[1] == "end", "the bytes after the value"
+    why = _differ(values[0], eval(case["py"], _globals(refs)))
+    assert why is None, why
+
+
+def _native_encode(case):
+    out = bytearray()
+    native_codec.NativeCodec(_LIB, Registry(1)).encode(eval(case["py"], _globals({})), out)
+    got = out.hex()
+    assert got == case["hex"], "\n  got      %s\n  expected %s" % (got, case["hex"])
+
+
+def test_the_native_codec_reads_each_js_to_py_fixture_as_its_python_value():
+    if _LIB is None:
+        print("  skipped: esem_wire.so is not built (npm install builds it)")
+        return
+    _run("js-to-py", _native_decode)
+
+
+def test_the_native_codec_writes_each_py_to_js_value_as_its_fixture_bytes():
+    if _LIB is None:
+        print("  skipped: esem_wire.so is not built (npm install builds it)")
+        return
+    _run("py-to-js", _native_encode)
 
 
 def test_the_comparison_tells_types_signs_and_order_apart():
