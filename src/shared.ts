@@ -13,13 +13,17 @@ const ELEMENT_TYPES: Function[] = [
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ];
 
+/** Only shared() makes Shared markers: the checks it makes hold for every one. */
+const MAKER = Symbol("shared()");
+
 /** A JS buffer marked for sharing with Python: pass it as an argument. Made by shared(). */
 export class Shared {
   /** The memory Python will see: the TypedArray or DataView given, or a Uint8Array over the (Shared)ArrayBuffer given. */
   readonly view: ArrayBufferView;
 
   /** @internal use shared() */
-  constructor(view: ArrayBufferView) {
+  constructor(view: ArrayBufferView, maker?: symbol) {
+    if (maker !== MAKER) throw new TypeError("use shared(x) to make a Shared");
     this.view = view;
     Object.freeze(this);
   }
@@ -65,5 +69,5 @@ export function shared(x: ArrayBufferView | ArrayBufferLike): Shared {
   const why = unshareable(view.buffer);
   if (why !== undefined) throw new TypeError(why);
   if (types.isArrayBuffer(view.buffer)) markAsUntransferable(view.buffer);
-  return new Shared(view);
+  return new Shared(view, MAKER);
 }

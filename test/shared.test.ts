@@ -24,6 +24,10 @@ describe("shared() itself", () => {
     expect(() => shared(ab)).toThrow(/resizable/);
   });
 
+  it("cannot be bypassed with new Shared()", () => {
+    expect(() => new (Shared as unknown as new (v: unknown) => Shared)(new Uint8Array(1))).toThrow(TypeError);
+  });
+
   it("accepts every Typed view, an ArrayBuffer and a SharedArrayBuffer", () => {
     for (const x of [Buffer.alloc(2), new Float64Array(1), new BigInt64Array(1), new DataView(new ArrayBuffer(4)), new ArrayBuffer(3), new SharedArrayBuffer(4)]) {
       expect(shared(x)).toBeInstanceOf(Shared);
@@ -149,6 +153,7 @@ describe.each(BACKENDS)("shared() arguments on the %s backend", (mode) => {
       const d = await py.describe(shared(a));
       expect(d).toMatchObject({ format: "d", itemsize: 8, shape: [3], readonly: mode === "subprocess" });
       expect(await py.size(shared(Buffer.from("abcd")))).toBe(4);
+      expect(await py.describe_in({ k: [shared(new Int16Array(4)), "x"] })).toMatchObject({ format: "h", shape: [4] });
       const big = new Int32Array(100_000).fill(3);
       expect(await py.numpy_asarray(shared(big))).toMatchObject({ shape: [100_000], sum: 300_000 });
       const json = (await bridge.python("json")) as unknown as Fixture;
