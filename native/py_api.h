@@ -64,13 +64,11 @@ struct PyTypeSpec {
   PyTypeSlot* slots;  // ends with {0, nullptr}
 };
 
-// Slot ids (Include/typeslots.h). The buffer slots exist in 3.8's table
+// Slot ids (Include/typeslots.h). The buffer slot exists in 3.8's table
 // but only work from 3.9 (bpo-40724); py_js_buffer.cc sets them by hand there.
 constexpr int kPyBfGetBuffer = 1;
-constexpr int kPyBfReleaseBuffer = 2;
 constexpr int kPyTpDealloc = 52;
 constexpr int kPyTpDoc = 56;
-constexpr unsigned long kTpFlagsDefault = 0;  // Py_TPFLAGS_DEFAULT: no bits this type needs
 
 constexpr unsigned long kTpFlagsLongSubclass = 1UL << 24;
 constexpr unsigned long kTpFlagsListSubclass = 1UL << 25;
