@@ -12,6 +12,7 @@
         "native/py_api.cc",
         "native/py_context.cc",
         "native/py_error.cc",
+        "native/py_js_buffer.cc",
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
         "native/python_host.cc",
@@ -44,6 +45,7 @@
         "native/py_api.cc",
         "native/py_context.cc",
         "native/py_error.cc",
+        "native/py_js_buffer.cc",
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
         "native/registry.cc"

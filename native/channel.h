@@ -16,6 +16,7 @@
 #include "interpreter.h"
 #include "job.h"
 #include "py_context.h"
+#include "py_js_buffer.h"
 
 namespace esem {
 
@@ -39,7 +40,12 @@ struct Notifier {
 
 class Channel {
  public:
-  explicit Channel(std::shared_ptr<Notifier> notifier) : notifier_(std::move(notifier)) {}
+  explicit Channel(std::shared_ptr<Notifier> notifier)
+      : returns(std::make_shared<RefReturn>([n = notifier] { n->Notify(); })), notifier_(std::move(notifier)) {}
+
+  // JS refs of shared() buffers that Python let go of, for the JS thread
+  // to delete (Bridge::Drain). Shared with the Python objects over them.
+  const std::shared_ptr<RefReturn> returns;
 
   // Which interpreter the bridge wants; written before its kStart job.
   PythonConfig config;
@@ -89,6 +95,7 @@ class Channel {
   // those waiting and any delivered later are dropped.
   void Detach() {
     JobList dropped;
+    returns->Close();
     std::lock_guard<std::mutex> lock(mutex_);
     detached_ = true;
     dropped.swap(results_);

@@ -16,6 +16,7 @@
 namespace esem {
 
 class Channel;
+struct JsHold;
 
 enum class Op : uint8_t {
   kStart,    // initialize the interpreter if needed, load the channel's context
@@ -31,10 +32,13 @@ enum class Op : uint8_t {
 // A JS buffer an argument refers to (a wire payload with a side-buffer
 // index): its memory stays alive while the job holds `ref` (the JS thread
 // deletes it when the job comes back). Read on the Python thread.
+// `hold` is set for a buffer passed through shared(): Python gets a view
+// over the memory itself, which keeps `hold` (py_js_buffer.h).
 struct SideBuffer {
   const char* data = nullptr;
   size_t size = 0;
   napi_ref ref = nullptr;
+  std::shared_ptr<JsHold> hold;
 };
 
 struct Job {

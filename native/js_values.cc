@@ -1,6 +1,8 @@
 // Scalars, side buffers, results and errors on the JS thread.
 #include "js_values.h"
 
+#include "py_js_buffer.h"
+
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -177,6 +179,33 @@ bool ScalarsFromJs(napi_env env, napi_value array, std::vector<Scalar>* out) {
   return true;
 }
 
+namespace {
+
+// The memory of a TypedArray, DataView or ArrayBuffer; false for anything else.
+bool BufferOf(napi_env env, napi_value v, void** data, size_t* size) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok) return false;
+    static const size_t kSizes[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+    *size = length * (static_cast<size_t>(type) < 11 ? kSizes[type] : 1);
+    return true;
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    napi_value ab;
+    size_t offset;
+    return napi_get_dataview_info(env, v, size, data, &ab, &offset) == napi_ok;
+  }
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+    return napi_get_arraybuffer_info(env, v, data, size) == napi_ok;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool SideFromJs(napi_env env, napi_value array, std::vector<SideBuffer>* out) {
   uint32_t n = 0;
   if (napi_get_array_length(env, array, &n) != napi_ok) return false;
@@ -185,29 +214,36 @@ bool SideFromJs(napi_env env, napi_value array, std::vector<SideBuffer>* out) {
     napi_value v;
     if (napi_get_element(env, array, i, &v) != napi_ok) return false;
     SideBuffer side;
-    bool is = false;
     void* data = nullptr;
     size_t size = 0;
-    if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
-      napi_typedarray_type type;
-      size_t length, offset;
-      napi_value ab;
-      napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset);
-      static const size_t kSizes[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
-      size = length * (static_cast<size_t>(type) < 11 ? kSizes[type] : 1);
-    } else if (napi_is_dataview(env, v, &is) == napi_ok && is) {
-      napi_value ab;
-      size_t offset;
-      napi_get_dataview_info(env, v, &size, &data, &ab, &offset);
-    } else if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
-      napi_get_arraybuffer_info(env, v, &data, &size);
-    } else {
-      return false;
+    napi_value shared_view = nullptr;
+    if (!BufferOf(env, v, &data, &size)) {
+      // A Shared marker (src/shared.ts, frozen): its `view` is lent to
+      // Python, held by a second ref that outlives the job.
+      napi_valuetype t;
+      if (napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
+          napi_get_named_property(env, v, "view", &shared_view) != napi_ok ||
+          !BufferOf(env, shared_view, &data, &size)) {
+        ReleaseSide(env, out);
+        return false;
+      }
     }
     side.data = static_cast<const char*>(data);
     side.size = size;
-    if (napi_create_reference(env, v, 1, &side.ref) != napi_ok) return false;
-    out->push_back(side);
+    if (napi_create_reference(env, v, 1, &side.ref) != napi_ok) {
+      ReleaseSide(env, out);
+      return false;
+    }
+    if (shared_view) {
+      napi_ref keep = nullptr;
+      if (napi_create_reference(env, shared_view, 1, &keep) != napi_ok) {
+        napi_delete_reference(env, side.ref);
+        ReleaseSide(env, out);
+        return false;
+      }
+      side.hold = std::make_shared<JsHold>(keep);
+    }
+    out->push_back(std::move(side));
   }
   return true;
 }
@@ -216,8 +252,26 @@ void ReleaseSide(napi_env env, std::vector<SideBuffer>* side) {
   for (SideBuffer& s : *side) {
     if (s.ref) napi_delete_reference(env, s.ref);
     s.ref = nullptr;
+    // No Python object kept the shared view (none made, or all gone): the
+    // ref dies here. Otherwise the last Python owner hands it back.
+    // (Only this job could copy `hold`, and it is done: the count can
+    // only fall.)
+    if (s.hold && s.hold.use_count() == 1 && s.hold->ref) {
+      napi_delete_reference(env, s.hold->ref);
+      s.hold->ref = nullptr;
+    }
+    s.hold.reset();
   }
   side->clear();
+}
+
+void RefReturn::DeleteAll(napi_env env) {
+  std::vector<napi_ref> refs;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    refs.swap(refs_);
+  }
+  for (napi_ref r : refs) napi_delete_reference(env, r);
 }
 
 napi_value ResultToJs(napi_env env, const JsHelpers& helpers, Job& job) {

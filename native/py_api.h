@@ -51,6 +51,25 @@ constexpr int kPyBufRecords = kPyBufStrides | kPyBufFormat;  // PyBUF_RECORDS_RO
 constexpr int kPyBufRead = 0x100;
 constexpr int kPyBufWrite = 0x200;
 
+// PyType_Slot and PyType_Spec (Include/object.h), unchanged since 3.2.
+struct PyTypeSlot {
+  int slot;
+  void* pfunc;
+};
+struct PyTypeSpec {
+  const char* name;
+  int basicsize;
+  int itemsize;
+  unsigned int flags;
+  PyTypeSlot* slots;  // ends with {0, nullptr}
+};
+
+// Slot ids (Include/typeslots.h). The buffer slot exists in 3.8's table
+// but only work from 3.9 (bpo-40724); py_js_buffer.cc sets them by hand there.
+constexpr int kPyBfGetBuffer = 1;
+constexpr int kPyTpDealloc = 52;
+constexpr int kPyTpDoc = 56;
+
 constexpr unsigned long kTpFlagsLongSubclass = 1UL << 24;
 constexpr unsigned long kTpFlagsListSubclass = 1UL << 25;
 constexpr unsigned long kTpFlagsTupleSubclass = 1UL << 26;
@@ -137,7 +156,11 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PyException_SetTraceback, (PyObject*, PyObject*))                          \
   X(void, PyErr_Clear, (void))                                                      \
   X(void, PyErr_SetString, (PyObject*, const char*))                                \
-  X(void, PyMem_RawFree, (void*))
+  X(void, PyMem_RawFree, (void*))                                                  \
+  X(PyObject*, PyType_FromSpec, (PyTypeSpec*))                                      \
+  X(PyObject*, PyType_GenericAlloc, (PyObject*, Py_ssize_t))                        \
+  X(void, PyObject_Free, (void*))                                                   \
+  X(const char*, Py_GetVersion, (void))
 
 // X(name): data symbols whose address is the object (types, singletons).
 #define ESEM_PY_OBJECTS(X) \

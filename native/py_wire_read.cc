@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "channel.h"
 #include "py_error.h"
+#include "py_js_buffer.h"
 #include "py_wire.h"
 #include "wire_tags.h"
 
@@ -21,9 +23,11 @@ constexpr size_t kMinStr = 5;    // a string: tag and length
 
 class Reader {
  public:
-  Reader(PyContext& ctx, const char* data, size_t size, const std::vector<SideBuffer>& side)
-      : ctx_(ctx), py_(Py()), begin_(data), p_(data), end_(data + size), side_(side) {}
-  Reader(PyContext& ctx, const Job& job) : Reader(ctx, job.wire.data(), job.wire.size(), job.side) {}
+  Reader(PyContext& ctx, const char* data, size_t size, const std::vector<SideBuffer>& side,
+         std::shared_ptr<RefReturn> returns = nullptr)
+      : ctx_(ctx), py_(Py()), begin_(data), p_(data), end_(data + size), side_(side), returns_(std::move(returns)) {}
+  Reader(PyContext& ctx, const Job& job)
+      : Reader(ctx, job.wire.data(), job.wire.size(), job.side, job.channel ? job.channel->returns : nullptr) {}
 
   OwnedRef Value(int depth);
   bool AtEnd() const { return p_ == end_; }
@@ -111,8 +115,10 @@ class Reader {
     p_ += n;
     return true;
   }
-  // A binary payload: inline (u32 n, n bytes) or beside (kSideLength, u32 index).
-  bool Payload(const char** data, size_t* size) {
+  // A binary payload: inline (u32 n, n bytes) or beside (kSideLength, u32
+  // index); `*shared`, when given, is set to the side buffer if shared().
+  bool Payload(const char** data, size_t* size, const SideBuffer** shared = nullptr) {
+    if (shared) *shared = nullptr;
     uint32_t n;
     if (!U32(&n)) return false;
     if (n != kSideLength) {
@@ -130,8 +136,12 @@ class Reader {
     }
     *data = side_[index].data;
     *size = side_[index].size;
+    if (shared && side_[index].hold) *shared = &side_[index];
     return true;
   }
+  // A memoryview over a shared() JS buffer, with `format` and `shape`
+  // (or its size in items when shape is empty).
+  OwnedRef Shared(const SideBuffer& side, char format, std::vector<Py_ssize_t> shape);
 
   OwnedRef Str(uint8_t tag);
   OwnedRef Key();
@@ -150,6 +160,7 @@ class Reader {
   const char* p_;
   const char* end_;
   const std::vector<SideBuffer>& side_;
+  std::shared_ptr<RefReturn> returns_;  // where shared() refs go back to
   std::vector<OwnedRef> keys_;  // the message's key table
   std::string bad_;
   bool released_ = false;  // a Ref named an id the registry no longer has
@@ -300,12 +311,48 @@ OwnedRef Reader::Call2(PyObject* fn, OwnedRef a, OwnedRef b) {
   return OwnedRef::Steal(py_.PyObject_Call(fn, args.get(), nullptr));
 }
 
+size_t ItemSize(char format) {
+  switch (format) {
+    case 'h': case 'H': return 2;
+    case 'i': case 'I': case 'f': return 4;
+    case 'q': case 'Q': case 'd': return 8;
+    default: return 1;
+  }
+}
+
+// The struct format of an NdArray element code (docs/protocol.md), or 0.
+char ElementFormat(PyObject* code) {
+  static const struct { const char* code; char format; } kCodes[] = {
+      {"f64", 'd'}, {"f32", 'f'}, {"i64", 'q'}, {"u64", 'Q'}, {"i32", 'i'},
+      {"u32", 'I'}, {"i16", 'h'}, {"u16", 'H'}, {"i8", 'b'}, {"u8", 'B'},
+  };
+  Py_ssize_t n = 0;
+  const char* s = Py().PyUnicode_AsUTF8AndSize(code, &n);
+  if (!s) return 0;
+  for (const auto& c : kCodes) {
+    if (static_cast<size_t>(n) == std::strlen(c.code) && std::memcmp(s, c.code, n) == 0) return c.format;
+  }
+  return 0;
+}
+
+OwnedRef Reader::Shared(const SideBuffer& side, char format, std::vector<Py_ssize_t> shape) {
+  size_t itemsize = ItemSize(format);
+  if (side.size % itemsize != 0) return Bad("a shared buffer whose size is not a whole number of items");
+  if (shape.empty()) shape.push_back(static_cast<Py_ssize_t>(side.size / itemsize));
+  std::string bad;
+  OwnedRef view = SharedView(side, format, itemsize, shape, returns_, &bad);
+  if (!view && !bad.empty()) return Bad(bad);
+  return view;
+}
+
 OwnedRef Reader::Typed() {
   uint8_t format;
   const char* data;
   size_t size;
-  if (!U8(&format) || !Payload(&data, &size)) return OwnedRef();
+  const SideBuffer* shared;
+  if (!U8(&format) || !Payload(&data, &size, &shared)) return OwnedRef();
   if (!std::strchr("bhHiIfdqQ", format) || format == 0) return Bad("a typed array format that is not one of bhHiIfdqQ");
+  if (shared) return Shared(*shared, static_cast<char>(format), {});
   char fmt[2] = {static_cast<char>(format), 0};
   return Call2(ctx_.typed_view.get(), OwnedRef::Steal(py_.PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(size))),
                OwnedRef::Steal(py_.PyUnicode_FromString(fmt)));
@@ -325,17 +372,28 @@ OwnedRef Reader::NdArray() {
   if (ndim > 64) return Bad("an array of more than 64 dimensions");
   OwnedRef shape = OwnedRef::Steal(py_.PyTuple_New(ndim));
   if (!shape) return shape;
+  std::vector<Py_ssize_t> dims(ndim);
   for (uint32_t i = 0; i < ndim; i++) {
     double d;
     if (!Raw(&d, 8)) return OwnedRef();
     if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<uint64_t>(d))) {
       return Bad("an array dimension that is not a whole number");
     }
+    dims[i] = static_cast<Py_ssize_t>(d);
     py_.PyTuple_SetItem(shape.get(), i, py_.PyLong_FromLongLong(static_cast<long long>(d)));
   }
   const char* data;
   size_t size;
-  if (!Payload(&data, &size)) return OwnedRef();
+  const SideBuffer* shared;
+  if (!Payload(&data, &size, &shared)) return OwnedRef();
+  if (shared) {
+    // shared(): a memoryview of this shape over the JS memory (numpy.asarray
+    // of it is the ndarray, no copy); the element type is the TypedArray's.
+    char format = ElementFormat(code.get());
+    if (!format) return Bad("a shared array element code that is not one of the TypedArray codes");
+    if (ndim == 0) return Bad("a shared array of no dimensions");
+    return Shared(*shared, format, std::move(dims));
+  }
   // A bytearray: numpy.frombuffer over it gives a writable array, no copy.
   OwnedRef bytes = OwnedRef::Steal(py_.PyByteArray_FromStringAndSize(data, static_cast<Py_ssize_t>(size)));
   if (!bytes) return bytes;
@@ -381,7 +439,9 @@ OwnedRef Reader::Value(int depth) {
     case kBytes: {
       const char* data;
       size_t size;
-      if (!Payload(&data, &size)) return OwnedRef();
+      const SideBuffer* shared;
+      if (!Payload(&data, &size, &shared)) return OwnedRef();
+      if (shared) return Shared(*shared, 'B', {});
       return OwnedRef::Steal(py_.PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(size)));
     }
     case kList:

@@ -45,6 +45,7 @@ void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {
 
 void Bridge::Drain(napi_env env) {
   if (!channel_) return;
+  channel_->returns->DeleteAll(env);  // shared() buffers Python let go of
   JobList results;
   channel_->TakeResults(&results);
   bool closed = false;

@@ -7,6 +7,7 @@
 import { types } from "node:util";
 import type { RefDescription } from "./backend.js";
 import { BridgeError, type BridgeErrorCode } from "./errors.js";
+import { Shared } from "./shared.js";
 
 export const enum Tag {
   None = 0,
@@ -162,8 +163,10 @@ export class Encoder {
   // frame being encoded begins.
   private busy = false;
   private frameStart = 0;
-  /** Buffers the last encode() put beside its bytes (when keepSide). */
+  /** Buffers the last encode() put beside its bytes (when keepSide); a shared() one as its Shared marker. */
   side: ArrayBufferView[] = [];
+  /** The Shared marker whose payload raw() writes next. */
+  private sharing: Shared | undefined;
 
   /** keepSide: binary payloads of SIDE_THRESHOLD bytes or more go to `side`, not into the bytes. */
   constructor(private readonly refOf: (value: Function) => RefAnswer, private readonly keepSide = false) {}
@@ -290,10 +293,14 @@ export class Encoder {
   }
 
   private raw(bytes: Uint8Array, view?: ArrayBufferView): void {
-    if (this.keepSide && bytes.length >= SIDE_THRESHOLD) {
+    const sharing = this.sharing;
+    this.sharing = undefined;
+    // A shared() payload goes beside whatever its size: native/js_values.cc
+    // (SideFromJs) knows the marker and lends its memory to Python.
+    if (this.keepSide && (sharing !== undefined || bytes.length >= SIDE_THRESHOLD)) {
       this.u32(SIDE_LENGTH);
       this.u32(this.side.length);
-      this.side.push(view ?? bytes);
+      this.side.push(sharing !== undefined ? (sharing as unknown as ArrayBufferView) : view ?? bytes);
       return;
     }
     this.u32(bytes.length);
@@ -373,6 +380,15 @@ export class Encoder {
         return this.func(v);
       case "object":
         if (v === null) return this.u8(Tag.None);
+        if (v instanceof Shared) {
+          // Its view's usual tag (Bytes, Typed or NdArray), the payload beside.
+          this.sharing = v;
+          try {
+            return this.view_(v.view);
+          } finally {
+            this.sharing = undefined;
+          }
+        }
         return this.object(v, depth);
     }
     this.fail("a value of unknown type");
