@@ -6,12 +6,14 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runChild } from "./lib/child.js";
+import { deriveRuns, selectRows } from "./lib/derive.js";
 import { environment, environmentLine } from "./lib/env.js";
 import { markdown, notes } from "./lib/markdown.js";
 import { MODES, ROWS } from "./lib/rows.js";
 import { median, p90 } from "./lib/stats.js";
 import { svgChart } from "./lib/svg.js";
 import { textTable } from "./lib/table.js";
+import { UNAVAILABLE } from "./lib/unavailable.js";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -50,6 +52,7 @@ function probeModes(modes, env) {
 
 function summarize(row, runs) {
   const good = runs.filter((r) => r.ok);
+  const missing = runs.find((r) => r.code === UNAVAILABLE);
   const values = good.map((r) => r.value);
   return {
     values,
@@ -57,7 +60,8 @@ function summarize(row, runs) {
     p90: p90(values, row.better),
     min: values.length ? Math.min(...values) : null,
     max: values.length ? Math.max(...values) : null,
-    errors: runs.filter((r) => !r.ok).map((r) => `${r.code ?? ""} ${r.message}`.trim()),
+    unavailable: !good.length && missing ? missing.message : null,
+    errors: runs.filter((r) => !r.ok && r.code !== UNAVAILABLE).map((r) => `${r.code ?? ""} ${r.message}`.trim()),
     reps: runs,
   };
 }
@@ -71,22 +75,27 @@ function main() {
   const started = performance.now();
   const env = environment();
   const modes = probeModes(opts.modes, env);
-  const rows = ROWS.filter((r) => !opts.only || opts.only.includes(r.name));
+  const rows = selectRows(ROWS, opts.only);
   const runs = Object.fromEntries(rows.map((r) => [r.name, Object.fromEntries(MODES.map((m) => [m, []]))]));
 
   // Repetition-major order spreads each cell's repetitions over the whole run,
   // so a burst of noise on the shared machine hits one repetition of many rows.
   for (let rep = 0; rep < opts.reps; rep++) {
     for (const row of rows) {
+      if (row.derive || rep >= (row.maxReps ?? Infinity)) continue;
       for (const mode of MODES) {
         if (!modes[mode].available) continue;
+        if (runs[row.name][mode][0]?.code === UNAVAILABLE) continue; // it will not appear in this run
         log(`rep ${rep + 1}/${opts.reps} ${row.name} ${mode} ... `);
         const r = runChild(row.name, mode, row.nodeArgs);
         if (r.ok && r.info?.python && !env.python) env.python = r.info.python;
         runs[row.name][mode].push(r);
-        log(r.ok ? `${r.value.toPrecision(4)} ${row.unit}\n` : `error: ${r.message}\n`);
+        log(r.ok ? `${r.value.toPrecision(4)} ${row.unit}\n` : `${r.code === UNAVAILABLE ? "unavailable" : "error"}: ${r.message}\n`);
       }
     }
+  }
+  for (const row of rows.filter((r) => r.derive)) {
+    for (const mode of MODES) runs[row.name][mode] = deriveRuns(row, (name) => runs[name][mode]);
   }
 
   const report = {
