@@ -3,7 +3,8 @@
 // docs/benchmarks.md and docs/benchmarks.svg. A report: nothing here fails on a number.
 //
 //   node bench/run.js [--reps N] [--quick] [--only a,b] [--modes native,subprocess] [--no-docs]
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+//   node bench/run.js --render   (rewrites the docs from bench/results/latest.json with the rows' current text)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runChild } from "./lib/child.js";
 import { deriveRuns, selectRows } from "./lib/derive.js";
@@ -18,7 +19,7 @@ import { UNAVAILABLE } from "./lib/unavailable.js";
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 function parseArgs(argv) {
-  const opts = { reps: 5, only: null, modes: MODES, docs: true };
+  const opts = { reps: 5, only: null, modes: MODES, docs: true, render: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") opts.reps = 2;
@@ -26,6 +27,7 @@ function parseArgs(argv) {
     else if (a === "--only") opts.only = argv[++i].split(",");
     else if (a === "--modes") opts.modes = argv[++i].split(",");
     else if (a === "--no-docs") opts.docs = false;
+    else if (a === "--render") opts.render = true;
     else throw new Error(`unknown option ${a}`);
   }
   return opts;
@@ -66,8 +68,24 @@ function summarize(row, runs) {
   };
 }
 
+function writeDocs(report) {
+  mkdirSync(here("../docs"), { recursive: true });
+  writeFileSync(here("../docs/benchmarks.svg"), svgChart(report));
+  writeFileSync(here("../docs/benchmarks.md"), markdown(report));
+}
+
+/** --render: the last run's results, with each row's description and targets as they are now. */
+function render() {
+  const report = JSON.parse(readFileSync(here("results/latest.json"), "utf8"));
+  const now = new Map(ROWS.map((r) => [r.name, r]));
+  report.rows = report.rows.map((r) => ({ ...r, ...now.get(r.name), results: r.results }));
+  writeDocs(report);
+  log("wrote docs/benchmarks.md, docs/benchmarks.svg from bench/results/latest.json\n");
+}
+
 function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.render) return render();
   if (!existsSync(here("../dist/index.js"))) {
     console.error("bench: dist/ is missing; run `npm install` (or `npm run build:ts`) first.");
     process.exit(1);
@@ -124,9 +142,7 @@ function main() {
   mkdirSync(here("results"), { recursive: true });
   writeFileSync(here("results/latest.json"), JSON.stringify(report, null, 2) + "\n");
   if (opts.docs && !opts.only) {
-    mkdirSync(here("../docs"), { recursive: true });
-    writeFileSync(here("../docs/benchmarks.svg"), svgChart(report));
-    writeFileSync(here("../docs/benchmarks.md"), markdown(report));
+    writeDocs(report);
     log("wrote bench/results/latest.json, docs/benchmarks.md, docs/benchmarks.svg\n");
   } else {
     log("wrote bench/results/latest.json (docs left alone: --only or --no-docs)\n");

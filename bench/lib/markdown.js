@@ -69,6 +69,12 @@ export function notes(report) {
   return [...spreadNotes(report), ...extraNotes(report), ...dataNotes(report)];
 }
 
+/** ", at most 3 for records1m" for rows whose repetitions are capped below the run's. */
+function capped(report) {
+  const rows = report.rows.filter((r) => !r.derive && r.maxReps < report.options.reps);
+  return rows.map((r) => `, at most ${r.maxReps} for ${r.name}`).join("");
+}
+
 export function markdown(report) {
   const env = report.environment;
   const reps = report.options.reps;
@@ -80,7 +86,7 @@ export function markdown(report) {
 
 Run them with \`npm run bench\` (\`--quick\` for 2 repetitions, \`--reps N\`, \`--only sequential,object\`,
 \`--modes native\`). \`dist/\` must be built (\`npm install\` does it). Each cell is the **median of ${reps}
-fresh Node processes** (one scenario and one mode per process), with the p90 of those repetitions beside it;
+fresh Node processes**${capped(report)} (one scenario and one mode per process), with the p90 of those repetitions beside it;
 raw numbers, per-batch samples and the environment are in \`bench/results/latest.json\`.
 These numbers come from a noisy, shared ${env.cores}-core machine: read them as orders of magnitude and
 look at the p90 and the notes below before trusting a single digit. Nothing in the bench asserts on a number.

@@ -161,7 +161,7 @@ export const ROWS = [
     name: "records1m",
     unit: "ms",
     better: "lower",
-    measures: "`count(rows)` (returns `len`) of 1 000 000 nested records, sent one way; median of the timed calls (2 per process)",
+    measures: "`count(rows)` (returns `len`) of 1 000 000 nested records, sent one way; median of the timed calls (2 per process), at most 3 processes",
     nodeArgs: ["--expose-gc"],
     maxReps: 3,
     targets: {},
