@@ -31,6 +31,7 @@ export function environmentLine(env) {
   return (
     `${env.cpu} × ${env.cores} cores, ${env.platform}; Node ${env.node}; ` +
     `Python ${env.python ?? "n/a"}; esem-bridge ${env.package}; ` +
-    `${env.spinUs === "default" ? "" : `ESEM_SPIN_US=${env.spinUs}; `}${env.date}`
+    `${env.spinUs === "default" ? "" : `ESEM_SPIN_US=${env.spinUs}; `}` +
+    `${env.loadavg?.length ? `load average ${env.loadavg.map((x) => x.toFixed(2)).join("/")} at the start; ` : ""}${env.date}`
   );
 }

@@ -1,12 +1,13 @@
-// Starts a bridge in the requested mode and loads the bench fixture.
+// Starts a bridge in the requested mode and loads a bench fixture (benchmod.py by default).
 import { fileURLToPath } from "node:url";
 
 export const FIXTURE = fileURLToPath(new URL("../fixtures/benchmod.py", import.meta.url));
+export const DATA_FIXTURE = fileURLToPath(new URL("../fixtures/benchdata.py", import.meta.url));
 export const DIST = new URL("../../dist/index.js", import.meta.url).href;
 
-export async function open(mode) {
+export async function open(mode, fixture = FIXTURE) {
   const api = await import(DIST);
   const bridge = api.createBridge({ mode });
-  const mod = await bridge.python(FIXTURE);
+  const mod = await bridge.python(fixture);
   return { api, bridge, mod };
 }

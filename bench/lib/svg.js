@@ -76,8 +76,9 @@ export function svgChart(report) {
       const [target, second] = row.targets[m] ?? [];
       const r = relative(row, cell?.median, target);
       if (!cell || cell.median == null) {
-        out.push(text(x(1) + 6, y + 11, `${m}: n/a`, `fill="#999" font-style="italic" font-size="11"`));
-        out.push(text(TEXT_X, y + 11, `${m} n/a`, `fill="#999"`));
+        const why = cell?.unavailable ? "unavailable" : "n/a";
+        out.push(text(x(1) + 6, y + 11, `${m}: ${why}`, `fill="#999" font-style="italic" font-size="11"`));
+        out.push(text(TEXT_X, y + 11, `${m} ${why}`, `fill="#999"`));
         return;
       }
       const valueText = `${fmtNumber(cell.median)} ${row.unit}`;

@@ -4,6 +4,7 @@ import { fmtNumber, fmtRatio, nativeAdvantage, status, targetText, unstable } fr
 const HEAD = ["row", "unit", "native median", "native p90", "subprocess median", "subprocess p90", "native ×", "target"];
 
 function valueCells(row, mode, cell) {
+  if (cell?.unavailable) return ["unavailable", "—"];
   if (!cell || cell.median == null) return ["n/a", "n/a"];
   const mark = status(row, mode, cell.median);
   const flag = unstable(cell) ? " !" : "";
