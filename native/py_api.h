@@ -152,6 +152,7 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PySys_SetObject, (const char*, PyObject*))                                 \
   X(PyObject*, PyErr_Occurred, (void))                                              \
   X(void, PyErr_Fetch, (PyObject**, PyObject**, PyObject**))                        \
+  X(void, PyErr_Restore, (PyObject*, PyObject*, PyObject*))                         \
   X(void, PyErr_NormalizeException, (PyObject**, PyObject**, PyObject**))           \
   X(int, PyException_SetTraceback, (PyObject*, PyObject*))                          \
   X(void, PyErr_Clear, (void))                                                      \

@@ -28,13 +28,18 @@ std::string PyContext::Load() {
   if (!datetime || !types) return "cannot import datetime or types";
   datetime_type = Attr(datetime.get(), "datetime");
   coroutine_type = Attr(types.get(), "CoroutineType");
+  OwnedRef gc = OwnedRef::Steal(py.PyImport_ImportModule("gc"));
+  if (!gc) return "cannot import gc";
+  gc_enable = Attr(gc.get(), "enable");
+  gc_disable = Attr(gc.get(), "disable");
+  gc_isenabled = Attr(gc.get(), "isenabled");
   modules = OwnedRef::Borrow(py.PySys_GetObject("modules"));
   builtins = OwnedRef::Steal(py.PyImport_ImportModule("builtins"));
   if (!builtins) return "cannot import builtins";
   builtin_eval = Attr(builtins.get(), "eval");
   builtin_exec = Attr(builtins.get(), "exec");
   if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
-      !datetime_from_ms || !typed_view || !plain_form || !datetime_type || !coroutine_type || !modules ||
+      !datetime_from_ms || !typed_view || !plain_form || !gc_enable || !gc_disable || !gc_isenabled || !datetime_type || !coroutine_type || !modules ||
       !builtin_eval || !builtin_exec || !fresh_globals_for) {
     return "esem_bridge.ops is incomplete";
   }
@@ -63,7 +68,7 @@ void PyContext::Clear() {
   described_types.clear();
   proxy_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for}) {
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for}) {
     r->Reset();
   }
 }

@@ -21,6 +21,7 @@ struct PyContext {
   OwnedRef datetime_to_ms, datetime_from_ms, typed_view;
   OwnedRef datetime_type, coroutine_type;
   OwnedRef plain_form;     // esem_bridge.ops.plain_form: the rule for every non-builtin result
+  OwnedRef gc_enable, gc_disable, gc_isenabled;  // the gc module's (see CollectorPause)
   OwnedRef modules;        // sys.modules
   OwnedRef builtins, builtin_eval, builtin_exec;  // the builtins module, its eval and exec
   OwnedRef fresh_globals_for;                      // esem_bridge.ops.fresh_globals_for

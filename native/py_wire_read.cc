@@ -469,10 +469,48 @@ OwnedRef Reader::Value(int depth) {
   return UnknownTag(tag);
 }
 
+// Pauses Python's cyclic garbage collector while a large message becomes
+// objects: the reader makes trees (no new cycles), and without the pause
+// every 700 new containers start a collection, and the growing heap full
+// ones (the cost of a million records grew faster than their count). The
+// collector's state is put back as it was (a program that disabled it keeps
+// it disabled).
+class CollectorPause {
+ public:
+  CollectorPause(PyContext& ctx, size_t size) : ctx_(ctx) {
+    if (size < kPauseFrom) return;
+    const PyApi& py = Py();
+    OwnedRef none = OwnedRef::Steal(py.PyTuple_New(0));
+    OwnedRef on = none ? OwnedRef::Steal(py.PyObject_Call(ctx.gc_isenabled.get(), none.get(), nullptr)) : OwnedRef();
+    if (on && on.get() == py._Py_TrueStruct) {
+      OwnedRef done = OwnedRef::Steal(py.PyObject_Call(ctx.gc_disable.get(), none.get(), nullptr));
+      paused_ = static_cast<bool>(done);
+    }
+    if (py.PyErr_Occurred()) py.PyErr_Clear();
+  }
+  ~CollectorPause() {
+    if (!paused_) return;
+    const PyApi& py = Py();
+    // Keep an error the reader set: the enable call must not clobber it.
+    PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+    py.PyErr_Fetch(&type, &value, &tb);
+    OwnedRef none = OwnedRef::Steal(py.PyTuple_New(0));
+    if (none) OwnedRef::Steal(py.PyObject_Call(ctx_.gc_enable.get(), none.get(), nullptr));
+    if (py.PyErr_Occurred()) py.PyErr_Clear();
+    if (type) py.PyErr_Restore(type, value, tb);
+  }
+
+ private:
+  static constexpr size_t kPauseFrom = 1u << 16;  // bytes of wire: small calls do not pay two calls
+  PyContext& ctx_;
+  bool paused_ = false;
+};
+
 }  // namespace
 
 bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error) {
   const PyApi& py = Py();
+  CollectorPause pause(ctx, job.wire.size());
   Reader reader(ctx, job);
   uint8_t tag = job.wire.empty() ? 0xff : static_cast<uint8_t>(job.wire[0]);
   if (tag != kList) {
@@ -516,6 +554,7 @@ OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error) {
 
 bool ReadValues(PyContext& ctx, const char* data, size_t size, PyObject* out, std::string* code, std::string* message) {
   static const std::vector<SideBuffer> kNoSide;
+  CollectorPause pause(ctx, size);
   Reader reader(ctx, data, size, kNoSide);
   const PyApi& py = Py();
   while (!reader.AtEnd()) {
