@@ -1,6 +1,5 @@
-// GIL guards. GilScope re-attaches a thread's saved thread state for a scope
-// (the Python thread's hot path); GilEnsure is for threads Python does not
-// know yet. Construct and destroy on the same thread.
+// The GIL guard of the host thread: GilScope re-attaches its saved thread
+// state for a scope. Construct and destroy on the same thread.
 #pragma once
 
 #include "py_api.h"
@@ -17,18 +16,6 @@ class GilScope {
   }
   GilScope(const GilScope&) = delete;
   GilScope& operator=(const GilScope&) = delete;
-
- private:
-  PyThreadState* ts_;
-};
-
-// Temporarily drops the GIL held by the current thread.
-class GilRelease {
- public:
-  GilRelease() : ts_(Py().PyEval_SaveThread()) {}
-  ~GilRelease() { Py().PyEval_RestoreThread(ts_); }
-  GilRelease(const GilRelease&) = delete;
-  GilRelease& operator=(const GilRelease&) = delete;
 
  private:
   PyThreadState* ts_;

@@ -47,9 +47,6 @@ constexpr int kPyBufWritable = 0x0001;
 constexpr int kPyBufFormat = 0x0004;
 constexpr int kPyBufNd = 0x0008;
 constexpr int kPyBufStrides = 0x0010 | kPyBufNd;
-constexpr int kPyBufRecords = kPyBufStrides | kPyBufFormat;  // PyBUF_RECORDS_RO
-constexpr int kPyBufRead = 0x100;
-constexpr int kPyBufWrite = 0x200;
 
 // PyType_Slot and PyType_Spec (Include/object.h), unchanged since 3.2.
 struct PyTypeSlot {
@@ -88,13 +85,11 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyThreadState*, PyEval_SaveThread, (void))                                      \
   X(void, PyEval_RestoreThread, (PyThreadState*))                                   \
   X(PyGILState_STATE, PyGILState_Ensure, (void))                                    \
-  X(void, PyGILState_Release, (PyGILState_STATE))                                   \
   X(int, PyGILState_Check, (void))                                                  \
   X(void, Py_IncRef, (PyObject*))                                                   \
   X(void, Py_DecRef, (PyObject*))                                                   \
   X(PyObject*, PyLong_FromLongLong, (long long))                                    \
   X(PyObject*, PyLong_FromUnsignedLongLong, (unsigned long long))                   \
-  X(PyObject*, PyLong_FromDouble, (double))                                         \
   X(long long, PyLong_AsLongLongAndOverflow, (PyObject*, int*))                     \
   X(PyObject*, PyLong_FromString, (const char*, char**, int))                       \
   X(PyObject*, PyFloat_FromDouble, (double))                                        \
@@ -111,7 +106,6 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PyByteArray_Resize, (PyObject*, Py_ssize_t))                               \
   X(char*, PyByteArray_AsString, (PyObject*))                                       \
   X(Py_ssize_t, PyByteArray_Size, (PyObject*))                                      \
-  X(PyObject*, PyMemoryView_FromMemory, (char*, Py_ssize_t, int))                   \
   X(PyObject*, PyMemoryView_FromObject, (PyObject*))                                \
   X(int, PyObject_GetBuffer, (PyObject*, PyBuffer*, int))                           \
   X(void, PyBuffer_Release, (PyBuffer*))                                            \
@@ -126,7 +120,6 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PyList_Append, (PyObject*, PyObject*))                                     \
   X(PyObject*, PyDict_New, (void))                                                  \
   X(int, PyDict_SetItem, (PyObject*, PyObject*, PyObject*))                         \
-  X(PyObject*, PyDict_GetItemString, (PyObject*, const char*))                      \
   X(PyObject*, PyDict_GetItem, (PyObject*, PyObject*))                              \
   X(int, PyDict_DelItem, (PyObject*, PyObject*))                                    \
   X(int, PyDict_Next, (PyObject*, Py_ssize_t*, PyObject**, PyObject**))             \
@@ -144,12 +137,10 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyObject_Call, (PyObject*, PyObject*, PyObject*))                    \
   X(PyObject*, PyObject_Str, (PyObject*))                                           \
   X(PyObject*, PyObject_Format, (PyObject*, PyObject*))                             \
-  X(int, PyObject_IsInstance, (PyObject*, PyObject*))                               \
   X(int, PyType_IsSubtype, (PyObject*, PyObject*))                                  \
   X(unsigned long, PyType_GetFlags, (PyObject*))                                    \
   X(PyObject*, PyImport_ImportModule, (const char*))                                \
   X(PyObject*, PySys_GetObject, (const char*))                                      \
-  X(int, PySys_SetObject, (const char*, PyObject*))                                 \
   X(PyObject*, PyErr_Occurred, (void))                                              \
   X(void, PyErr_Fetch, (PyObject**, PyObject**, PyObject**))                        \
   X(void, PyErr_Restore, (PyObject*, PyObject*, PyObject*))                         \
@@ -157,7 +148,6 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PyException_SetTraceback, (PyObject*, PyObject*))                          \
   X(void, PyErr_Clear, (void))                                                      \
   X(void, PyErr_SetString, (PyObject*, const char*))                                \
-  X(void, PyMem_RawFree, (void*))                                                  \
   X(PyObject*, PyType_FromSpec, (PyTypeSpec*))                                      \
   X(PyObject*, PyType_GenericAlloc, (PyObject*, Py_ssize_t))                        \
   X(void, PyObject_Free, (void*))                                                   \

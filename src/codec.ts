@@ -90,8 +90,8 @@ export function flatEntries(value: Map<unknown, unknown> | Set<unknown>): unknow
 
 /**
  * Why an object that is not plain data (not an array, plain object,
- * TypedArray, DataView, ArrayBuffer, Date, Map or Set) cannot be passed.
- * native/js_codec.cc (UnsupportedObject) says the same, in the same order.
+ * TypedArray, DataView, ArrayBuffer, Date, Map or Set) cannot be passed:
+ * the one rule of both modes (docs/types.md, "Unsupported values").
  */
 export function unsupportedObject(v: object): string {
   if (types.isPromise(v)) return "a Promise (await it and pass its value)";

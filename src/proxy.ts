@@ -15,8 +15,8 @@ import type { RefAnswer } from "./codec.js";
 // proxy (no trap lists it) nor from the package's exports. Every proxy
 // recognises the other sessions' symbols by their description and answers
 // them with why it cannot be passed there ("CODE message", see RefAnswer),
-// so both encoders (src/codec.ts, native/js_codec.cc) reject it with the
-// same words from a single property read.
+// so the encoder (src/codec.ts, both modes) rejects it with those words
+// from a single property read.
 const REF_DESCRIPTION = "esem.ref";
 const STATE = Symbol("esem.state");
 let sessionCount = 0;

@@ -1,8 +1,10 @@
 """The wire format of docs/protocol.md in Python: `Decoder` reads the values
 JS sends (JS -> Python layouts), `Encoder` writes Python values for JS
 (Python -> JS layouts, with the registry's refs and type descriptions).
-The conversions are those of native/py_codec.cc; the byte layouts those of
-src/codec.ts and native/wire.cc.
+The mirror of native/py_wire_read.cc and py_wire_write.cc (which the worker
+uses instead when its library is built: native_codec.py); the golden
+fixtures test/golden/values.json hold all of them, and src/codec.ts, to
+the same bytes.
 
 Thread: the subprocess worker's main thread.
 """
@@ -17,7 +19,7 @@ __all__ = ["BridgeFailure", "Decoder", "Encoder", "MAX_DEPTH"]
 
 MAX_DEPTH = 256
 
-# Tags (src/codec.ts, native/value.h).
+# Tags (src/codec.ts, native/wire_tags.h).
 NONE = 0
 BOOL = 1
 INT = 2

@@ -1,5 +1,5 @@
 """The value form of Python objects that are not exact builtins, one rule
-for both encoders (native/py_wire.cc and codec.py): `plain_form(obj)`,
+for both encoders (native/py_wire_write.cc and codec.py): `plain_form(obj)`,
 and its reverse for arrays, `ndarray_from(data, code, dtype, shape)`.
 Rules: docs/types.md. numpy is used only when Python code already imported
 it (looked up in sys.modules, never imported here).
