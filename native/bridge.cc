@@ -219,12 +219,14 @@ Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// callWire(ref, path, bytes, side?): bytes are the arguments in the wire
-// format (src/codec.ts: a List, then a Dict or None), copied here and read
-// on the Python thread; side, the buffers they refer to.
+// callWire(ref, path, bytes, side?, keepResult?): bytes are the arguments
+// in the wire format (src/codec.ts: a List, then a Dict or None), copied
+// here and read on the Python thread; side, the buffers they refer to;
+// keepResult, the result as a proxy whatever it is.
 Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kCall);
+  job->keep_result = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
   if (!WireArguments(env, info, 2, job.get())) {
     Recycle(std::move(job));
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire arguments")));

@@ -57,6 +57,7 @@ struct Job {
   std::vector<uint64_t> ids;  // kRelease
 
   uint64_t seq = 0;  // the JS side's key for the waiting promise; 0: nobody waits
+  bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
 
   bool ok = true;
   // The result: `result_wire` when not empty (with `exports`, the Python
@@ -87,6 +88,7 @@ struct Job {
       ids.clear();
     }
     seq = 0;
+    keep_result = false;
     ok = true;
     result = Scalar();
     Trim(&result_wire);

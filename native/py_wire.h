@@ -32,10 +32,10 @@ bool ReadValues(PyContext& ctx, const char* data, size_t size, PyObject* out, st
 
 // The subprocess worker's writer: appends the wire form of o to *out, every
 // payload inline. False with the Python error set; nothing stays registered.
-bool WriteValue(PyContext& ctx, PyObject* o, std::string* out);
+bool WriteValue(PyContext& ctx, PyObject* o, std::string* out, bool as_ref = false);
 
 // A result -> job.result (a scalar or one object) or job.result_wire with
-// job.exports. Objects that are not plain data are registered; on failure
+// job.exports; with job.keep_result, a proxy whatever it is (but None). Objects that are not plain data are registered; on failure
 // nothing stays registered and *error is set.
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error);
 

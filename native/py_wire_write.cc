@@ -42,6 +42,8 @@ class Writer {
       : ctx_(ctx), py_(Py()), out_(*out), exports_(exports), top_(top) {}
 
   bool Value(PyObject* o, int depth);
+  // o as a Ref (or a scalar ref at the top), whatever its type.
+  bool RefOf(PyObject* o) { return top_ ? ScalarRef(o) : Ref(o, 1); }
 
   // Registers o and fills in its type index; `desc` gets describe()'s tuple
   // when JS has not seen the type yet (else stays empty).
@@ -601,14 +603,15 @@ bool AsScalar(PyObject* o, Scalar* out) {
 }  // namespace
 
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
-  if (AsScalar(o, &job->result)) return true;
+  bool as_ref = job->keep_result && o != Py()._Py_NoneStruct;
+  if (!as_ref && AsScalar(o, &job->result)) return true;
   uint64_t first_id = ctx.registry.NextId();
   size_t described = ctx.described_types.size();
   bool done = false;
   bool out_of_memory = false;
   try {
     Writer writer(ctx, &job->result_wire, &job->exports, &job->result);
-    done = writer.Value(o, 0);
+    done = as_ref ? writer.RefOf(o) : writer.Value(o, 0);
   } catch (const std::exception&) {
     out_of_memory = true;
     if (Py().PyErr_Occurred()) Py().PyErr_Clear();
@@ -628,14 +631,14 @@ bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
   return false;
 }
 
-bool WriteValue(PyContext& ctx, PyObject* o, std::string* out) {
+bool WriteValue(PyContext& ctx, PyObject* o, std::string* out, bool as_ref) {
   uint64_t first_id = ctx.registry.NextId();
   size_t described = ctx.described_types.size();
   size_t start = out->size();
   bool done = false;
   try {
     Writer writer(ctx, out, nullptr, nullptr);
-    done = writer.Value(o, 0);
+    done = as_ref ? writer.RefOf(o) : writer.Value(o, 0);
   } catch (const std::exception&) {
     Py().PyErr_SetString(Py().PyExc_MemoryError, "out of memory while converting the result");
   }

@@ -96,12 +96,13 @@ ESEM_EXPORT PyObject* esem_wire_read(void* context, PyObject* buf, Py_ssize_t po
   return nullptr;
 }
 
-// Appends the wire form of value to out (a bytearray); returns None.
-ESEM_EXPORT PyObject* esem_wire_write(void* context, PyObject* value, PyObject* out) {
+// Appends the wire form of value to out (a bytearray), a Ref whatever it
+// is when as_ref; returns None.
+ESEM_EXPORT PyObject* esem_wire_write(void* context, PyObject* value, PyObject* out, int as_ref) {
   auto* w = static_cast<esem::WireContext*>(context);
   const esem::PyApi& py = Py();
   std::string bytes;
-  bool ok = esem::WriteValue(w->ctx, value, &bytes);
+  bool ok = esem::WriteValue(w->ctx, value, &bytes, as_ref != 0);
   w->ctx.registry.SyncBack();
   if (!ok) return nullptr;
   Py_ssize_t at = py.PyByteArray_Size(out);

@@ -1,4 +1,5 @@
 // The interface both backends implement; the proxy layer sees only this.
+import type { CallOptions } from "./call-options.js";
 
 export type Mode = "native" | "subprocess";
 
@@ -18,7 +19,7 @@ export type AttrPath = string | readonly string[] | null;
 export interface Backend {
   readonly mode: Mode;
   importModule(spec: string, cwd: string): Promise<unknown>;
-  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
+  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown>;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<void>;
   /** Calls esem_bridge.ops.<name>(*args) on the Python side. */

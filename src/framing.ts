@@ -86,6 +86,8 @@ export const enum Op {
   Import = 4,
   Release = 5,
   Helper = 6,
+  /** A Call whose result comes back as a proxy whatever it is (opts({ result: "proxy" })). */
+  CallProxy = 7,
 }
 
 /** Bytes of a request payload's header: u8 op, u32 seq, f64 ref. */

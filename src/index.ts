@@ -2,6 +2,7 @@
 export { python, shutdown, ensureWorker, release, iterate, len, getitem, setitem, delitem, contains, setattr, getattr } from "./api.js";
 export { createBridge, Bridge, type BridgeOptions, type ModuleProxy } from "./bridge.js";
 export { kw, type Kwargs } from "./kwargs.js";
+export { opts, type CallOptions, type CallOptionsMarker } from "./call-options.js";
 export { shared, Shared } from "./shared.js";
 export { toJs, type ToJsOptions, type ToJsPolicy } from "./to-js.js";
 export { PythonError, BridgeError, type BridgeErrorCode } from "./errors.js";

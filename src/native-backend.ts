@@ -1,5 +1,6 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
+import type { CallOptions } from "./call-options.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
@@ -97,15 +98,16 @@ export class NativeBackend implements Backend {
   importModule(spec: string, cwd: string): Promise<unknown> {
     return this.native.importModule(spec, cwd);
   }
-  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
-    if (!kwargs && allScalars(args)) return this.native.call(ref, path, args);
+  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown> {
+    const keep = options?.result === "proxy";
+    if (!kwargs && !keep && allScalars(args)) return this.native.call(ref, path, args);
     let bytes: Uint8Array;
     try {
       bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.native.callWire(ref, path, bytes, this.encoder.side);
+    return this.native.callWire(ref, path, bytes, this.encoder.side, keep);
   }
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
     return this.native.getAttr(ref, path);

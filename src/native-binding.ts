@@ -29,7 +29,7 @@ export interface NativeBridge {
   /** A call whose arguments are all numbers, strings, booleans, null or undefined (the fast path). */
   call(ref: number, path: AttrPath, args: unknown[]): Promise<unknown>;
   /** A call with its arguments as [args, kwargs|null] in the wire format. */
-  callWire(ref: number, path: AttrPath, ...wire: WireArgs): Promise<unknown>;
+  callWire(ref: number, path: AttrPath, bytes: Uint8Array, side: ArrayBufferView[], keepResult?: boolean): Promise<unknown>;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   /** Sets the attribute to the one value in the wire bytes. */
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;

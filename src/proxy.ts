@@ -5,6 +5,7 @@
 import { inspect } from "node:util";
 import type { AttrPath, Backend, BackendHooks, RefDescription } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
+import { splitOptions } from "./call-options.js";
 import { kwargsOf } from "./kwargs.js";
 import type { RefAnswer } from "./codec.js";
 
@@ -149,9 +150,13 @@ function restamp(error: unknown): never {
 function invoke(root: RootState, path: AttrPath, args: unknown[]): Promise<unknown> {
   if (root.released) return Promise.reject(atCaller(released(root), invoke));
   if (root.session.closed) return Promise.reject(atCaller(closed(), invoke));
-  const kwargs = kwargsOf(args);
   const backend = root.session.backend;
-  const pending = kwargs ? backend.call(root.ref, path, args.slice(0, -1), kwargs) : backend.call(root.ref, path, args);
+  let options;
+  if (args.length) [args, options] = splitOptions(args);
+  const kwargs = kwargsOf(args);
+  const pending = kwargs
+    ? backend.call(root.ref, path, args.slice(0, -1), kwargs, options)
+    : backend.call(root.ref, path, args, undefined, options);
   return pending.then(undefined, restamp);
 }
 

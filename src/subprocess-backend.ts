@@ -8,6 +8,7 @@
 // subprocess-sender.ts (request frames), subprocess-replies.ts (replies to
 // results), subprocess-modules.ts (module proxies across workers),
 // subprocess-spin.ts (polling while calls are pending). JS thread.
+import type { CallOptions } from "./call-options.js";
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
 import { Op } from "./framing.js";
 import { choosePython, type PythonChoice } from "./python-probe.js";
@@ -69,9 +70,10 @@ export class SubprocessBackend implements Backend {
     return this.send(Op.Import, 0, [spec, cwd], ["spec", "cwd"], { source: { spec, cwd }, bare: false });
   }
 
-  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): Promise<unknown> {
+  call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown> {
+    const op = options?.result === "proxy" ? Op.CallProxy : Op.Call;
     return this.withFreshArguments(args, () =>
-      this.onRef(ref, (id) => this.send(Op.Call, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"])),
+      this.onRef(ref, (id) => this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"])),
     );
   }
 

@@ -371,10 +371,11 @@ class Encoder(object):
         self.registry = registry
         self._value = _make_value(registry)
 
-    def encode(self, obj, out=None):
+    def encode(self, obj, out=None, as_ref=False):
         """Appends obj's wire form to `out` (a bytearray, new if None) and
-        returns out. One key table per call (per message). On failure out is
-        as it was, and the exception propagates."""
+        returns out; as_ref: obj as a Ref whatever it is (a call asked for a
+        proxy: opts({ result: "proxy" })). One key table per call (per
+        message). On failure out is as it was, and the exception propagates."""
         if out is None:
             out = bytearray()
         start = len(out)
@@ -382,7 +383,10 @@ class Encoder(object):
         first_id = registry.next_id
         mark = len(registry.types)
         try:
-            self._value(obj, 0, out, {})
+            if as_ref:
+                self._value.ref(obj, out)
+            else:
+                self._value(obj, 0, out, {})
         except BaseException:
             del out[start:]
             registry.remove_from(first_id)
@@ -635,4 +639,5 @@ def _make_value(registry):
         else:
             other(o, t, depth, out, keys)
 
+    value.ref = write_ref  # Encoder.encode(..., as_ref=True)
     return value

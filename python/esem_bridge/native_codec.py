@@ -39,7 +39,7 @@ def load(path):
         lib.esem_wire_context.restype = ctypes.c_void_p
         lib.esem_wire_read.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_ssize_t, ctypes.c_ssize_t]
         lib.esem_wire_read.restype = ctypes.py_object
-        lib.esem_wire_write.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
+        lib.esem_wire_write.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object, ctypes.c_int]
         lib.esem_wire_write.restype = ctypes.py_object
         if lib.esem_wire_load(b"") != 0:  # this process's own libpython
             return None
@@ -69,6 +69,6 @@ class NativeCodec(object):
         malformed bytes or a released proxy)."""
         return self._read(self._ctx, buf, pos, end)
 
-    def encode(self, obj, out):
-        """Appends obj's wire form to the bytearray out."""
-        self._write(self._ctx, self._wrap(obj), out)
+    def encode(self, obj, out, as_ref=False):
+        """Appends obj's wire form to the bytearray out (as a Ref whatever it is: as_ref)."""
+        self._write(self._ctx, self._wrap(obj), out, 1 if as_ref else 0)

@@ -31,6 +31,7 @@ OP_SET_ATTR = 3
 OP_IMPORT = 4
 OP_RELEASE = 5
 OP_HELPER = 6
+OP_CALL_PROXY = 7  # a Call whose result is always sent as a proxy (opts({ result: "proxy" }))
 
 STATUS_OK = 0
 STATUS_PYTHON_ERROR = 1
@@ -113,7 +114,7 @@ class Worker(object):
         try:
             values = self.decode(buf, pos + _REQUEST.size, end)
             n = len(values)
-            if op == OP_CALL:
+            if op == OP_CALL or op == OP_CALL_PROXY:
                 _need(op, n, 2)
                 fn = self.target(ref, values[0], 0)
                 args = values[1]
@@ -151,7 +152,7 @@ class Worker(object):
             if not seq:
                 return
             out += _REPLY.pack(0, STATUS_OK, seq)
-            self.encoder.encode(result, out)
+            self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
         except BridgeFailure as failure:
             if not seq:
                 return
