@@ -21,6 +21,7 @@ async function exercise(shutdown) {
   await json.loads(JSON.stringify({ list: Array.from({ length: 100 }, (_, i) => i) }));
   const bytes = await (await bridge.python("builtins")).bytes(1 << 20); // an external buffer
   if (bytes.length !== 1 << 20) throw new Error("bytes");
+  await host.fast(Buffer.alloc(1 << 16, 1)); // a JS buffer beside the wire bytes (side buffer), copied once
   for (let i = 0; i < 50; i++) await (await host.make_holder()).release();
   for (let i = 0; i < 50; i++) await host.make_holder(); // released by GC
   natives.push(new WeakRef(bridge.session.backend.native));
