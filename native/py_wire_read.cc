@@ -47,11 +47,9 @@ class Reader {
   }
   // After a failed read: malformed bytes, or the Python error of a build step.
   ErrorInfo TakeError() {
-    if (released_) {
-      return BridgeFailure("ESEM_RELEASED", "a proxy passed as an argument was released; its Python object is gone");
-    }
-    if (!bad_.empty()) return BridgeFailure("ESEM_INTERNAL", "malformed wire data: " + bad_);
-    return FetchPythonError(ctx_);
+    std::string message;
+    const char* code = FailureCode(&message);
+    return code ? BridgeFailure(code, message) : FetchPythonError(ctx_);
   }
   [[gnu::noinline, gnu::cold]] OwnedRef Bad(const std::string& what) {
     if (bad_.empty()) bad_ = what;

@@ -489,23 +489,11 @@ bool Writer::Value(PyObject* o, int depth) {
     py_.PyErr_SetString(py_.PyExc_ValueError, kTooDeep);
     return false;
   }
+  int leaf = Leaf(o);  // None, bool, an int that fits in i64, float, str with a UTF-8 form
+  if (leaf != 0) return leaf > 0;
   PyObject* t = TypeOf(o);
-  if (o == py_._Py_NoneStruct) {
-    U8(kNone);
-    return true;
-  }
-  if (t == py_.PyBool_Type) {
-    U8(kBool);
-    U8(o == py_._Py_TrueStruct ? 1 : 0);
-    return true;
-  }
-  if (t == py_.PyLong_Type) return Int(o);
-  if (t == py_.PyFloat_Type) {
-    U8(kFloat);
-    F64(py_.PyFloat_AsDouble(o));
-    return true;
-  }
-  if (t == py_.PyUnicode_Type) return Str(o);
+  if (t == py_.PyLong_Type) return Int(o);      // a bigint
+  if (t == py_.PyUnicode_Type) return Str(o);   // lone surrogates: Str16
   if (t == py_.PyList_Type) return Sequence(o, false, depth);
   if (t == py_.PyTuple_Type) return Sequence(o, true, depth);
   if (t == py_.PyDict_Type) return Dict(o, depth);
@@ -600,6 +588,16 @@ bool AsScalar(PyObject* o, Scalar* out) {
   return true;
 }
 
+// Unregisters what a failed conversion registered and forgets the types it
+// described: the JS side never sees either.
+void Rollback(PyContext& ctx, uint64_t first_id, size_t described) {
+  ctx.registry.RemoveFrom(first_id);
+  while (ctx.described_types.size() > described) {
+    ctx.type_index.erase(ctx.described_types.back().get());
+    ctx.described_types.pop_back();
+  }
+}
+
 }  // namespace
 
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
@@ -617,13 +615,7 @@ bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
     if (Py().PyErr_Occurred()) Py().PyErr_Clear();
   }
   if (done) return true;
-  // Unregister what this conversion registered, and forget the types it
-  // described: the JS side never sees either.
-  ctx.registry.RemoveFrom(first_id);
-  while (ctx.described_types.size() > described) {
-    ctx.type_index.erase(ctx.described_types.back().get());
-    ctx.described_types.pop_back();
-  }
+  Rollback(ctx, first_id, described);
   *error = out_of_memory ? OutOfMemory() : FetchPythonError(ctx);
   job->result = Scalar();
   job->result_wire.clear();
@@ -643,11 +635,7 @@ bool WriteValue(PyContext& ctx, PyObject* o, std::string* out, bool as_ref) {
     Py().PyErr_SetString(Py().PyExc_MemoryError, "out of memory while converting the result");
   }
   if (done) return true;
-  ctx.registry.RemoveFrom(first_id);
-  while (ctx.described_types.size() > described) {
-    ctx.type_index.erase(ctx.described_types.back().get());
-    ctx.described_types.pop_back();
-  }
+  Rollback(ctx, first_id, described);
   out->resize(start);
   return false;
 }

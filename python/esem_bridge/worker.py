@@ -170,17 +170,23 @@ class Worker(object):
     def decode(self, buf, pos, end):
         """Every value of buf[pos:end]; ESEM_PROTOCOL when they do not
         decode or run past the frame's end (into the next frame)."""
-        decoder = Decoder(buf, self.registry, pos, end)  # nothing past the frame is read
-        values = []
         try:
             if self.native:
-                return self.native.decode(buf, pos, end)
-            while decoder.pos < end:
-                values.append(decoder.value())
+                return self.native.decode(buf, pos, end)  # never reads past end
+            return self._decode_py(buf, pos, end)
         except BridgeFailure as failure:
             if failure.code == "ESEM_INTERNAL" and failure.message.startswith("malformed"):
                 raise BridgeFailure("ESEM_PROTOCOL", "malformed request: " + failure.message)
             raise  # the codec's own report (a released proxy)
+
+    def _decode_py(self, buf, pos, end):
+        decoder = Decoder(buf, self.registry, pos, end)  # nothing past the frame is read
+        values = []
+        try:
+            while decoder.pos < end:
+                values.append(decoder.value())
+        except BridgeFailure:
+            raise
         except Exception as exc:
             raise BridgeFailure("ESEM_PROTOCOL", "malformed request: %s at byte %d" % (type(exc).__name__, decoder.pos - pos))
         if decoder.pos > end:
