@@ -32,8 +32,10 @@ describe.skipIf(reason !== null)("a subprocess worker that dies", () => {
       const faults = await bridge.python(fixture("faults.py"));
       const thing = await faults.Thing();
       const first = await faults.pid();
-      const slow = rejectionOf(faults.sleep(5));
+      // The worker runs calls in order: the one queued behind the dying call
+      // is pending when the worker exits.
       const dying = rejectionOf(faults.die(3, "disk on fire"));
+      const slow = rejectionOf(faults.sleep(5));
       for (const p of [dying, slow]) {
         const error = expectBridgeError(await p, "ESEM_WORKER_EXITED");
         expect(error.message).toContain("exited with code 3");
