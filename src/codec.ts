@@ -8,6 +8,7 @@ import { types } from "node:util";
 import type { RefDescription } from "./backend.js";
 import { BridgeError, type BridgeErrorCode } from "./errors.js";
 import { Shared } from "./shared.js";
+import type { CallbackIds } from "./callbacks.js";
 
 export const enum Tag {
   None = 0,
@@ -27,6 +28,7 @@ export const enum Tag {
   NdArray = 14, // Str code, Str dtype, u32 ndim, f64 dims, u32 length, bytes
   Str16 = 15, // u32 code units, UTF-16LE (strings with lone surrogates)
   KeyRef = 16, // u32 index of a dict key seen earlier in the same message
+  JsFunction = 17, // f64 id: a JS function passed to Python (src/callbacks.ts), both ways
 }
 
 /** Containers nest at most this deep in a value (docs/types.md); deeper rejects. */
@@ -168,8 +170,19 @@ export class Encoder {
   /** The Shared marker whose payload raw() writes next. */
   private sharing: Shared | undefined;
 
-  /** keepSide: binary payloads of SIDE_THRESHOLD bytes or more go to `side`, not into the bytes. */
-  constructor(private readonly refOf: (value: Function) => RefAnswer, private readonly keepSide = false) {}
+  /** Callback ids the value being encoded took (given back if it fails). */
+  private fns: number[] = [];
+
+  /**
+   * keepSide: binary payloads of SIDE_THRESHOLD bytes or more go to `side`,
+   * not into the bytes. callbacks: where a JS function that is not a proxy
+   * gets its id (without it, functions are refused).
+   */
+  constructor(
+    private readonly refOf: (value: Function) => RefAnswer,
+    private readonly keepSide = false,
+    private readonly callbacks?: CallbackIds,
+  ) {}
 
   /**
    * Encodes each value in turn; the result is valid until the next encode.
@@ -178,7 +191,7 @@ export class Encoder {
    */
   encode(values: unknown[], roots: string[]): Uint8Array {
     if (this.busy) {
-      const inner = new Encoder(this.refOf, this.keepSide);
+      const inner = new Encoder(this.refOf, this.keepSide, this.callbacks);
       const bytes = inner.encode(values, roots);
       this.side = inner.side;
       return bytes;
@@ -221,7 +234,7 @@ export class Encoder {
   }
 
   private insertFrame(header: Uint8Array, values: unknown[], roots: string[]): void {
-    const inner = new Encoder(this.refOf);
+    const inner = new Encoder(this.refOf, false, this.callbacks);
     inner.appendFrame(header, values, roots);
     const frame = inner.buf.subarray(0, inner.pos);
     this.room(frame.length);
@@ -254,10 +267,13 @@ export class Encoder {
   private values(values: unknown[], roots: string[]): void {
     this.keys.clear();
     this.ancestors.length = 0;
+    if (this.fns.length !== 0) this.fns = [];
     for (let i = 0; i < values.length; i++) {
       try {
         this.value(values[i], WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
       } catch (error) {
+        for (const id of this.fns) this.callbacks!.unsend(id);
+        this.fns = [];
         if (!(error instanceof Unencodable)) throw error;
         error.path.unshift(roots[i]);
         throw error.error();
@@ -426,7 +442,13 @@ export class Encoder {
 
   private func(f: Function): void {
     const ref = this.refOf(f);
-    if (ref === undefined) this.fail("a JS function (Python cannot call back into JS yet)");
+    if (ref === undefined) {
+      if (this.callbacks === undefined) this.fail("a JS function (callbacks are not available here)");
+      const id = this.callbacks.idOf(f);
+      this.fns.push(id);
+      this.u8(Tag.JsFunction);
+      return this.f64(id);
+    }
     if (typeof ref === "string") {
       const space = ref.indexOf(" ");
       this.fail(ref.slice(space + 1), ref.slice(0, space) as BridgeErrorCode);
@@ -561,6 +583,7 @@ export class Decoder {
     bytes: Uint8Array,
     private readonly wrap: WrapRef,
     private readonly side: readonly ArrayBuffer[] = [],
+    private readonly fns?: CallbackIds,
   ) {
     // A plain Uint8Array whatever was passed (a Buffer, a subarray): one
     // object shape for the JIT, however the decoder is used.
@@ -707,6 +730,8 @@ export class Decoder {
         return new Date(this.f64());
       case Tag.Ref:
         return this.ref();
+      case Tag.JsFunction:
+        return this.jsFunction();
       case Tag.NdArray:
         return this.ndarray();
     }
@@ -726,6 +751,14 @@ export class Decoder {
     return this.wrap(id, typeIndex, {
       kind: kind as RefDescription["kind"], typeName, members, hasRelease: flags[0] !== 0, callable: flags[1] !== 0, iterable: flags[2] !== 0,
     });
+  }
+
+  // A JS function Python sent back: the function itself.
+  private jsFunction(): Function {
+    const id = this.f64();
+    const fn = this.fns?.fn(id);
+    if (fn === undefined) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: unknown JS function #${id}`);
+    return fn;
   }
 
   private ndarray(): unknown {

@@ -11,6 +11,8 @@ export type BridgeErrorCode =
   | "ESEM_UNSUPPORTED_MODE"
   | "ESEM_BAD_REQUEST"
   | "ESEM_PROTOCOL"
+  | "ESEM_ABORTED"
+  | "ESEM_TIMEOUT"
   | "ESEM_INTERNAL";
 
 /** A failure of the bridge itself (not of the Python code it ran). */
