@@ -5,11 +5,13 @@
       "sources": [
         "native/addon.cc",
         "native/bridge.cc",
+        "native/bridge_callbacks.cc",
         "native/executor.cc",
         "native/interpreter.cc",
         "native/js_values.cc",
         "native/loop_spinner.cc",
         "native/py_api.cc",
+        "native/py_callbacks.cc",
         "native/py_context.cc",
         "native/py_error.cc",
         "native/py_js_buffer.cc",

@@ -33,11 +33,12 @@ Napi::Function Bridge::Define(Napi::Env env) {
                      {InstanceMethod<&Bridge::Start>("start"), InstanceMethod<&Bridge::Call>("call"),
                       InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
-                      InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown")});
+                      InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
+                      InstanceMethod<&Bridge::Reply>("reply")});
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros },
-//                  { wrap, makeError, decode })
+//                  { wrap, makeError, decode, callback, releaseCallback })
 Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   Napi::Object config = info[0].As<Napi::Object>();
@@ -55,6 +56,8 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   helpers_.wrap = Weak(env, js.Get("wrap"));
   helpers_.make_error = Weak(env, js.Get("makeError"));
   helpers_.decode = Weak(env, js.Get("decode"));
+  helpers_.callback = Weak(env, js.Get("callback"));
+  helpers_.release_callback = Weak(env, js.Get("releaseCallback"));
 
   addon = env.GetInstanceData<AddonData>();
   if (addon) addon->bridges.push_back(this);
@@ -77,6 +80,7 @@ void Bridge::Teardown() {
   }
   CloseTsfn();
   if (channel_) channel_->Detach();  // after CloseTsfn: no drain can run any more
+  AbandonCallbacks();
   pending_.TakeAll();
   state_ = State::kStopped;
 }

@@ -90,6 +90,15 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Helper(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value Reply(const Napi::CallbackInfo& info);
+
+  // Python -> JS jobs (bridge_callbacks.cc): a call of a JS function, kept
+  // by token until JS answers; a JS function Python dropped.
+  void StartCallback(napi_env env, std::unique_ptr<Job> job);
+  void ReleaseCallback(napi_env env, const Job& job);
+  void AbandonCallbacks();
+  std::unordered_map<uint64_t, std::unique_ptr<Job>> callbacks_;
+  uint64_t next_callback_ = 1;
 
   // Queues `job`; returns its promise (or undefined when !wait).
   napi_value Submit(napi_env env, std::unique_ptr<Job> job, bool wait);

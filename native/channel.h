@@ -64,12 +64,13 @@ class Channel {
   // Python thread: hands a finished job back and wakes the JS thread unless
   // it is polling or a wake is already on its way.
   void Deliver(std::unique_ptr<Job> job) {
+    std::unique_ptr<Job> drop;  // destroyed after the lock (it may wake a waiter, or hold the last channel ref)
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (detached_) {
         // Nobody takes results any more; a job kept here would keep its
-        // channel alive (the job holds it). Freed after the lock.
-        std::unique_ptr<Job> drop = std::move(job);
+        // channel alive (the job holds it).
+        drop = std::move(job);
         return;
       }
       results_.push_back(std::move(job));

@@ -30,6 +30,9 @@ class Runner {
         return;
       case Op::kHelper:
         return Helper();
+      case Op::kCallback:
+      case Op::kCallbackRelease:
+        return;  // Python -> JS: never queued on the host
     }
   }
 

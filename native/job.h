@@ -3,7 +3,10 @@
 // fills the outcome. Ownership passes with the queue, never shared.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,33 @@ enum class Op : uint8_t {
   kSetAttr,  // ref.path = the value in wire
   kRelease,  // drop the registry ids in `ids`
   kHelper,   // esem_bridge.ops.<text>(*args)
+  // Python -> JS (delivered to the channel, never queued on the host):
+  kCallback,         // call JS function `ref` with result_wire ((args, kwargs)); the reply comes back in wire
+  kCallbackRelease,  // Python dropped JS function ids[0] after receiving it ids[1] times
+};
+
+struct Job;
+
+// Where a Python thread waits for the JS side's reply to a kCallback job.
+// The JS thread completes it with the job (its wire holding the reply); a
+// job destroyed unanswered (its bridge or environment gone) abandons it.
+class CallbackWait {
+ public:
+  // JS thread: hands the answered job back and wakes the waiter.
+  void Complete(std::unique_ptr<Job> job);
+  void Abandon();
+  bool Done() const { return done_.load(std::memory_order_acquire); }
+  // Any thread but the JS one: blocks until done (GIL not held).
+  void Wait();
+  // After Done(): the answered job, or nullptr when abandoned.
+  std::unique_ptr<Job> Take();
+
+ private:
+  void Finish(std::unique_ptr<Job> job);
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::atomic<bool> done_{false};
+  std::unique_ptr<Job> job_;
 };
 
 // A JS buffer an argument refers to (a wire payload with a side-buffer
@@ -58,6 +88,14 @@ struct Job {
 
   uint64_t seq = 0;  // the JS side's key for the waiting promise; 0: nobody waits
   bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
+  std::shared_ptr<CallbackWait> waiter;  // kCallback: who waits for the reply
+
+  Job() = default;
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+  ~Job() {
+    if (waiter) waiter->Abandon();
+  }
 
   bool ok = true;
   // The result: `result_wire` when not empty (with `exports`, the Python
@@ -89,6 +127,10 @@ struct Job {
     }
     seq = 0;
     keep_result = false;
+    if (waiter) {
+      waiter->Abandon();
+      waiter.reset();
+    }
     ok = true;
     result = Scalar();
     Trim(&result_wire);

@@ -19,6 +19,8 @@ struct JsHelpers {
   napi_ref wrap = nullptr;        // (id, typeIndex, desc?) => proxy
   napi_ref make_error = nullptr;  // (python, typeOrCode, message, traceback) => Error
   napi_ref decode = nullptr;      // (wire bytes, side ArrayBuffers) => value
+  napi_ref callback = nullptr;    // (token, fnId, [args, kwargs]) => void; answers with bridge.reply(token, ok, bytes)
+  napi_ref release_callback = nullptr;  // (fnId, count) => void
 
   void Reset(napi_env env);
 };

@@ -23,6 +23,9 @@ std::string PyContext::Load() {
   typed_view = Attr(ops.get(), "typed_view");
   plain_form = Attr(ops.get(), "plain_form");
   fresh_globals_for = Attr(ops.get(), "fresh_globals_for");
+  OwnedRef callback = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.callback"));
+  if (!callback) return "cannot import esem_bridge.callback";
+  js_function_type = Attr(callback.get(), "JsFunction");
   OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
   OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
   if (!datetime || !types) return "cannot import datetime or types";
@@ -40,7 +43,7 @@ std::string PyContext::Load() {
   builtin_exec = Attr(builtins.get(), "exec");
   if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
       !datetime_from_ms || !typed_view || !plain_form || !gc_enable || !gc_disable || !gc_isenabled || !datetime_type || !coroutine_type || !modules ||
-      !builtin_eval || !builtin_exec || !fresh_globals_for) {
+      !builtin_eval || !builtin_exec || !fresh_globals_for || !js_function_type) {
     return "esem_bridge.ops is incomplete";
   }
   return "";
@@ -61,14 +64,30 @@ PyObject* PyContext::Name(const std::string& name) {
   return out;
 }
 
+bool PyContext::SetCallbacks(PyObject* table) {
+  OwnedRef fn = Attr(table, "function");
+  if (!fn) return false;
+  callbacks = OwnedRef::Borrow(table);
+  callback_function = std::move(fn);
+  return true;
+}
+
 void PyContext::Clear() {
+  if (callbacks) {
+    // JsFunctions Python still holds raise CallbackGone from now on.
+    OwnedRef close = Attr(callbacks.get(), "close");
+    OwnedRef none = OwnedRef::Steal(Py().PyTuple_New(0));
+    OwnedRef done = close && none ? OwnedRef::Steal(Py().PyObject_Call(close.get(), none.get(), nullptr)) : OwnedRef();
+    if (!done) Py().PyErr_Clear();
+  }
   registry.Clear();
   names.clear();
   type_index.clear();
   described_types.clear();
   proxy_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for}) {
+                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for,
+                      &js_function_type, &callbacks, &callback_function}) {
     r->Reset();
   }
 }

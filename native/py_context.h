@@ -25,6 +25,12 @@ struct PyContext {
   OwnedRef modules;        // sys.modules
   OwnedRef builtins, builtin_eval, builtin_exec;  // the builtins module, its eval and exec
   OwnedRef fresh_globals_for;                      // esem_bridge.ops.fresh_globals_for
+  OwnedRef js_function_type;                       // esem_bridge.callback.JsFunction
+  // The bridge's esem_bridge.callback.CallbackTable and its bound
+  // `function` (wire JsFunction -> JsFunction); empty: no callbacks here.
+  OwnedRef callbacks, callback_function;
+  // Uses `table` for JS functions (reader and writer). False with a Python error set.
+  bool SetCallbacks(PyObject* table);
 
   // Types whose description the JS side has cached, by index (1-based).
   std::unordered_map<PyObject*, uint32_t> type_index;

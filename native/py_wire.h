@@ -39,4 +39,9 @@ bool WriteValue(PyContext& ctx, PyObject* o, std::string* out, bool as_ref = fal
 // nothing stays registered and *error is set.
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error);
 
+// A value Python sends to JS outside a result (a callback's arguments) ->
+// job.result_wire with job.exports. False with the Python error set;
+// nothing stays registered.
+bool WriteForJs(PyContext& ctx, PyObject* o, Job* job);
+
 }  // namespace esem

@@ -148,6 +148,7 @@ class Reader {
   OwnedRef Dict(int depth);
   OwnedRef Map(int depth);
   OwnedRef Ref(int depth);
+  OwnedRef JsFunction();
   OwnedRef Typed();
   OwnedRef NdArray();
   OwnedRef Call2(PyObject* fn, OwnedRef a, OwnedRef b);
@@ -298,6 +299,21 @@ OwnedRef Reader::Ref(int depth) {
     if (!target) return target;
   }
   return target;
+}
+
+OwnedRef Reader::JsFunction() {
+  double id;
+  if (!Raw(&id, 8)) return OwnedRef();
+  if (!(id >= 1 && id <= 9007199254740991.0) || id != static_cast<double>(static_cast<uint64_t>(id))) {
+    return Bad("a JS function id that is not a whole number");
+  }
+  if (!ctx_.callback_function) return Bad("a JS function where this bridge takes none");
+  OwnedRef n = OwnedRef::Steal(py_.PyLong_FromLongLong(static_cast<long long>(id)));
+  if (!n) return n;
+  OwnedRef args = OwnedRef::Steal(py_.PyTuple_New(1));
+  if (!args) return args;
+  py_.PyTuple_SetItem(args.get(), 0, n.Release());
+  return OwnedRef::Steal(py_.PyObject_Call(ctx_.callback_function.get(), args.get(), nullptr));
 }
 
 OwnedRef Reader::Call2(PyObject* fn, OwnedRef a, OwnedRef b) {
@@ -459,6 +475,8 @@ OwnedRef Reader::Value(int depth) {
     }
     case kRef:
       return Ref(depth);
+    case kJsFunction:
+      return JsFunction();
     case kTyped:
       return Typed();
     case kNdArray:

@@ -450,6 +450,23 @@ bool Writer::ScalarRef(PyObject* o) {
 bool Writer::Other(PyObject* o, int depth) {
   PyObject* t = TypeOf(o);
   if (t == py_.PyModule_Type || ctx_.proxy_types.count(t)) return Ref(o, depth);
+  if (t == ctx_.js_function_type.get()) {
+    // One of this bridge's JS functions goes back as itself; another
+    // bridge's is a Python object like any other.
+    OwnedRef table = OwnedRef::Steal(py_.PyObject_GetAttrString(o, "_table"));
+    if (!table) return false;
+    if (table.get() == ctx_.callbacks.get()) {
+      OwnedRef id = OwnedRef::Steal(py_.PyObject_GetAttrString(o, "_id"));
+      if (!id) return false;
+      int overflow = 0;
+      long long v = py_.PyLong_AsLongLongAndOverflow(id.get(), &overflow);
+      if (v == -1 && py_.PyErr_Occurred()) return false;
+      U8(kJsFunction);
+      F64(static_cast<double>(v));
+      return true;
+    }
+    return Ref(o, depth);
+  }
   OwnedRef answer = CallOne(ctx_.plain_form.get(), o);
   if (!answer) return false;
   if (TypeOf(answer.get()) != py_.PyTuple_Type || py_.PyTuple_Size(answer.get()) != 2) {
@@ -618,6 +635,23 @@ bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
   Rollback(ctx, first_id, described);
   *error = out_of_memory ? OutOfMemory() : FetchPythonError(ctx);
   job->result = Scalar();
+  job->result_wire.clear();
+  job->exports.clear();
+  return false;
+}
+
+bool WriteForJs(PyContext& ctx, PyObject* o, Job* job) {
+  uint64_t first_id = ctx.registry.NextId();
+  size_t described = ctx.described_types.size();
+  bool done = false;
+  try {
+    Writer writer(ctx, &job->result_wire, &job->exports, nullptr);
+    done = writer.Value(o, 0);
+  } catch (const std::exception&) {
+    Py().PyErr_SetString(Py().PyExc_MemoryError, "out of memory while converting a callback's arguments");
+  }
+  if (done) return true;
+  Rollback(ctx, first_id, described);
   job->result_wire.clear();
   job->exports.clear();
   return false;

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "executor.h"
 #include "gil.h"
+#include "py_callbacks.h"
 #include "py_error.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -22,6 +23,7 @@ namespace {
 
 std::atomic<bool> g_running{false};  // the interpreter is up (the host set tstate_)
 std::atomic<bool> g_frozen{false};   // Freeze() was called: no job runs any more
+thread_local bool t_host_thread = false;  // this thread runs the host's jobs
 
 [[noreturn]] void ParkForever() {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
@@ -50,7 +52,7 @@ void PythonHost::Submit(std::unique_ptr<Job> job) {
     has_work_.store(true, std::memory_order_release);
     wake = sleeping_;
   }
-  if (wake) wake_.notify_one();
+  if (wake) wake_.notify_all();
 }
 
 void PythonHost::Discard(BufferExport* e) {
@@ -61,7 +63,7 @@ void PythonHost::Discard(BufferExport* e) {
     has_work_.store(true, std::memory_order_release);
     wake = sleeping_;
   }
-  if (wake) wake_.notify_one();
+  if (wake) wake_.notify_all();
 }
 
 void DiscardExport(BufferExport* e) {
@@ -103,7 +105,35 @@ void PythonHost::Freeze(std::chrono::milliseconds wait) {
   done->cv.wait_for(lock, wait, [&] { return done->taken; });
 }
 
+void PythonHost::WakeWaiters() {
+  { std::lock_guard<std::mutex> lock(mutex_); }  // a waiter checks its reply under this lock
+  wake_.notify_all();
+}
+
+void PythonHost::WaitForReply(CallbackWait& wait) {
+  if (!t_host_thread) return wait.Wait();
+  for (;;) {
+    JobList batch;
+    std::vector<BufferExport*> discards;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      bool was_sleeping = sleeping_;
+      sleeping_ = true;  // Submit wakes us
+      wake_.wait(lock, [&] { return wait.Done() || !incoming_.empty() || !discards_.empty(); });
+      sleeping_ = was_sleeping;
+      if (wait.Done()) return;
+      batch.swap(incoming_);
+      discards.swap(discards_);
+      has_work_.store(false, std::memory_order_release);
+    }
+    if (g_frozen.load()) ParkForever();
+    ReleaseExports(&discards);
+    Run(&batch);
+  }
+}
+
 void PythonHost::Main() {
+  t_host_thread = true;
   JobList batch;
   std::vector<BufferExport*> discards;
   for (;;) {
@@ -152,6 +182,7 @@ void PythonHost::WaitForJobs(JobList* batch, std::vector<BufferExport*>* discard
 void PythonHost::Run(JobList* batch) {
   std::unique_ptr<GilScope> gil;
   for (auto& slot : *batch) {
+    ReleaseDeferral releases;  // JS functions dropped by this job: told after its result
     Job& job = *slot;
     Channel& channel = *job.channel;
     if (channel.closing.load(std::memory_order_acquire) && job.op != Op::kClose && job.op != Op::kRelease) {
@@ -189,6 +220,7 @@ void PythonHost::Run(JobList* batch) {
     }
     std::shared_ptr<Channel> keep = job.channel;
     keep->Deliver(std::move(slot));
+    releases.Flush();
   }
 }
 
@@ -202,6 +234,10 @@ void PythonHost::Start(Job& job) {
   if (!error.empty()) return job.Fail(BridgeFailure("ESEM_NO_PYTHON", error));
   channel.ctx.library = library;
   error = channel.ctx.Load();
+  if (error.empty()) {
+    OwnedRef table = MakeCallbackTable(job.channel);
+    if (!table || !channel.ctx.SetCallbacks(table.get())) error = "cannot make the bridge's callback table";
+  }
   if (!error.empty()) {
     std::string why = error + ": " + FetchPythonError(channel.ctx).message;
     channel.ctx.Clear();

@@ -32,6 +32,13 @@ class PythonHost {
   // host thread). Any thread.
   void Discard(BufferExport* e);
 
+  // A Python thread waiting for a JS callback's reply (GIL released). On
+  // the host thread, queued jobs run meanwhile (the callback may call
+  // Python and await it); elsewhere it just blocks.
+  void WaitForReply(CallbackWait& wait);
+  // Wakes host threads waiting in WaitForReply (a reply arrived). Any thread.
+  void WakeWaiters();
+
   // How long the host spins for work before it sleeps (the latest bridge's wish).
   void SetSpin(int spin_us) { spin_us_.store(spin_us, std::memory_order_relaxed); }
 

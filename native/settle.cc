@@ -50,12 +50,22 @@ void Bridge::Drain(napi_env env) {
   channel_->TakeResults(&results);
   bool closed = false;
   for (auto& job : results) {
+    if (job->op == Op::kCallback) {
+      StartCallback(env, std::move(job));
+      continue;
+    }
+    if (job->op == Op::kCallbackRelease) {
+      ReleaseCallback(env, *job);
+      continue;
+    }
     if (job->op == Op::kClose) closed = true;
     if (job->op == Op::kStart && !job->ok) state_ = State::kStopping;  // a failed start ends the bridge
     napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
     if (d) Settle(env, *job, d);
   }
-  for (auto& job : results) Recycle(std::move(job));
+  for (auto& job : results) {
+    if (job) Recycle(std::move(job));
+  }
   results.clear();
   if (pending_.empty()) {
     spinner_.Stop();
@@ -95,6 +105,7 @@ void Bridge::Settle(napi_env env, Job& job, napi_deferred d) {
 void Bridge::FinishStop(napi_env env) {
   // A failed start leaves the bridge unusable; a requested stop, stopped.
   state_ = State::kStopped;
+  AbandonCallbacks();
   UpdateRef(env);
   CloseTsfn();
   if (stop_deferred_) {

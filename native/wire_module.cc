@@ -65,6 +65,11 @@ ESEM_EXPORT void* esem_wire_context(PyObject* registry, PyObject* failure) {
   auto* w = new esem::WireContext();
   std::string error = w->ctx.Load();
   if (error.empty() && !w->ctx.registry.UsePython(registry)) error = "the registry has no objects dict or next_id";
+  if (error.empty() && Py().PyObject_HasAttrString(registry, "callbacks")) {
+    // The worker's CallbackTable (python/esem_bridge/worker.py sets it first).
+    OwnedRef table = OwnedRef::Steal(Py().PyObject_GetAttrString(registry, "callbacks"));
+    if (!table || !w->ctx.SetCallbacks(table.get())) error = "the registry's callbacks table has no function()";
+  }
   if (!error.empty()) {
     w->ctx.Clear();
     delete w;

@@ -25,6 +25,7 @@ enum Tag : uint8_t {
   kNdArray = 14, // Str code, Str dtype, u32 ndim, ndim f64, length, bytes
   kStr16 = 15,   // u32 n, n UTF-16LE code units
   kKeyRef = 16,  // u32 index into the message's key table
+  kJsFunction = 17,  // f64 id: a JS function passed to Python (esem_bridge.callback), both ways
 };
 
 // A byte length of this value is followed by a u32 index: the bytes are

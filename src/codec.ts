@@ -179,7 +179,7 @@ export class Encoder {
    * gets its id (without it, functions are refused).
    */
   constructor(
-    private readonly refOf: (value: Function) => RefAnswer,
+    readonly refOf: (value: Function) => RefAnswer,
     private readonly keepSide = false,
     private readonly callbacks?: CallbackIds,
   ) {}

@@ -1,6 +1,7 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
 import type { CallOptions } from "./call-options.js";
+import { Callbacks, encodeOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
@@ -41,11 +42,17 @@ export class NativeBackend implements Backend {
   private constructor(
     private readonly native: NativeBridge,
     readonly details: BridgeInfo,
-    refSymbol: symbol,
+    private readonly callbacks: Callbacks,
+    private readonly replies: Encoder,
   ) {
     // Re-entrant: a getter that calls Python while an argument is encoded gets a fresh encoder.
     // Binary payloads go beside the bytes: C++ reads them in place and copies once, into Python.
-    this.encoder = new Encoder((f) => (f as unknown as Record<symbol, RefAnswer>)[refSymbol], true);
+    this.encoder = new Encoder(replies.refOf, true, callbacks);
+  }
+
+  /** How many JS functions Python may still call (tests). */
+  callbackCount(): number {
+    return this.callbacks.size;
   }
 
   /** Finds and probes the interpreter, loads the addon and starts the Python thread. */
@@ -57,7 +64,11 @@ export class NativeBackend implements Backend {
     const load = loadAddon();
     if (!load.addon) throw new BridgeError("ESEM_NO_PYTHON", `Native mode is unavailable: ${load.error}.`);
     const spin = Number(process.env.ESEM_SPIN_US);
-    const native = new load.addon.NativeBridge(
+    const callbacks = new Callbacks();
+    const refOf = (f: Function): RefAnswer => (f as unknown as Record<symbol, RefAnswer>)[hooks.refSymbol];
+    // Callback answers are encoded inline (no side buffers: the reply does not come back to this thread).
+    const replies = new Encoder(refOf, false, callbacks);
+    const native: NativeBridge = new load.addon.NativeBridge(
       {
         libraries: info.libraries,
         program: info.executable,
@@ -69,7 +80,14 @@ export class NativeBackend implements Backend {
       {
         wrap: hooks.wrap,
         makeError,
-        decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side).value(),
+        decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side, callbacks).value(),
+        callback: (token, fnId, [args, kwargs]) => {
+          void callbacks.run(fnId, args, kwargs).then((outcome) => {
+            const { ok, bytes } = encodeOutcome(replies, outcome);
+            native.reply(token, ok, bytes);
+          });
+        },
+        releaseCallback: (fnId, count) => callbacks.release(fnId, count),
       },
     );
     let library: string;
@@ -92,7 +110,7 @@ export class NativeBackend implements Backend {
       reason: `embedded CPython ${info.version} (chosen by ${choice.source})`,
       python: { executable: info.executable, version: info.version, libpython: library, source: choice.source },
       addon: { path: load.path!, prebuilt: load.prebuilt },
-    }, hooks.refSymbol);
+    }, callbacks, replies);
   }
 
   importModule(spec: string, cwd: string): Promise<unknown> {
@@ -129,6 +147,6 @@ export class NativeBackend implements Backend {
     this.native.release(ref as number | number[]);
   }
   shutdown(): Promise<void> {
-    return this.native.shutdown();
+    return this.native.shutdown().finally(() => this.callbacks.clear());
   }
 }

@@ -18,6 +18,10 @@ export interface NativeJsHooks {
   makeError(python: boolean, typeOrCode: string, message: string, traceback: string): Error;
   /** Decodes a result sent in the wire format (src/codec.ts), with the Python buffers lent beside it. */
   decode(bytes: Uint8Array, side: ArrayBuffer[]): unknown;
+  /** Python called JS function `fnId`: run it and answer with NativeBridge.reply(token, ...). */
+  callback(token: number, fnId: number, call: [unknown[], Record<string, unknown> | null]): void;
+  /** Python dropped JS function `fnId` after receiving it `count` times. */
+  releaseCallback(fnId: number, count: number): void;
 }
 
 /** A value for Python as wire bytes and the JS buffers beside them. */
@@ -39,6 +43,8 @@ export interface NativeBridge {
   /** Queues the release of ids; no reply. */
   release(ids: number | number[]): void;
   shutdown(): Promise<void>;
+  /** Answers callback `token`: wire bytes of [value] (ok) or of [name, message, stack]. */
+  reply(token: number, ok: boolean, bytes: Uint8Array): void;
 }
 
 export interface NativeAddon {

@@ -3,7 +3,7 @@
 // the call or after it, with errors both ways, identity and release.
 import { describe, expect, it } from "vitest";
 import { kw } from "../src/index.ts";
-import { BACKENDS, fixture, skipReason, withBridge } from "./helpers.ts";
+import { BACKENDS, childScript, fixture, runNode, skipReason, withBridge } from "./helpers.ts";
 
 describe.each(BACKENDS)("callbacks on the %s backend", (mode) => {
   const skip = skipReason(mode);
@@ -136,16 +136,12 @@ describe.each(BACKENDS)("callbacks on the %s backend", (mode) => {
   });
 });
 
-describe.each(BACKENDS)("JS functions Python let go of on the %s backend", (mode) => {
-  it.skipIf(skipReason(mode))("forgets a JS function once Python drops it, and keeps one Python holds", async () => {
-    await withBridge(mode, async (bridge) => {
-      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
-      const held = () => "held";
-      await cb.on("held", held);
-      for (let i = 0; i < 50; i++) await cb.call(() => i);
-      const count = (bridge as any).callbackCount?.() as number | undefined;
-      if (count !== undefined) expect(count).toBeLessThanOrEqual(2);
-      expect(await cb.emit("held")).toBe("held");
-    });
-  });
+describe.each(BACKENDS)("the lifetime of JS functions passed to Python on the %s backend", (mode) => {
+  it.skipIf(skipReason(mode))("collects them after Python drops them, keeps one Python holds, and (native) raises CallbackGone for an ended worker's", async () => {
+    const child = await runNode(childScript("callback-lifetime.mjs"), [fixture(), mode], 60_000, { nodeArgs: ["--expose-gc"] });
+    expect({ code: child.code, signal: child.signal }, child.stderr.slice(-2000)).toEqual({ code: 0, signal: null });
+    const expected: Record<string, unknown> = { droppedCollected: true, keptAlive: true, keptCollectedAfterForget: true, stillWorks: true };
+    if (mode === "native") Object.assign(expected, { workerCall: 42, afterWorkerEnded: "CallbackGone" });
+    expect(JSON.parse(child.stdout.trim().split("\n").at(-1)!)).toEqual(expected);
+  }, 90_000);
 });

@@ -1,0 +1,244 @@
+// JsInvoker: the callable behind a CallbackTable's invoke(id, args, kwargs)
+// and release(id, count), a heap type made once per process. The waiting
+// half of a callback (CallbackWait) is here too. Python side: any thread,
+// GIL held on entry.
+#include "py_callbacks.h"
+
+#include <string>
+
+#include "channel.h"
+#include "python_host.h"
+#include "py_wire.h"
+
+namespace esem {
+
+void CallbackWait::Finish(std::unique_ptr<Job> job) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_.load(std::memory_order_relaxed)) return;
+    job_ = std::move(job);
+    done_.store(true, std::memory_order_release);
+  }
+  cv_.notify_all();
+  PythonHost::Get().WakeWaiters();  // a host thread may be waiting here while it runs jobs
+}
+
+void CallbackWait::Complete(std::unique_ptr<Job> job) { Finish(std::move(job)); }
+void CallbackWait::Abandon() { Finish(nullptr); }
+
+void CallbackWait::Wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [this] { return done_.load(std::memory_order_acquire); });
+}
+
+std::unique_ptr<Job> CallbackWait::Take() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::move(job_);
+}
+
+namespace {
+thread_local ReleaseDeferral* t_deferral = nullptr;
+}  // namespace
+
+ReleaseDeferral::ReleaseDeferral() : outer_(t_deferral) { t_deferral = this; }
+ReleaseDeferral::~ReleaseDeferral() {
+  Flush();
+  t_deferral = outer_;
+}
+ReleaseDeferral* ReleaseDeferral::Current() { return t_deferral; }
+void ReleaseDeferral::Add(std::unique_ptr<Job> job) { jobs_.push_back(std::move(job)); }
+void ReleaseDeferral::Flush() {
+  for (auto& job : jobs_) {
+    std::shared_ptr<Channel> channel = job->channel;
+    channel->Deliver(std::move(job));
+  }
+  jobs_.clear();
+}
+
+namespace {
+
+constexpr int kPyTpCall = 50;
+
+struct InvokerState {
+  std::weak_ptr<Channel> channel;
+  bool release = false;
+};
+
+struct InvokerObject {
+  PyObjectHead head;
+  InvokerState* state;
+};
+
+InvokerState* StateOf(PyObject* self) { return reinterpret_cast<InvokerObject*>(self)->state; }
+
+// esem_bridge.callback.<name>, kept for the life of the process (one
+// interpreter); GIL held. nullptr with a Python error set.
+PyObject* CallbackModuleAttr(const char* name) {
+  const PyApi& py = Py();
+  OwnedRef module = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.callback"));
+  if (!module) return nullptr;
+  return py.PyObject_GetAttrString(module.get(), name);  // a new reference, kept by the caller
+}
+
+PyObject* Gone(const char* why) {
+  static PyObject* type = CallbackModuleAttr("CallbackGone");
+  if (!type) return nullptr;
+  Py().PyErr_SetString(type, why);
+  return nullptr;
+}
+
+bool Integer(PyObject* o, long long* out) {
+  const PyApi& py = Py();
+  int overflow = 0;
+  *out = py.PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (*out == -1 && py.PyErr_Occurred()) return false;
+  if (overflow || *out < 0) {
+    py.PyErr_SetString(py.PyExc_ValueError, "a JS function id out of range");
+    return false;
+  }
+  return true;
+}
+
+PyObject* Release(const std::shared_ptr<Channel>& channel, long long id, PyObject* count_obj) {
+  const PyApi& py = Py();
+  long long count;
+  if (!Integer(count_obj, &count)) return nullptr;
+  if (channel && !channel->closing.load(std::memory_order_acquire)) {
+    auto job = std::make_unique<Job>();
+    job->op = Op::kCallbackRelease;
+    job->channel = channel;
+    job->ids = {static_cast<uint64_t>(id), static_cast<uint64_t>(count)};
+    if (ReleaseDeferral* later = ReleaseDeferral::Current()) {
+      later->Add(std::move(job));
+    } else {
+      channel->Deliver(std::move(job));
+    }
+  }
+  return OwnedRef::Borrow(py._Py_NoneStruct).Release();
+}
+
+// The JS error of an answered callback: JSError(message, name, stack).
+PyObject* RaiseJsError(PyObject* values) {
+  const PyApi& py = Py();
+  static PyObject* type = CallbackModuleAttr("JSError");
+  if (!type) return nullptr;
+  if (py.PyList_Size(values) != 3) {
+    py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: a malformed callback error reply");
+    return nullptr;
+  }
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(3));
+  if (!args) return nullptr;
+  // JSError(message, js_name, js_stack); the reply is [name, message, stack].
+  int order[3] = {1, 0, 2};
+  for (int i = 0; i < 3; i++) {
+    py.PyTuple_SetItem(args.get(), i, OwnedRef::Borrow(py.PyList_GetItem(values, order[i])).Release());
+  }
+  OwnedRef error = OwnedRef::Steal(py.PyObject_Call(type, args.get(), nullptr));
+  if (!error) return nullptr;
+  py.PyErr_SetObject(type, error.get());
+  return nullptr;
+}
+
+PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject* args, PyObject* kwargs) {
+  const PyApi& py = Py();
+  if (!channel || channel->closing.load(std::memory_order_acquire)) {
+    return Gone("the JS side of this function is gone: its bridge was shut down or its worker_thread ended");
+  }
+  OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
+  if (!pair) return nullptr;
+  py.PyTuple_SetItem(pair.get(), 0, OwnedRef::Borrow(args).Release());
+  py.PyTuple_SetItem(pair.get(), 1, OwnedRef::Borrow(kwargs).Release());
+  auto job = std::make_unique<Job>();
+  job->op = Op::kCallback;
+  job->channel = channel;
+  job->ref = static_cast<uint64_t>(id);
+  if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
+  auto waiter = std::make_shared<CallbackWait>();
+  job->waiter = waiter;
+  channel->Deliver(std::move(job));  // dropped (and so abandoned) when the JS side is detached
+  PyThreadState* ts = py.PyEval_SaveThread();
+  PythonHost::Get().WaitForReply(*waiter);
+  py.PyEval_RestoreThread(ts);
+  std::unique_ptr<Job> reply = waiter->Take();
+  if (!reply) return Gone("the JS side of this function went away before it answered: its bridge was shut down or its worker_thread ended");
+  OwnedRef values = OwnedRef::Steal(py.PyList_New(0));
+  if (!values) return nullptr;
+  std::string code, message;
+  if (!ReadValues(channel->ctx, reply->wire.data(), reply->wire.size(), values.get(), &code, &message)) {
+    if (!code.empty()) py.PyErr_SetString(py.PyExc_RuntimeError, ("esem-bridge: " + message).c_str());
+    return nullptr;
+  }
+  if (!reply->ok) return RaiseJsError(values.get());
+  if (py.PyList_Size(values.get()) != 1) {
+    py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: a malformed callback reply");
+    return nullptr;
+  }
+  return OwnedRef::Borrow(py.PyList_GetItem(values.get(), 0)).Release();
+}
+
+// invoke(id, args, kwargs) or release(id, count).
+PyObject* CallInvoker(PyObject* self, PyObject* args, PyObject* /*kwargs*/) {
+  const PyApi& py = Py();
+  InvokerState* s = StateOf(self);
+  Py_ssize_t n = py.PyTuple_Size(args);
+  if (n != (s->release ? 2 : 3)) {
+    py.PyErr_SetString(py.PyExc_TypeError, s->release ? "release(id, count)" : "invoke(id, args, kwargs)");
+    return nullptr;
+  }
+  long long id;
+  if (!Integer(py.PyTuple_GetItem(args, 0), &id)) return nullptr;
+  std::shared_ptr<Channel> channel = s->channel.lock();
+  if (s->release) return Release(channel, id, py.PyTuple_GetItem(args, 1));
+  return Invoke(channel, id, py.PyTuple_GetItem(args, 1), py.PyTuple_GetItem(args, 2));
+}
+
+void DeallocInvoker(PyObject* self) {
+  const PyApi& py = Py();
+  PyObject* type = TypeOf(self);
+  delete StateOf(self);
+  py.PyObject_Free(self);
+  py.Py_DecRef(type);
+}
+
+PyObject* InvokerType() {
+  static PyObject* type = [] {
+    static char doc[] = "Calls a JS function of one esem-bridge bridge (esem_bridge.callback.CallbackTable).";
+    static char name[] = "esem_bridge.JsInvoker";
+    PyTypeSlot slots[] = {
+        {kPyTpDealloc, reinterpret_cast<void*>(&DeallocInvoker)},
+        {kPyTpCall, reinterpret_cast<void*>(&CallInvoker)},
+        {kPyTpDoc, doc},
+        {0, nullptr},
+    };
+    PyTypeSpec spec{name, static_cast<int>(sizeof(InvokerObject)), 0, 1u << 18 /* HAVE_VERSION_TAG */, slots};
+    return Py().PyType_FromSpec(&spec);
+  }();
+  return type;
+}
+
+OwnedRef MakeInvoker(const std::shared_ptr<Channel>& channel, bool release) {
+  PyObject* type = InvokerType();
+  if (!type) return OwnedRef();
+  OwnedRef obj = OwnedRef::Steal(Py().PyType_GenericAlloc(type, 0));
+  if (!obj) return obj;
+  reinterpret_cast<InvokerObject*>(obj.get())->state = new InvokerState{channel, release};
+  return obj;
+}
+
+}  // namespace
+
+OwnedRef MakeCallbackTable(const std::shared_ptr<Channel>& channel) {
+  const PyApi& py = Py();
+  OwnedRef table_type = OwnedRef::Steal(CallbackModuleAttr("CallbackTable"));
+  if (!table_type) return OwnedRef();
+  OwnedRef invoke = MakeInvoker(channel, false);
+  OwnedRef release = MakeInvoker(channel, true);
+  if (!invoke || !release) return OwnedRef();
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(2));
+  if (!args) return args;
+  py.PyTuple_SetItem(args.get(), 0, invoke.Release());
+  py.PyTuple_SetItem(args.get(), 1, release.Release());
+  return OwnedRef::Steal(py.PyObject_Call(table_type.get(), args.get(), nullptr));
+}
+
+}  // namespace esem
