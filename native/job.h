@@ -103,6 +103,7 @@ struct Job {
   Scalar result;
   std::string result_wire;
   std::vector<ExportPtr> exports;
+  std::vector<uint32_t> described;  // type indices the result described (PyContext::CommitTypes once delivered)
   ErrorInfo error;
 
   // Back to a blank job. Vectors keep a little capacity, not a bulk one: a
@@ -135,6 +136,7 @@ struct Job {
     result = Scalar();
     Trim(&result_wire);
     exports.clear();
+    described.clear();
     error = ErrorInfo();
   }
 

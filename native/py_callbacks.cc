@@ -155,7 +155,9 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
   auto waiter = std::make_shared<CallbackWait>();
   job->waiter = waiter;
+  std::vector<uint32_t> described = std::move(job->described);
   channel->Deliver(std::move(job));  // dropped (and so abandoned) when the JS side is detached
+  channel->ctx.CommitTypes(described);
   PyThreadState* ts = py.PyEval_SaveThread();
   PythonHost::Get().WaitForReply(*waiter);
   py.PyEval_RestoreThread(ts);

@@ -84,6 +84,7 @@ void PyContext::Clear() {
   names.clear();
   type_index.clear();
   described_types.clear();
+  type_committed.clear();
   proxy_types.clear();
   for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
                       &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for,

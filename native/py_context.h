@@ -35,6 +35,17 @@ struct PyContext {
   // Types whose description the JS side has cached, by index (1-based).
   std::unordered_map<PyObject*, uint32_t> type_index;
   std::vector<OwnedRef> described_types;
+  // By index - 1: JS has been sent the type's description in a message
+  // delivered before any later one is written. Until then every writer
+  // describes it (results may be delivered out of the order they were
+  // written in when several threads write).
+  std::vector<char> type_committed;
+  // After a job that described `indices` was delivered (GIL held).
+  void CommitTypes(const std::vector<uint32_t>& indices) {
+    for (uint32_t i : indices) {
+      if (i >= 1 && i <= type_committed.size()) type_committed[i - 1] = 1;
+    }
+  }
   // Types plain_form said always become proxies (held, so an address is
   // never reused by another type while it is here); bounded.
   std::unordered_map<PyObject*, OwnedRef> proxy_types;

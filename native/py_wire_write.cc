@@ -38,8 +38,13 @@ class Writer {
   // `top`: where a result that is one object goes (as a scalar ref, so JS
   // need not decode bytes for it); nullptr to write it as bytes.
   // `exports` null: every payload inline (the subprocess worker).
-  Writer(PyContext& ctx, std::string* out, std::vector<ExportPtr>* exports, Scalar* top)
-      : ctx_(ctx), py_(Py()), out_(*out), exports_(exports), top_(top) {}
+  // `described`: where the indices of the types this writer describes go.
+  Writer(PyContext& ctx, std::string* out, std::vector<ExportPtr>* exports, Scalar* top, std::vector<uint32_t>* described)
+      : ctx_(ctx), py_(Py()), out_(*out), exports_(exports), top_(top), described_(*described) {}
+
+  // The ids this writer registered (a failed write removes exactly these:
+  // other threads may register meanwhile).
+  const std::vector<uint64_t>& registered() const { return registered_; }
 
   bool Value(PyObject* o, int depth);
   // o as a Ref (or a scalar ref at the top), whatever its type.
@@ -90,6 +95,8 @@ class Writer {
   std::string& out_;
   std::vector<ExportPtr>* exports_;
   Scalar* top_;
+  std::vector<uint32_t>& described_;
+  std::vector<uint64_t> registered_;
   // The message's key table: by object first, then by text.
   std::unordered_map<PyObject*, uint32_t> key_objects_;
   std::unordered_map<std::string_view, uint32_t> key_texts_;
@@ -371,23 +378,26 @@ bool Writer::Array(PyObject* parts) {
 bool Writer::Register(PyObject* o, uint64_t* id, uint32_t* type_index, OwnedRef* desc) {
   PyObject* t = TypeOf(o);
   auto found = ctx_.type_index.find(t);
-  if (found != ctx_.type_index.end()) {
-    *type_index = found->second;
-  } else {
+  *type_index = found != ctx_.type_index.end() ? found->second : 0;
+  if (*type_index == 0 || !ctx_.type_committed[*type_index - 1]) {
+    // describe() runs Python: another thread may describe the type meanwhile
+    // (then it has two indices, both valid).
     *desc = CallOne(ctx_.describe.get(), o);
     if (!*desc) return false;
     if (TypeOf(desc->get()) != py_.PyTuple_Type || py_.PyTuple_Size(desc->get()) != 7) {
       py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.describe returned a bad description");
       return false;
     }
-    *type_index = 0;
-    if (py_.PyTuple_GetItem(desc->get(), 0) == py_._Py_TrueStruct) {
+    if (*type_index == 0 && py_.PyTuple_GetItem(desc->get(), 0) == py_._Py_TrueStruct) {
       ctx_.described_types.push_back(OwnedRef::Borrow(t));
+      ctx_.type_committed.push_back(0);
       *type_index = static_cast<uint32_t>(ctx_.described_types.size());
       ctx_.type_index.emplace(t, *type_index);
     }
+    if (*type_index != 0) described_.push_back(*type_index);
   }
   *id = ctx_.registry.Add(OwnedRef::Borrow(o));
+  registered_.push_back(*id);
   return true;
 }
 
@@ -605,14 +615,10 @@ bool AsScalar(PyObject* o, Scalar* out) {
   return true;
 }
 
-// Unregisters what a failed conversion registered and forgets the types it
-// described: the JS side never sees either.
-void Rollback(PyContext& ctx, uint64_t first_id, size_t described) {
-  ctx.registry.RemoveFrom(first_id);
-  while (ctx.described_types.size() > described) {
-    ctx.type_index.erase(ctx.described_types.back().get());
-    ctx.described_types.pop_back();
-  }
+// Unregisters what a failed conversion registered: the JS side never sees
+// it. (Types it described stay uncommitted: described again next time.)
+void Rollback(PyContext& ctx, const std::vector<uint64_t>& ids) {
+  for (uint64_t id : ids) ctx.registry.Remove(id);
 }
 
 }  // namespace
@@ -620,56 +626,62 @@ void Rollback(PyContext& ctx, uint64_t first_id, size_t described) {
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
   bool as_ref = job->keep_result && o != Py()._Py_NoneStruct;
   if (!as_ref && AsScalar(o, &job->result)) return true;
-  uint64_t first_id = ctx.registry.NextId();
-  size_t described = ctx.described_types.size();
   bool done = false;
   bool out_of_memory = false;
+  std::vector<uint64_t> registered;
   try {
-    Writer writer(ctx, &job->result_wire, &job->exports, &job->result);
+    Writer writer(ctx, &job->result_wire, &job->exports, &job->result, &job->described);
     done = as_ref ? writer.RefOf(o) : writer.Value(o, 0);
+    if (!done) registered = writer.registered();
   } catch (const std::exception&) {
     out_of_memory = true;
     if (Py().PyErr_Occurred()) Py().PyErr_Clear();
   }
   if (done) return true;
-  Rollback(ctx, first_id, described);
+  Rollback(ctx, registered);
   *error = out_of_memory ? OutOfMemory() : FetchPythonError(ctx);
   job->result = Scalar();
   job->result_wire.clear();
   job->exports.clear();
+  job->described.clear();
   return false;
 }
 
 bool WriteForJs(PyContext& ctx, PyObject* o, Job* job) {
-  uint64_t first_id = ctx.registry.NextId();
-  size_t described = ctx.described_types.size();
   bool done = false;
+  std::vector<uint64_t> registered;
   try {
-    Writer writer(ctx, &job->result_wire, &job->exports, nullptr);
+    Writer writer(ctx, &job->result_wire, &job->exports, nullptr, &job->described);
     done = writer.Value(o, 0);
+    if (!done) registered = writer.registered();
   } catch (const std::exception&) {
     Py().PyErr_SetString(Py().PyExc_MemoryError, "out of memory while converting a callback's arguments");
   }
   if (done) return true;
-  Rollback(ctx, first_id, described);
+  Rollback(ctx, registered);
   job->result_wire.clear();
   job->exports.clear();
+  job->described.clear();
   return false;
 }
 
 bool WriteValue(PyContext& ctx, PyObject* o, std::string* out, bool as_ref) {
-  uint64_t first_id = ctx.registry.NextId();
-  size_t described = ctx.described_types.size();
   size_t start = out->size();
   bool done = false;
+  std::vector<uint32_t> described;
+  std::vector<uint64_t> registered;
   try {
-    Writer writer(ctx, out, nullptr, nullptr);
+    Writer writer(ctx, out, nullptr, nullptr, &described);
     done = as_ref ? writer.RefOf(o) : writer.Value(o, 0);
+    if (!done) registered = writer.registered();
   } catch (const std::exception&) {
     Py().PyErr_SetString(Py().PyExc_MemoryError, "out of memory while converting the result");
   }
-  if (done) return true;
-  Rollback(ctx, first_id, described);
+  if (done) {
+    ctx.CommitTypes(described);  // the worker sends its replies in the order it writes them
+    return true;
+  }
+  Rollback(ctx, registered);
   out->resize(start);
   return false;
 }

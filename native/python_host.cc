@@ -111,6 +111,17 @@ void PythonHost::WakeWaiters() {
 }
 
 void PythonHost::WaitForReply(CallbackWait& wait) {
+  // A JS function that returns at once answers within microseconds: spin
+  // for it (and for jobs) as WaitForJobs does before sleeping.
+  auto start = std::chrono::steady_clock::now();
+  auto spin = std::chrono::microseconds(spin_us_.load(std::memory_order_relaxed));
+  for (unsigned i = 1; !wait.Done() && !(t_host_thread && has_work_.load(std::memory_order_acquire)); i++) {
+    if ((i & 63) != 0) {
+      ESEM_CPU_RELAX();
+      continue;
+    }
+    if (SameCpu(CurrentCpu(), js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin) break;
+  }
   if (!t_host_thread) return wait.Wait();
   for (;;) {
     JobList batch;
@@ -219,7 +230,9 @@ void PythonHost::Run(JobList* batch) {
       }
     }
     std::shared_ptr<Channel> keep = job.channel;
+    std::vector<uint32_t> described = std::move(job.described);
     keep->Deliver(std::move(slot));
+    if (!described.empty() && gil) keep->ctx.CommitTypes(described);
     releases.Flush();
   }
 }

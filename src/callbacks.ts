@@ -69,22 +69,35 @@ export class Callbacks implements CallbackIds {
    * Runs callback `id` with the arguments Python sent (`[args, kwargs]`
    * decoded from `bytes`) and encodes its outcome for the reply: the
    * value (awaited when it is a promise) as [value], or the error as
-   * [name, message, stack]. Never throws.
+   * [name, message, stack]: at once when the function returns a value, as
+   * a promise when it returns one. Never throws.
    */
-  async run(id: number, args: unknown[], kwargs: Record<string, unknown> | null): Promise<CallbackOutcome> {
+  run(id: number, args: unknown[], kwargs: Record<string, unknown> | null): CallbackOutcome | Promise<CallbackOutcome> {
     const entry = this.entries.get(id);
     try {
       if (entry === undefined) throw new BridgeError("ESEM_RELEASED", `JS function #${id} was released`);
-      const all = kwargs !== null && Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
-      let value = entry.fn(...all);
+      let value: unknown;
+      if (kwargs === null || isEmpty(kwargs)) {
+        value = entry.fn(...args);
+      } else {
+        value = entry.fn(...args, kwargs);
+      }
       if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
-        value = await value;
+        return Promise.resolve(value).then(
+          (v) => ({ ok: true, value: v }),
+          (error) => ({ ok: false, value: errorParts(error) }),
+        );
       }
       return { ok: true, value };
     } catch (error) {
       return { ok: false, value: errorParts(error) };
     }
   }
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 export interface CallbackOutcome {

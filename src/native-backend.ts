@@ -1,7 +1,7 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
 import type { CallOptions } from "./call-options.js";
-import { Callbacks, encodeOutcome } from "./callbacks.js";
+import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
@@ -82,10 +82,13 @@ export class NativeBackend implements Backend {
         makeError,
         decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side, callbacks).value(),
         callback: (token, fnId, [args, kwargs]) => {
-          void callbacks.run(fnId, args, kwargs).then((outcome) => {
+          const answer = (outcome: CallbackOutcome): void => {
             const { ok, bytes } = encodeOutcome(replies, outcome);
             native.reply(token, ok, bytes);
-          });
+          };
+          const outcome = callbacks.run(fnId, args, kwargs);
+          if (outcome instanceof Promise) void outcome.then(answer);
+          else answer(outcome);
         },
         releaseCallback: (fnId, count) => callbacks.release(fnId, count),
       },
