@@ -15,6 +15,7 @@
         "native/py_context.cc",
         "native/py_error.cc",
         "native/py_js_buffer.cc",
+        "native/py_parked_job.cc",
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
         "native/python_host.cc",

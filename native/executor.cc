@@ -3,6 +3,7 @@
 #include "executor.h"
 
 #include "py_error.h"
+#include "py_parked_job.h"
 #include "py_wire.h"
 
 namespace esem {
@@ -10,7 +11,7 @@ namespace {
 
 class Runner {
  public:
-  Runner(PyContext& ctx, Job& job) : ctx_(ctx), job_(job), py_(Py()) {}
+  Runner(PyContext& ctx, std::unique_ptr<Job>& slot) : ctx_(ctx), job_(*slot), slot_(slot), py_(Py()) {}
 
   void Run() {
     switch (job_.op) {
@@ -42,8 +43,9 @@ class Runner {
   void Finish(OwnedRef result) {
     if (!result) return PythonFailure();
     if (TypeOf(result.get()) == ctx_.coroutine_type.get()) {
-      result = CallWith(ctx_.run_coroutine.get(), std::move(result));
-      if (!result) return PythonFailure();
+      // Runs on the bridge's asyncio loop; the job is delivered from there.
+      if (!ParkOnLoop(ctx_.aio_submit.get(), std::move(result), &slot_)) PythonFailure();
+      return;
     }
     ErrorInfo error;
     if (!WriteResult(ctx_, result.get(), &job_, &error)) job_.Fail(std::move(error));
@@ -206,11 +208,12 @@ class Runner {
 
   PyContext& ctx_;
   Job& job_;
+  std::unique_ptr<Job>& slot_;
   const PyApi& py_;
 };
 
 }  // namespace
 
-void Execute(PyContext& ctx, Job& job) { Runner(ctx, job).Run(); }
+void Execute(PyContext& ctx, std::unique_ptr<Job>& slot) { Runner(ctx, slot).Run(); }
 
 }  // namespace esem

@@ -1,11 +1,15 @@
 // Runs one job against the interpreter. Python thread only (GIL held).
 #pragma once
 
+#include <memory>
+
 #include "job.h"
 #include "py_context.h"
 
 namespace esem {
 
-void Execute(PyContext& ctx, Job& job);
+// `slot` is empty afterwards when the job was parked (its call returned a
+// coroutine: it is delivered from the asyncio loop later).
+void Execute(PyContext& ctx, std::unique_ptr<Job>& slot);
 
 }  // namespace esem

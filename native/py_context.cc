@@ -17,7 +17,6 @@ std::string PyContext::Load() {
   import_module = Attr(ops.get(), "import_module");
   describe = Attr(ops.get(), "describe");
   format_exception = Attr(ops.get(), "format_exception");
-  run_coroutine = Attr(ops.get(), "run_coroutine");
   datetime_to_ms = Attr(ops.get(), "datetime_to_ms");
   datetime_from_ms = Attr(ops.get(), "datetime_from_ms");
   typed_view = Attr(ops.get(), "typed_view");
@@ -26,6 +25,9 @@ std::string PyContext::Load() {
   OwnedRef callback = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.callback"));
   if (!callback) return "cannot import esem_bridge.callback";
   js_function_type = Attr(callback.get(), "JsFunction");
+  OwnedRef aio = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.aio"));
+  if (!aio) return "cannot import esem_bridge.aio";
+  aio_submit = Attr(aio.get(), "submit");
   OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
   OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
   if (!datetime || !types) return "cannot import datetime or types";
@@ -41,9 +43,9 @@ std::string PyContext::Load() {
   if (!builtins) return "cannot import builtins";
   builtin_eval = Attr(builtins.get(), "eval");
   builtin_exec = Attr(builtins.get(), "exec");
-  if (!import_module || !describe || !format_exception || !run_coroutine || !datetime_to_ms ||
+  if (!import_module || !describe || !format_exception || !datetime_to_ms ||
       !datetime_from_ms || !typed_view || !plain_form || !gc_enable || !gc_disable || !gc_isenabled || !datetime_type || !coroutine_type || !modules ||
-      !builtin_eval || !builtin_exec || !fresh_globals_for || !js_function_type) {
+      !builtin_eval || !builtin_exec || !fresh_globals_for || !js_function_type || !aio_submit) {
     return "esem_bridge.ops is incomplete";
   }
   return "";
@@ -86,9 +88,9 @@ void PyContext::Clear() {
   described_types.clear();
   type_committed.clear();
   proxy_types.clear();
-  for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &run_coroutine, &datetime_to_ms,
+  for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &datetime_to_ms,
                       &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for,
-                      &js_function_type, &callbacks, &callback_function}) {
+                      &js_function_type, &aio_submit, &callbacks, &callback_function}) {
     r->Reset();
   }
 }

@@ -17,7 +17,7 @@ struct PyContext {
   std::string library;  // the libpython this process runs
 
   OwnedRef ops;  // the esem_bridge.ops module
-  OwnedRef import_module, describe, format_exception, run_coroutine;
+  OwnedRef import_module, describe, format_exception;
   OwnedRef datetime_to_ms, datetime_from_ms, typed_view;
   OwnedRef datetime_type, coroutine_type;
   OwnedRef plain_form;     // esem_bridge.ops.plain_form: the rule for every non-builtin result
@@ -26,6 +26,7 @@ struct PyContext {
   OwnedRef builtins, builtin_eval, builtin_exec;  // the builtins module, its eval and exec
   OwnedRef fresh_globals_for;                      // esem_bridge.ops.fresh_globals_for
   OwnedRef js_function_type;                       // esem_bridge.callback.JsFunction
+  OwnedRef aio_submit;                             // esem_bridge.aio.submit
   // The bridge's esem_bridge.callback.CallbackTable and its bound
   // `function` (wire JsFunction -> JsFunction); empty: no callbacks here.
   OwnedRef callbacks, callback_function;

@@ -221,7 +221,7 @@ void PythonHost::Run(JobList* batch) {
             channel.ctx.Clear();
             break;
           default:
-            Execute(channel.ctx, job);
+            Execute(channel.ctx, slot);
         }
       } catch (const std::exception& e) {
         job.Fail(BridgeFailure("ESEM_INTERNAL", std::string("internal error: ") + e.what()));
@@ -229,6 +229,7 @@ void PythonHost::Run(JobList* batch) {
         job.Fail(BridgeFailure("ESEM_INTERNAL", "internal error"));
       }
     }
+    if (!slot) continue;  // parked on the asyncio loop: delivered from there
     std::shared_ptr<Channel> keep = job.channel;
     std::vector<uint32_t> described = std::move(job.described);
     keep->Deliver(std::move(slot));
