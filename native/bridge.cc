@@ -34,10 +34,11 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
-                      InstanceMethod<&Bridge::Reply>("reply")});
+                      InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::Cancel>("cancel"),
+                      InstanceMethod<&Bridge::LastSeq>("lastSeq")});
 }
 
-// new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros },
+// new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros, threads },
 //                  { wrap, makeError, decode, callback, releaseCallback })
 Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
@@ -49,6 +50,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   config_.sys_path = Strings(config.Get("sysPath"));
   config_.runtime_dir = config.Get("runtimeDir").As<Napi::String>().Utf8Value();
   if (config.Get("spinMicros").IsNumber()) spin_us_ = config.Get("spinMicros").As<Napi::Number>().Int32Value();
+  if (config.Get("threads").IsNumber()) threads_ = config.Get("threads").As<Napi::Number>().Int32Value();
 
   // The wrapper holds the hooks (and so do the weak references below).
   Napi::Object self = info.This().As<Napi::Object>();
@@ -127,8 +129,10 @@ Napi::Value Bridge::Start(const Napi::CallbackInfo& info) {
   notifier_->tsfn = tsfn_;
   channel_ = std::make_shared<Channel>(notifier_);
   channel_->config = config_;
+  channel_->max_threads = threads_ < 1 ? 1 : threads_;
   PythonHost& host = PythonHost::Get();
   host.SetSpin(spin_us_);
+  host.SetThreads(threads_);
   napi_value resource;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &async_resource_);
@@ -160,6 +164,7 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
   if (wait) {
     napi_create_promise(env, &d, &promise);
     seq = job->seq = pending_.Reserve();
+    last_seq_ = seq;
   }
   job->channel = channel_;
   PythonHost::Get().Submit(std::move(job));
@@ -295,6 +300,31 @@ Napi::Value Bridge::Release(const Napi::CallbackInfo& info) {
   }
   Submit(env, std::move(job), false);  // no reply: later calls run after it anyway
   return Napi::Env(env).Undefined();
+}
+
+// cancel(seq, error): rejects call `seq` with `error` now and cancels its
+// job (docs/concurrency.md#cancellation). False when it already settled.
+Napi::Value Bridge::Cancel(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "cancel(seq, error)").ThrowAsJavaScriptException();
+    return Napi::Env(env).Undefined();
+  }
+  uint64_t seq = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  napi_deferred d = pending_.Cancel(seq);
+  if (!d) return Napi::Boolean::New(env, false);
+  napi_reject_deferred(env, d, info[1]);
+  if (channel_) PythonHost::Get().Cancel(channel_.get(), seq);
+  if (pending_.empty()) spinner_.Stop();
+  UpdateRef(env);
+  return Napi::Boolean::New(env, true);
+}
+
+// The seq of the call submitted since the last lastSeq(), or 0 (for cancel()).
+Napi::Value Bridge::LastSeq(const Napi::CallbackInfo& info) {
+  uint64_t seq = last_seq_;
+  last_seq_ = 0;
+  return Napi::Number::New(info.Env(), static_cast<double>(seq));
 }
 
 Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {

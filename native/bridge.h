@@ -33,19 +33,31 @@ class PendingTable {
     slots_[seq - 1] = d;
     count_++;
   }
-  // The deferred for seq, or nullptr (already settled); frees the slot.
+  // The deferred for seq, or nullptr (already settled, or cancelled: its
+  // job is back, so the slot is free again).
   napi_deferred Take(uint64_t seq) {
     if (seq == 0 || seq > slots_.size() || !slots_[seq - 1]) return nullptr;
     napi_deferred d = slots_[seq - 1];
     slots_[seq - 1] = nullptr;
     free_.push_back(seq);
+    if (d == Cancelled()) return nullptr;
+    count_--;
+    return d;
+  }
+  // The deferred of a call being cancelled (the caller rejects it); its
+  // slot stays taken until the job comes back, but no longer counts.
+  napi_deferred Cancel(uint64_t seq) {
+    if (seq == 0 || seq > slots_.size()) return nullptr;
+    napi_deferred d = slots_[seq - 1];
+    if (!d || d == Cancelled()) return nullptr;
+    slots_[seq - 1] = Cancelled();
     count_--;
     return d;
   }
   std::vector<napi_deferred> TakeAll() {
     std::vector<napi_deferred> out;
     for (auto& d : slots_) {
-      if (d) out.push_back(d);
+      if (d && d != Cancelled()) out.push_back(d);
       d = nullptr;
     }
     slots_.clear();
@@ -57,6 +69,7 @@ class PendingTable {
   bool empty() const { return count_ == 0; }
 
  private:
+  static napi_deferred Cancelled() { return reinterpret_cast<napi_deferred>(uintptr_t{1}); }
   std::vector<napi_deferred> slots_;
   std::vector<uint64_t> free_;
   size_t count_ = 0;
@@ -91,6 +104,9 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
   Napi::Value Reply(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value LastSeq(const Napi::CallbackInfo& info);
+  uint64_t last_seq_ = 0;
 
   // Python -> JS jobs (bridge_callbacks.cc): a call of a JS function, kept
   // by token until JS answers; a JS function Python dropped.
@@ -115,6 +131,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
 
   PythonConfig config_;
   int spin_us_ = 100;
+  int threads_ = 4;
   State state_ = State::kNew;
   std::shared_ptr<Channel> channel_;
   std::shared_ptr<Notifier> notifier_;

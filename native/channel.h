@@ -49,6 +49,10 @@ class Channel {
 
   // Which interpreter the bridge wants; written before its kStart job.
   PythonConfig config;
+  // How many of its jobs may run at once (createBridge's `threads`), and how
+  // many do (PythonHost's mutex).
+  int max_threads = 4;
+  int running = 0;
   // Python thread only (GIL held): the bridge's registry and caches.
   PyContext ctx;
 

@@ -87,6 +87,12 @@ struct Job {
   std::vector<uint64_t> ids;  // kRelease
 
   uint64_t seq = 0;  // the JS side's key for the waiting promise; 0: nobody waits
+  // Host bookkeeping: when it was queued (steady ns), the object whose
+  // calls it is ordered with (0: none), a process-unique number.
+  int64_t queued_ns = 0;
+  uint64_t order_key = 0;
+  uint64_t serial = 0;
+  bool cancel_requested = false;  // host mutex
   bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
   std::shared_ptr<CallbackWait> waiter;  // kCallback: who waits for the reply
 
@@ -127,6 +133,10 @@ struct Job {
       ids.clear();
     }
     seq = 0;
+    queued_ns = 0;
+    order_key = 0;
+    serial = 0;
+    cancel_requested = false;
     keep_result = false;
     if (waiter) {
       waiter->Abandon();

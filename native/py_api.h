@@ -85,6 +85,9 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyThreadState*, PyEval_SaveThread, (void))                                      \
   X(void, PyEval_RestoreThread, (PyThreadState*))                                   \
   X(PyGILState_STATE, PyGILState_Ensure, (void))                                    \
+  X(void, PyGILState_Release, (PyGILState_STATE))                                   \
+  X(int, PyThreadState_SetAsyncExc, (unsigned long, PyObject*))                     \
+  X(unsigned long, PyThread_get_thread_ident, (void))                               \
   X(int, PyGILState_Check, (void))                                                  \
   X(void, Py_IncRef, (PyObject*))                                                   \
   X(void, Py_DecRef, (PyObject*))                                                   \

@@ -1,7 +1,10 @@
-// The Python host's loop: wait for jobs (spin briefly, then sleep), run each
-// under the GIL in its channel's context, deliver it at once, repeat. Host
-// thread only, except Get, Submit and Freeze.
+// The Python host's threads: the host thread waits for jobs (spins briefly,
+// then sleeps) and runs each under the GIL in its channel's context,
+// delivering it at once; spare threads take queued jobs while every running
+// job is stuck; a canceller thread raises CallCancelled in running jobs.
 #include "python_host.h"
+
+#include <algorithm>
 
 #include "cpu.h"
 #include "executor.h"
@@ -23,17 +26,35 @@ namespace {
 
 std::atomic<bool> g_running{false};  // the interpreter is up (the host set tstate_)
 std::atomic<bool> g_frozen{false};   // Freeze() was called: no job runs any more
-thread_local bool t_host_thread = false;  // this thread runs the host's jobs
+
+// A job that waited this long while every running job has been busy this
+// long goes to a spare thread (the running ones released the GIL: sleep,
+// I/O, C code; or hold it in pure Python, then the spare shares it).
+constexpr int64_t kStuckNs = 200 * 1000;
+constexpr uint64_t kKeyUnknown = ~uint64_t{0};
+constexpr size_t kScanLimit = 4096;  // queued jobs a worker looks past for one it may take
 
 [[noreturn]] void ParkForever() {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(24));
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 ErrorInfo ShutDownBeforeRun() {
   return BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
 }
 
+void DeliverJob(std::unique_ptr<Job> job) {
+  std::shared_ptr<Channel> keep = job->channel;
+  keep->Deliver(std::move(job));
+}
+
 }  // namespace
+
+thread_local PythonHost::Worker* PythonHost::t_worker = nullptr;
 
 PythonHost& PythonHost::Get() {
   static PythonHost* host = [] {
@@ -45,14 +66,92 @@ PythonHost& PythonHost::Get() {
 }
 
 void PythonHost::Submit(std::unique_ptr<Job> job) {
-  bool wake;
+  job->queued_ns = NowNs();
+  job->order_key = kKeyUnknown;
+  bool wake, wake_spare = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    incoming_.push_back(std::move(job));
+    job->serial = next_serial_++;
+    queue_.push_back(std::move(job));
     has_work_.store(true, std::memory_order_release);
     wake = sleeping_;
+    // The host thread is in a job: a spare watches the queue meanwhile.
+    if (!workers_.empty() && workers_[0]->busy_since.load(std::memory_order_relaxed) != 0) {
+      StartSpareIfNeeded();
+      wake_spare = spares_idle_ > 0;
+    }
   }
   if (wake) wake_.notify_all();
+  if (wake_spare) spare_wake_.notify_one();
+}
+
+bool PythonHost::Cancel(const Channel* channel, uint64_t seq) {
+  std::unique_ptr<Job> removed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if ((*it)->channel.get() == channel && (*it)->seq == seq) {
+        removed = std::move(*it);
+        queue_.erase(it);
+        break;
+      }
+    }
+    if (!removed) {
+      for (Worker* w : workers_) {
+        for (Job* j : w->running) {
+          if (j->channel.get() != channel || j->seq != seq) continue;
+          if (!j->cancel_requested) {
+            j->cancel_requested = true;
+            cancels_.push_back({w->ident, j->serial});
+            if (!canceller_started_) {
+              canceller_started_ = true;
+              std::thread([this] { CancellerMain(); }).detach();
+            }
+          }
+          cancel_wake_.notify_one();
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+  removed->Fail(BridgeFailure("ESEM_ABORTED", "the call was cancelled before it ran"));
+  DeliverJob(std::move(removed));
+  return true;
+}
+
+// Raises CallCancelled in the thread running job `serial`, if it still
+// runs it (checked with the GIL held, so the job cannot change meanwhile).
+void PythonHost::CancellerMain() {
+  for (;;) {
+    std::pair<unsigned long, uint64_t> request;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cancel_wake_.wait(lock, [this] { return !cancels_.empty(); });
+      request = cancels_.front();
+      cancels_.erase(cancels_.begin());
+    }
+    if (g_frozen.load()) ParkForever();
+    const PyApi& py = Py();
+    PyGILState_STATE state = py.PyGILState_Ensure();  // the running code lets go within the switch interval
+    static PyObject* cancelled = [] {
+      OwnedRef module = OwnedRef::Steal(Py().PyImport_ImportModule("esem_bridge.callback"));
+      PyObject* type = module ? Py().PyObject_GetAttrString(module.get(), "CallCancelled") : nullptr;
+      if (!type) Py().PyErr_Clear();
+      return type;  // kept for the life of the process
+    }();
+    bool innermost = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (Worker* w : workers_) {
+        if (w->ident == request.first && !w->running.empty() && w->running.back()->serial == request.second) innermost = true;
+      }
+    }
+    // A job whose thread runs a nested job (it waits for a JS callback) is
+    // not interrupted: the exception would land in the nested one.
+    if (innermost && cancelled) py.PyThreadState_SetAsyncExc(request.first, cancelled);
+    py.PyGILState_Release(state);
+  }
 }
 
 void PythonHost::Discard(BufferExport* e) {
@@ -70,16 +169,20 @@ void DiscardExport(BufferExport* e) {
   if (e) PythonHost::Get().Discard(e);
 }
 
-void PythonHost::ReleaseExports(std::vector<BufferExport*>* discards) {
-  if (discards->empty()) return;
+void PythonHost::ReleaseExports() {
+  std::vector<BufferExport*> discards;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    discards.swap(discards_);
+  }
+  if (discards.empty()) return;
   if (tstate_) {
     GilScope gil(tstate_);
-    for (BufferExport* e : *discards) {
+    for (BufferExport* e : discards) {
       Py().PyBuffer_Release(&e->view);
       delete e;
     }
   }
-  discards->clear();
 }
 
 void PythonHost::Freeze(std::chrono::milliseconds wait) {
@@ -113,50 +216,47 @@ void PythonHost::WakeWaiters() {
 void PythonHost::WaitForReply(CallbackWait& wait) {
   // A JS function that returns at once answers within microseconds: spin
   // for it (and for jobs) as WaitForJobs does before sleeping.
+  Worker* me = t_worker;
   auto start = std::chrono::steady_clock::now();
   auto spin = std::chrono::microseconds(spin_us_.load(std::memory_order_relaxed));
-  for (unsigned i = 1; !wait.Done() && !(t_host_thread && has_work_.load(std::memory_order_acquire)); i++) {
+  for (unsigned i = 1; !wait.Done() && !(me && has_work_.load(std::memory_order_acquire)); i++) {
     if ((i & 63) != 0) {
       ESEM_CPU_RELAX();
       continue;
     }
     if (SameCpu(CurrentCpu(), js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin) break;
   }
-  if (!t_host_thread) return wait.Wait();
+  if (!me) return wait.Wait();
   for (;;) {
-    JobList batch;
-    std::vector<BufferExport*> discards;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       bool was_sleeping = sleeping_;
       sleeping_ = true;  // Submit wakes us
-      wake_.wait(lock, [&] { return wait.Done() || !incoming_.empty() || !discards_.empty(); });
+      wake_.wait(lock, [&] { return wait.Done() || has_work_.load(std::memory_order_acquire); });
       sleeping_ = was_sleeping;
       if (wait.Done()) return;
-      batch.swap(incoming_);
-      discards.swap(discards_);
-      has_work_.store(false, std::memory_order_release);
     }
     if (g_frozen.load()) ParkForever();
-    ReleaseExports(&discards);
-    Run(&batch);
+    RunQueued(me, false);
   }
 }
 
 void PythonHost::Main() {
-  t_host_thread = true;
-  JobList batch;
-  std::vector<BufferExport*> discards;
+  auto* me = new Worker();  // never freed, like the host
+  t_worker = me;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers_.push_back(me);
+  }
   for (;;) {
-    WaitForJobs(&batch, &discards);
+    WaitForJobs();
     if (g_frozen.load()) ParkForever();
-    ReleaseExports(&discards);
-    Run(&batch);
-    batch.clear();
+    ReleaseExports();
+    RunQueued(me, false);
   }
 }
 
-void PythonHost::WaitForJobs(JobList* batch, std::vector<BufferExport*>* discards) {
+void PythonHost::WaitForJobs() {
   // A round trip from an awaiting JS caller comes back within microseconds;
   // spinning that long beats a sleep/wake of the thread (~50 us here). After
   // the spin time with nothing to do the thread sleeps: an idle host costs no
@@ -176,66 +276,214 @@ void PythonHost::WaitForJobs(JobList* batch, std::vector<BufferExport*>* discard
     if (SameCpu(cpu, js_cpu_.load(std::memory_order_relaxed)) || std::chrono::steady_clock::now() - start > spin) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleeping_ = true;
-      wake_.wait(lock, [this] { return !incoming_.empty() || !discards_.empty(); });
+      wake_.wait(lock, [this] { return has_work_.load(std::memory_order_acquire) || !discards_.empty(); });
       sleeping_ = false;
       break;
     }
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  batch->swap(incoming_);
-  discards->swap(discards_);
-  has_work_.store(false, std::memory_order_release);
 }
 
-// Runs a batch in order, taking the GIL once for all jobs that need it, and
-// delivers each job as soon as it has run (a fast call never waits for a
-// slow one queued after it).
-void PythonHost::Run(JobList* batch) {
-  std::unique_ptr<GilScope> gil;
-  for (auto& slot : *batch) {
-    ReleaseDeferral releases;  // JS functions dropped by this job: told after its result
-    Job& job = *slot;
-    Channel& channel = *job.channel;
-    if (channel.closing.load(std::memory_order_acquire) && job.op != Op::kClose && job.op != Op::kRelease) {
-      job.Fail(ShutDownBeforeRun());
-    } else if (job.op == Op::kStart && !tstate_) {
-      std::string error = StartInterpreter(channel.config, &tstate_, &library_);
-      if (error.empty()) {
-        g_running.store(true);
-        gil = std::make_unique<GilScope>(tstate_);
-        Start(job);
-      } else {
-        job.Fail(BridgeFailure("ESEM_NO_PYTHON", error));
-      }
-    } else if (!tstate_) {
-      // Only a release or close of a bridge that never started gets here.
-      if (job.op != Op::kRelease && job.op != Op::kClose) job.Fail(BridgeFailure("ESEM_NO_PYTHON", "Python is not running"));
-    } else {
-      if (!gil) gil = std::make_unique<GilScope>(tstate_);
-      try {
-        switch (job.op) {
-          case Op::kStart:
-            Start(job);
-            break;
-          case Op::kClose:
-            channel.ctx.Clear();
-            break;
-          default:
-            Execute(channel.ctx, slot);
+void PythonHost::StartSpareIfNeeded() {
+  if (!g_running.load() || spares_idle_ > 0 || workers_.size() >= static_cast<size_t>(threads_.load())) return;
+  auto* w = new Worker();  // never freed: the thread lives until the process ends
+  workers_.push_back(w);
+  spares_idle_++;  // counted idle from the start, so that no second one starts for the same wait
+  std::thread([this, w] { SpareMain(w); }).detach();
+}
+
+void PythonHost::SpareMain(Worker* me) {
+  t_worker = me;
+  const PyApi& py = Py();
+  py.PyGILState_Ensure();  // this thread's state, kept for its life
+  me->ident = py.PyThread_get_thread_ident();
+  me->tstate = py.PyEval_SaveThread();
+  bool counted = true;  // StartSpareIfNeeded counted it idle
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!counted) spares_idle_++;
+      for (;;) {
+        if (g_frozen.load()) break;
+        int64_t now = NowNs();
+        if (!queue_.empty() && now - queue_.front()->queued_ns >= kStuckNs && OthersStuck(me, now)) break;
+        if (queue_.empty()) {
+          spare_wake_.wait(lock);
+        } else {
+          spare_wake_.wait_for(lock, std::chrono::nanoseconds(kStuckNs));
         }
-      } catch (const std::exception& e) {
-        job.Fail(BridgeFailure("ESEM_INTERNAL", std::string("internal error: ") + e.what()));
-      } catch (...) {
-        job.Fail(BridgeFailure("ESEM_INTERNAL", "internal error"));
+      }
+      spares_idle_--;
+      counted = false;
+      StartSpareIfNeeded();  // the next one, for the next stuck job
+    }
+    if (g_frozen.load()) ParkForever();
+    RunQueued(me, true);
+  }
+}
+
+bool PythonHost::OthersStuck(const Worker* me, int64_t now) const {
+  for (const Worker* w : workers_) {
+    if (w == me) continue;
+    int64_t since = w->busy_since.load(std::memory_order_relaxed);
+    if (since == 0) {
+      if (w == workers_[0]) return false;  // the host thread is free: it takes the job
+      continue;                            // an idle spare: like this one
+    }
+    if (now - since < kStuckNs) return false;
+  }
+  return true;
+}
+
+// Calls on one object are ordered: a job on a registered object that is
+// not a module. GIL held.
+uint64_t PythonHost::OrderKey(const Job& job) const {
+  if (!g_running.load() || job.ref == 0) return 0;
+  if (job.op != Op::kCall && job.op != Op::kGetAttr && job.op != Op::kSetAttr) return 0;
+  PyObject* o = job.channel->ctx.registry.Get(job.ref);
+  if (!o || TypeOf(o) == Py().PyModule_Type) return 0;
+  return job.ref;
+}
+
+std::unique_ptr<Job> PythonHost::Pop(Worker* me, bool spare) {
+  int64_t now = NowNs();
+  if (spare && !OthersStuck(me, now)) return nullptr;
+  std::vector<std::pair<const Channel*, uint64_t>> passed;  // keys of jobs left waiting: later ones wait too
+  std::vector<const Channel*> barred;  // channels with a job left waiting: their kClose/kRelease wait
+  size_t n = std::min(queue_.size(), kScanLimit);
+  for (size_t i = 0; i < n; i++) {
+    Job& j = *queue_[i];
+    const Channel* ch = j.channel.get();
+    if (spare && now - j.queued_ns < kStuckNs) break;  // younger ones: the others may yet take them
+    if (j.order_key == kKeyUnknown) j.order_key = OrderKey(j);
+    bool wait = false;
+    if (j.op == Op::kClose || j.op == Op::kRelease) {
+      // After every earlier job of its bridge; a close also after the running ones.
+      wait = std::find(barred.begin(), barred.end(), ch) != barred.end();
+      if (!wait && j.op == Op::kClose) {
+        for (Worker* w : workers_) {
+          for (Job* r : w->running) wait = wait || r->channel.get() == ch;
+        }
+      }
+    } else if (ch->running >= ch->max_threads &&
+               std::none_of(me->running.begin(), me->running.end(), [&](Job* r) { return r->channel.get() == ch; })) {
+      wait = true;  // its bridge's threads are all busy (a job nested in one of them may go)
+    } else if (j.order_key != 0) {
+      auto key = std::make_pair(ch, j.order_key);
+      wait = std::find(passed.begin(), passed.end(), key) != passed.end();
+      for (auto& held : held_keys_) {
+        if (held.second != me && held.first == key) wait = true;
+      }
+      if (wait) passed.push_back(key);
+    }
+    if (wait) {
+      barred.push_back(ch);
+      continue;
+    }
+    std::unique_ptr<Job> job = std::move(queue_[i]);
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (job->order_key != 0) held_keys_.push_back({{ch, job->order_key}, me});
+    job->channel->running++;
+    if (me->running.empty()) me->busy_since.store(now, std::memory_order_relaxed);
+    me->running.push_back(job.get());
+    // Others wait behind it: a spare watches, in case it gets stuck.
+    if (!spare && !queue_.empty()) {
+      StartSpareIfNeeded();
+      if (spares_idle_ > 0) spare_wake_.notify_one();
+    }
+    return job;
+  }
+  return nullptr;
+}
+
+void PythonHost::RunQueued(Worker* me, bool spare) {
+  std::unique_ptr<GilScope> gil;
+  for (;;) {
+    if (!gil && me->tstate) gil = std::make_unique<GilScope>(me->tstate);  // OrderKey reads the registry
+    std::unique_ptr<Job> slot;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      slot = Pop(me, spare);
+      if (!slot) {
+        // Nothing this worker may take: wait for a new job or a finished one.
+        has_work_.store(false, std::memory_order_release);
+        break;
       }
     }
-    if (!slot) continue;  // parked on the asyncio loop: delivered from there
-    std::shared_ptr<Channel> keep = job.channel;
-    std::vector<uint32_t> described = std::move(job.described);
-    keep->Deliver(std::move(slot));
-    if (!described.empty() && gil) keep->ctx.CommitTypes(described);
-    releases.Flush();
+    RunOne(me, slot, gil);
   }
+}
+
+// Runs one job and delivers it at once (a fast call never waits for a slow
+// one queued after it).
+void PythonHost::RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<GilScope>& gil) {
+  ReleaseDeferral releases;  // JS functions dropped by this job: told after its result
+  Job* running = slot.get();
+  Job& job = *slot;
+  Channel& channel = *job.channel;
+  std::shared_ptr<Channel> keep = job.channel;
+  uint64_t key = job.order_key;
+  bool cancelled = false;
+  if (channel.closing.load(std::memory_order_acquire) && job.op != Op::kClose && job.op != Op::kRelease) {
+    job.Fail(ShutDownBeforeRun());
+  } else if (job.op == Op::kStart && !tstate_) {
+    std::string error = StartInterpreter(channel.config, &tstate_, &library_);
+    if (error.empty()) {
+      me->tstate = tstate_;
+      gil = std::make_unique<GilScope>(tstate_);
+      me->ident = Py().PyThread_get_thread_ident();
+      g_running.store(true);
+      Start(job);
+    } else {
+      job.Fail(BridgeFailure("ESEM_NO_PYTHON", error));
+    }
+  } else if (!tstate_) {
+    // Only a release or close of a bridge that never started gets here.
+    if (job.op != Op::kRelease && job.op != Op::kClose) job.Fail(BridgeFailure("ESEM_NO_PYTHON", "Python is not running"));
+  } else {
+    if (!gil) gil = std::make_unique<GilScope>(me->tstate);
+    try {
+      switch (job.op) {
+        case Op::kStart:
+          Start(job);
+          break;
+        case Op::kClose:
+          channel.ctx.Clear();
+          break;
+        default:
+          Execute(channel.ctx, slot);
+      }
+    } catch (const std::exception& e) {
+      if (slot) job.Fail(BridgeFailure("ESEM_INTERNAL", std::string("internal error: ") + e.what()));
+    } catch (...) {
+      if (slot) job.Fail(BridgeFailure("ESEM_INTERNAL", "internal error"));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled = running->cancel_requested;  // read before the job may go (parked jobs live on)
+    keep->running--;
+    auto& r = me->running;
+    r.erase(std::remove(r.begin(), r.end(), running), r.end());
+    if (r.empty()) me->busy_since.store(0, std::memory_order_relaxed);
+    if (key != 0 && key != kKeyUnknown) {
+      for (auto it = held_keys_.begin(); it != held_keys_.end(); ++it) {
+        if (it->second == me && it->first.first == keep.get() && it->first.second == key) {
+          held_keys_.erase(it);
+          break;
+        }
+      }
+    }
+    if (!queue_.empty()) has_work_.store(true, std::memory_order_release);  // it may have waited for this one
+  }
+  wake_.notify_all();
+  spare_wake_.notify_all();
+  // A cancel that came too late to land must not hit the next job.
+  if (cancelled && gil) Py().PyThreadState_SetAsyncExc(me->ident, nullptr);
+  if (!slot) return;  // parked on the asyncio loop: delivered from there
+  std::vector<uint32_t> described = std::move(job.described);
+  keep->Deliver(std::move(slot));
+  if (!described.empty() && gil) keep->ctx.CommitTypes(described);
+  releases.Flush();
 }
 
 // A bridge's first job: the interpreter it asked for must be the one

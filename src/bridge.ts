@@ -13,6 +13,12 @@ export interface BridgeOptions {
   python?: string;
   /** Folder that relative file specs and the interpreter's cwd resolve against; default process.cwd() at each call. */
   cwd?: string;
+  /**
+   * How many Python threads may run this bridge's calls at once (default 4,
+   * 1 to 64): when the running calls block (sleep, I/O, C code that lets
+   * go of the GIL), queued ones run on more threads (docs/concurrency.md).
+   */
+  threads?: number;
 }
 
 /** A module proxy: PyProxy untyped, Remote<T> when the caller gives T. */
@@ -28,6 +34,10 @@ export class Bridge {
     const mode = options.mode ?? (process.env.ESEM_MODE as BridgeOptions["mode"]) ?? "auto";
     if (!["auto", "native", "subprocess"].includes(mode)) {
       throw new BridgeError("ESEM_UNSUPPORTED_MODE", `Unknown mode "${mode}": use "auto", "native" or "subprocess".`);
+    }
+    const threads = options.threads;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+      throw new TypeError(`createBridge(): threads must be a whole number from 1 to 64, not ${String(threads)}`);
     }
     this.requested = mode;
     this.details = { mode: null, reason: "not started: the bridge starts on the first python() call", python: null, addon: null };
@@ -111,7 +121,7 @@ export class Bridge {
   // "native" and "subprocess" start that backend or fail; "auto" tries the
   // native mode and falls back to a worker process, saying why in info().
   private async startBackend(session: Session): Promise<NativeBackend | SubprocessBackend> {
-    const options = { python: this.options.python, cwd: this.cwd() };
+    const options = { python: this.options.python, cwd: this.cwd(), threads: this.options.threads ?? 4 };
     if (this.requested === "subprocess") {
       return SubprocessBackend.start({ ...options, reason: "subprocess mode was requested" }, session);
     }

@@ -1,6 +1,6 @@
 // The native backend: CPython embedded in this process through the addon.
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
-import type { CallOptions } from "./call-options.js";
+import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
@@ -56,7 +56,7 @@ export class NativeBackend implements Backend {
   }
 
   /** Finds and probes the interpreter, loads the addon and starts the Python thread. */
-  static async start(options: { python?: string; cwd: string }, hooks: BackendHooks): Promise<NativeBackend> {
+  static async start(options: { python?: string; cwd: string; threads?: number }, hooks: BackendHooks): Promise<NativeBackend> {
     const choice = choosePython(options.python, options.cwd);
     const info = await probePython(choice, options.cwd);
     const problem = embedProblem(info);
@@ -76,6 +76,7 @@ export class NativeBackend implements Backend {
         sysPath: info.sysPath,
         runtimeDir: pythonRuntimeDir,
         spinMicros: Number.isFinite(spin) && spin >= 0 ? spin : 100,
+        threads: options.threads ?? 4,
       },
       {
         wrap: hooks.wrap,
@@ -121,6 +122,7 @@ export class NativeBackend implements Backend {
   }
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown> {
     const keep = options?.result === "proxy";
+    if (options?.signal !== undefined || options?.timeout !== undefined) return this.cancellable(ref, path, args, kwargs, options);
     if (!kwargs && !keep && allScalars(args)) return this.native.call(ref, path, args);
     let bytes: Uint8Array;
     try {
@@ -129,6 +131,22 @@ export class NativeBackend implements Backend {
       return Promise.reject(error);
     }
     return this.native.callWire(ref, path, bytes, this.encoder.side, keep);
+  }
+
+  // A call with a signal or a timeout (docs/concurrency.md#cancellation).
+  private cancellable(ref: number, path: AttrPath, args: unknown[], kwargs: Record<string, unknown> | undefined, options: Readonly<CallOptions>): Promise<unknown> {
+    let seq = 0;
+    let watch: CancelWatch | undefined;
+    try {
+      watch = CancelWatch.of(options, (error) => this.native.cancel(seq, error));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { signal: _signal, timeout: _timeout, ...rest } = options;
+    this.native.lastSeq(); // 0 from here until this call is submitted
+    const promise = this.call(ref, path, args, kwargs, rest);
+    seq = this.native.lastSeq();
+    return promise.finally(() => watch?.done());
   }
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
     return this.native.getAttr(ref, path);

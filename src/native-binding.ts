@@ -11,6 +11,8 @@ export interface NativeConfig {
   sysPath: string[];
   runtimeDir: string;
   spinMicros?: number;
+  /** Python threads that may run calls at once (the process's host takes the latest bridge's). */
+  threads?: number;
 }
 
 export interface NativeJsHooks {
@@ -45,6 +47,10 @@ export interface NativeBridge {
   shutdown(): Promise<void>;
   /** Answers callback `token`: wire bytes of [value] (ok) or of [name, message, stack]. */
   reply(token: number, ok: boolean, bytes: Uint8Array): void;
+  /** Rejects call `seq` with `error` at once and cancels its job; false when it already settled. */
+  cancel(seq: number, error: Error): boolean;
+  /** The seq of the call submitted since the last lastSeq() (then 0). */
+  lastSeq(): number;
 }
 
 export interface NativeAddon {

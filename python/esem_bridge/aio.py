@@ -52,17 +52,21 @@ def submit(coro, done):
     return future
 
 
-def iterate_async(agen, n):
-    """Up to n items of an async iterator (awaited on the loop), and
-    whether it is exhausted; a coroutine to submit()."""
+def iterate_async(agen, n, seconds):
+    """A coroutine of up to n items of an async iterator and whether it is
+    exhausted, ending early once it took `seconds` (ops.next_batch)."""
+    import time
 
     async def batch():
         out = []
+        start = time.perf_counter()
         for _ in range(n):
             try:
                 out.append(await agen.__anext__())
             except StopAsyncIteration:
                 return out, True
+            if time.perf_counter() - start >= seconds:
+                break
         return out, False
 
     return batch()

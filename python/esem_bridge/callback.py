@@ -19,7 +19,7 @@ import asyncio
 import threading
 import weakref
 
-__all__ = ["JSError", "CallbackGone", "JsFunction", "CallbackTable"]
+__all__ = ["JSError", "CallbackGone", "CallCancelled", "JsFunction", "CallbackTable"]
 
 
 class JSError(Exception):
@@ -37,6 +37,13 @@ class JSError(Exception):
 class CallbackGone(RuntimeError):
     """The JS side of a callback is gone: its bridge was shut down or the
     worker_thread that passed it ended."""
+
+
+class CallCancelled(BaseException):
+    """Raised in a running call whose JS caller cancelled it (an AbortSignal
+    or a timeout: docs/concurrency.md#cancellation). A BaseException, so
+    that `except Exception` in the call does not swallow it; `finally`
+    blocks and context managers still run."""
 
 
 class JsFunction:

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import types
+from time import perf_counter as _clock
 
 from .plain import ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
 from .to_plain import to_plain  # noqa: F401 (toJs())
@@ -194,7 +195,7 @@ def describe(obj):
             members,
             "release" in members,
             callable(obj),
-            hasattr(t, "__iter__") or hasattr(t, "__getitem__"),
+            hasattr(t, "__iter__") or hasattr(t, "__getitem__") or hasattr(t, "__aiter__"),
         )
         _type_descriptions[t] = found
     return found
@@ -235,15 +236,28 @@ def run_coroutine(coro):
     return loop.run_until_complete(coro)
 
 
+BATCH_SECONDS = 0.001  # a batch of items goes to JS once it took this long (docs/concurrency.md#streaming)
+
+
 def next_batch(iterator, n):
-    """Up to n items from iterator, and whether it is exhausted."""
+    """Up to n items from iterator, and whether it is exhausted. The batch
+    ends early once it has taken BATCH_SECONDS, so a slow generator's items
+    reach JS as they come, not after the batch fills. An async iterator
+    gets a coroutine of the same answer (it runs on the bridge's loop)."""
+    if not hasattr(iterator, "__next__") and hasattr(iterator, "__anext__"):
+        from . import aio
+
+        return aio.iterate_async(iterator, n, BATCH_SECONDS)
     out = []
     append = out.append
+    start = _clock()
     for _ in range(n):
         try:
             append(next(iterator))
         except StopIteration:
             return out, True
+        if _clock() - start >= BATCH_SECONDS:
+            break
     return out, False
 
 
@@ -289,6 +303,9 @@ def contains(obj, item):
 
 
 def iterate(obj):
+    """An iterator of obj, or its async iterator when it only has one."""
+    if not hasattr(obj, "__iter__") and hasattr(obj, "__aiter__"):
+        return obj.__aiter__()
     return iter(obj)
 
 
