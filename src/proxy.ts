@@ -333,13 +333,19 @@ export async function* iterateProxy(proxy: unknown): AsyncGenerator<unknown, voi
   if (!root) throw new TypeError("iterate() takes a proxy of a Python iterable");
   const backend = root.session.backend;
   const iterator = await backend.helper("iterate", [proxy]);
+  let exhausted = false;
   try {
+    // Batches grow to 256 items, and end early after 1 ms in Python
+    // (ops.next_batch): a slow generator's items arrive as it yields them.
     for (let batch = 1; ; batch = Math.min(batch * 2, 256)) {
       const [items, done] = (await backend.helper("next_batch", [iterator, batch])) as [unknown[], boolean];
+      exhausted = done;
       yield* items;
       if (done) return;
     }
   } finally {
+    // A break (or a throw) closes the generator: Python sees GeneratorExit.
+    if (!exhausted) await backend.helper("close_iterator", [iterator]).catch(() => {});
     await releaseProxy(iterator);
   }
 }

@@ -309,6 +309,17 @@ def iterate(obj):
     return iter(obj)
 
 
+def close_iterator(iterator):
+    """A `break` out of `for await`: close the generator (it sees
+    GeneratorExit); an async one's aclose() runs on the bridge's loop."""
+    close = getattr(iterator, "close", None)
+    if close is None and hasattr(iterator, "aclose"):
+        return iterator.aclose()
+    if close is not None:
+        close()
+    return None
+
+
 def set_attr(obj, name, value):
     setattr(obj, name, value)
 
