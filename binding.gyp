@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/bridge.cc",
         "native/bridge_callbacks.cc",
+        "native/bridge_sync.cc",
         "native/executor.cc",
         "native/interpreter.cc",
         "native/js_values.cc",

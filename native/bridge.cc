@@ -35,7 +35,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::Cancel>("cancel"),
-                      InstanceMethod<&Bridge::LastSeq>("lastSeq")});
+                      InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync")});
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros, threads },
@@ -60,6 +60,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   helpers_.decode = Weak(env, js.Get("decode"));
   helpers_.callback = Weak(env, js.Get("callback"));
   helpers_.release_callback = Weak(env, js.Get("releaseCallback"));
+  helpers_.callback_sync = Weak(env, js.Get("callbackSync"));
 
   addon = env.GetInstanceData<AddonData>();
   if (addon) addon->bridges.push_back(this);

@@ -105,6 +105,9 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
   Napi::Value Reply(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value CallSync(const Napi::CallbackInfo& info);  // bridge_sync.cc
+  static void RunCallbackNow(void* bridge, Job* job);
+  bool started_ = false;  // its start job came back ok (the interpreter runs)
   Napi::Value LastSeq(const Napi::CallbackInfo& info);
   uint64_t last_seq_ = 0;
 

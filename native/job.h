@@ -93,6 +93,7 @@ struct Job {
   uint64_t order_key = 0;
   uint64_t serial = 0;
   bool cancel_requested = false;  // host mutex
+  bool sync = false;  // run on the JS thread (callSync): a coroutine result is refused
   bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
   std::shared_ptr<CallbackWait> waiter;  // kCallback: who waits for the reply
 
@@ -137,6 +138,7 @@ struct Job {
     order_key = 0;
     serial = 0;
     cancel_requested = false;
+    sync = false;
     keep_result = false;
     if (waiter) {
       waiter->Abandon();

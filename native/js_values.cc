@@ -303,7 +303,7 @@ std::string JsUtf8(napi_env env, napi_value s) {
 }
 
 void JsHelpers::Reset(napi_env env) {
-  for (napi_ref* r : {&wrap, &make_error, &decode, &callback, &release_callback}) {
+  for (napi_ref* r : {&wrap, &make_error, &decode, &callback, &release_callback, &callback_sync}) {
     if (*r) napi_delete_reference(env, *r);
     *r = nullptr;
   }

@@ -21,6 +21,7 @@ struct JsHelpers {
   napi_ref decode = nullptr;      // (wire bytes, side ArrayBuffers) => value
   napi_ref callback = nullptr;    // (token, fnId, [args, kwargs]) => void; answers with bridge.reply(token, ok, bytes)
   napi_ref release_callback = nullptr;  // (fnId, count) => void
+  napi_ref callback_sync = nullptr;     // (fnId, [args, kwargs]) => [ok, bytes], during callSync
 
   void Reset(napi_env env);
 };

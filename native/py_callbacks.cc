@@ -38,7 +38,15 @@ std::unique_ptr<Job> CallbackWait::Take() {
 
 namespace {
 thread_local ReleaseDeferral* t_deferral = nullptr;
+thread_local SyncCall* t_sync = nullptr;
 }  // namespace
+
+SyncCall* SyncCall::Current() { return t_sync; }
+void SyncCall::Enter() {
+  outer = t_sync;
+  t_sync = this;
+}
+void SyncCall::Leave() { t_sync = outer; }
 
 ReleaseDeferral::ReleaseDeferral() : outer_(t_deferral) { t_deferral = this; }
 ReleaseDeferral::~ReleaseDeferral() {
@@ -139,6 +147,8 @@ PyObject* RaiseJsError(PyObject* values) {
   return nullptr;
 }
 
+PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply);
+
 PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject* args, PyObject* kwargs) {
   const PyApi& py = Py();
   if (!channel || channel->closing.load(std::memory_order_acquire)) {
@@ -153,6 +163,15 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   job->channel = channel;
   job->ref = static_cast<uint64_t>(id);
   if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
+  SyncCall* sync = SyncCall::Current();
+  if (sync && sync->channel == channel.get()) {
+    // A callSync() on this thread is Python's caller: run the JS function here.
+    channel->ctx.CommitTypes(job->described);  // decoded before anything else on this thread
+    PyThreadState* ts = py.PyEval_SaveThread();
+    sync->run(sync->bridge, job.get());
+    py.PyEval_RestoreThread(ts);
+    return Answer(channel, std::move(job));
+  }
   auto waiter = std::make_shared<CallbackWait>();
   job->waiter = waiter;
   std::vector<uint32_t> described = std::move(job->described);
@@ -163,6 +182,12 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   py.PyEval_RestoreThread(ts);
   std::unique_ptr<Job> reply = waiter->Take();
   if (!reply) return Gone("the JS side of this function went away before it answered: its bridge was shut down or its worker_thread ended");
+  return Answer(channel, std::move(reply));
+}
+
+// The value (or JSError) of an answered callback.
+PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply) {
+  const PyApi& py = Py();
   OwnedRef values = OwnedRef::Steal(py.PyList_New(0));
   if (!values) return nullptr;
   std::string code, message;

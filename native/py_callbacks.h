@@ -22,6 +22,20 @@ OwnedRef MakeCallbackTable(const std::shared_ptr<Channel>& channel);
 
 struct Job;
 
+// A synchronous call running on its bridge's JS thread (callSync): a JS
+// function of that bridge that Python calls meanwhile, on that thread, runs
+// at once through `run` (no thread hop). `run` fills job->wire and job->ok
+// from the JS function's outcome; GIL not held.
+struct SyncCall {
+  const Channel* channel;
+  void* bridge;
+  void (*run)(void* bridge, Job* job);
+  SyncCall* outer;
+  static SyncCall* Current();
+  void Enter();
+  void Leave();
+};
+
 // While one lives on a thread, the JS functions Python drops there are
 // told to JS only at Flush(): a host thread flushes after it delivered the
 // job it ran, so a JS function in that job's result reaches JS before the

@@ -60,6 +60,7 @@ void Bridge::Drain(napi_env env) {
     }
     if (job->op == Op::kClose) closed = true;
     if (job->op == Op::kStart && !job->ok) state_ = State::kStopping;  // a failed start ends the bridge
+    if (job->op == Op::kStart && job->ok) started_ = true;
     napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
     if (d) Settle(env, *job, d);
   }

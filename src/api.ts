@@ -1,5 +1,7 @@
 // The default bridge and the helpers that act on proxies.
 import { Bridge, type ModuleProxy } from "./bridge.js";
+import { BridgeError } from "./errors.js";
+import { kwargsOf } from "./kwargs.js";
 import { iterateProxy, releaseProxy, rootOf } from "./proxy.js";
 
 let defaultBridge: Bridge | undefined;
@@ -26,6 +28,23 @@ export async function ensureWorker(): Promise<void> {
 /** Releases the bridge's reference to a proxied Python object. */
 export function release(proxy: unknown): Promise<void> {
   return releaseProxy(proxy);
+}
+
+/**
+ * Calls a Python callable synchronously and returns its result, native
+ * mode only (docs/concurrency.md#sync): `callSync(add, 1, 2)` is 3, not a
+ * promise. The call runs on this thread holding the GIL, so it waits its
+ * turn while other Python threads run and blocks this thread until it
+ * returns; keep it for short, hot calls. Throws PythonError or BridgeError.
+ */
+export function callSync(fn: unknown, ...args: unknown[]): unknown {
+  const root = rootOf(fn);
+  if (!root) throw new TypeError("callSync() takes a proxy of a Python callable");
+  if (root.session.closed) throw new BridgeError("ESEM_SHUTDOWN", "The bridge that made this proxy was shut down; load the module again with python().");
+  const backend = root.session.backend;
+  const path = root.path.length === 0 ? null : root.path.length === 1 ? root.path[0] : root.path;
+  const kwargs = kwargsOf(args);
+  return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args);
 }
 
 /** `for await (const x of iterate(obj))` over any Python iterable. */

@@ -92,6 +92,18 @@ export class NativeBackend implements Backend {
           else answer(outcome);
         },
         releaseCallback: (fnId, count) => callbacks.release(fnId, count),
+        callbackSync: (fnId, [args, kwargs]) => {
+          let outcome = callbacks.run(fnId, args, kwargs);
+          if (outcome instanceof Promise) {
+            outcome.catch(() => {});
+            outcome = {
+              ok: false,
+              value: ["BridgeError", "the JS function returned a promise, which a callSync() cannot wait for: make it synchronous, or await the call", ""],
+            };
+          }
+          const { ok, bytes } = encodeOutcome(replies, outcome);
+          return [ok, bytes];
+        },
       },
     );
     let library: string;
@@ -147,6 +159,11 @@ export class NativeBackend implements Backend {
     const promise = this.call(ref, path, args, kwargs, rest);
     seq = this.native.lastSeq();
     return promise.finally(() => watch?.done());
+  }
+  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): unknown {
+    if (!kwargs && allScalars(args)) return this.native.callSync(ref, path, args);
+    const bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
+    return this.native.callSync(ref, path, bytes, this.encoder.side);
   }
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
     return this.native.getAttr(ref, path);

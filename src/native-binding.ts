@@ -24,6 +24,8 @@ export interface NativeJsHooks {
   callback(token: number, fnId: number, call: [unknown[], Record<string, unknown> | null]): void;
   /** Python dropped JS function `fnId` after receiving it `count` times. */
   releaseCallback(fnId: number, count: number): void;
+  /** Python called JS function `fnId` during a callSync on this thread: run it now; [ok, wire bytes]. */
+  callbackSync(fnId: number, call: [unknown[], Record<string, unknown> | null]): [boolean, Uint8Array];
 }
 
 /** A value for Python as wire bytes and the JS buffers beside them. */
@@ -49,6 +51,8 @@ export interface NativeBridge {
   reply(token: number, ok: boolean, bytes: Uint8Array): void;
   /** Rejects call `seq` with `error` at once and cancels its job; false when it already settled. */
   cancel(seq: number, error: Error): boolean;
+  /** Runs the call on this thread under the GIL and returns its result (throws its error). */
+  callSync(ref: number, path: AttrPath, argsOrBytes: unknown[] | Uint8Array, side?: ArrayBufferView[]): unknown;
   /** The seq of the call submitted since the last lastSeq() (then 0). */
   lastSeq(): number;
 }

@@ -10,6 +10,7 @@
 // subprocess-spin.ts (polling while calls are pending). JS thread.
 import type { CallOptions } from "./call-options.js";
 import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
+import { BridgeError } from "./errors.js";
 import { Op } from "./framing.js";
 import { choosePython, type PythonChoice } from "./python-probe.js";
 import { WorkerLifecycle, exitedError, shutdownError } from "./subprocess-lifecycle.js";
@@ -77,6 +78,9 @@ export class SubprocessBackend implements Backend {
     );
   }
 
+  callSync(): never {
+    throw new BridgeError("ESEM_UNSUPPORTED_MODE", "callSync() needs the native mode: in subprocess mode every call is a message to another process; await the call instead");
+  }
   getAttr(ref: number, path: AttrPath): Promise<unknown> {
     return this.onRef(ref, (id) => this.send(Op.GetAttr, id, [pathList(path)], ["path"]));
   }

@@ -15,7 +15,7 @@ received it: JS forgets the function only when that matches the number of
 times it sent it, so a send already on its way is never lost.
 """
 
-import asyncio
+import sys
 import threading
 import weakref
 
@@ -106,8 +106,9 @@ class CallbackTable:
         not blocked while JS runs."""
         if self.closed:
             raise CallbackGone("this JS function's bridge was shut down")
-        if in_running_loop():
-            return asyncio.get_running_loop().run_in_executor(None, self._invoke, fn_id, args, kwargs)
+        loop = running_loop()
+        if loop is not None:
+            return loop.run_in_executor(None, self._invoke, fn_id, args, kwargs)
         return self._invoke(fn_id, args, kwargs)
 
     def close(self):
@@ -115,10 +116,8 @@ class CallbackTable:
         self.closed = True
 
 
-def in_running_loop():
-    """True on the thread of a running asyncio loop (a coroutine's)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def running_loop():
+    """The asyncio loop running on this thread (inside a coroutine), or None.
+    asyncio is not imported for it: a program that never loaded it has none."""
+    events = sys.modules.get("asyncio.events")
+    return events._get_running_loop() if events is not None else None

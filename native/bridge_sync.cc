@@ -1,0 +1,118 @@
+// Synchronous calls (docs/concurrency.md#sync): callSync runs a call on
+// the JS thread itself, holding the GIL, and returns its value, for the
+// hottest paths. The JS thread keeps one Python thread state of its own
+// (made on its first sync call); it waits for the GIL like any Python
+// thread, so running Python threads take turns with it. A JS function of
+// this bridge that Python calls meanwhile runs at once on this thread.
+// JS thread only.
+#include "bridge.h"
+
+#include "executor.h"
+#include "py_callbacks.h"
+
+namespace esem {
+namespace {
+
+// This thread's Python thread state, with the GIL released between calls.
+thread_local PyThreadState* t_js_tstate = nullptr;
+
+class JsThreadGil {
+ public:
+  JsThreadGil() {
+    const PyApi& py = Py();
+    if (!t_js_tstate) {
+      py.PyGILState_Ensure();  // kept: the state lives as long as the thread
+      return;
+    }
+    py.PyEval_RestoreThread(t_js_tstate);
+  }
+  ~JsThreadGil() { t_js_tstate = Py().PyEval_SaveThread(); }
+  JsThreadGil(const JsThreadGil&) = delete;
+  JsThreadGil& operator=(const JsThreadGil&) = delete;
+};
+
+void Throw(napi_env env, napi_value error) { napi_throw(env, error); }
+
+}  // namespace
+
+// callSync(ref, path, args) with scalar args, or callSync(ref, path, bytes,
+// side) with wire arguments: the result, or a thrown PythonError/BridgeError.
+Napi::Value Bridge::CallSync(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (state_ != State::kRunning || !channel_ || !started_) {
+    Throw(env, ErrorToJs(env, helpers_, BridgeFailure("ESEM_SHUTDOWN", "the bridge is not running: load a module with python() first")));
+    return Napi::Env(env).Undefined();
+  }
+  auto job = TargetJob(info, Op::kCall);
+  bool ok = info[2].IsTypedArray() ? WireArguments(env, info, 2, job.get()) : ScalarsFromJs(env, info[2], &job->scalars);
+  if (!ok) {
+    Recycle(std::move(job));
+    Throw(env, ErrorToJs(env, helpers_, BridgeFailure("ESEM_INTERNAL", "malformed callSync() arguments")));
+    return Napi::Env(env).Undefined();
+  }
+  job->channel = channel_;
+  job->sync = true;
+  {
+    JsThreadGil gil;
+    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr};
+    sync.Enter();
+    ReleaseDeferral releases;  // told after this result is decoded (below, on this thread)
+    try {
+      Execute(channel_->ctx, job);
+    } catch (...) {
+      job->Fail(BridgeFailure("ESEM_INTERNAL", "internal error in a sync call"));
+    }
+    sync.Leave();
+    channel_->ctx.CommitTypes(job->described);  // decoded next, before any other message
+  }
+  napi_value out = nullptr;
+  if (job->ok) {
+    out = ResultToJs(env, helpers_, *job);
+  } else {
+    Throw(env, ErrorToJs(env, helpers_, job->error));
+  }
+  Recycle(std::move(job));
+  if (!out) return Napi::Env(env).Undefined();  // an exception is pending
+  return Napi::Value(env, out);
+}
+
+// A JS function called by Python during callSync, on this thread: the
+// hook runs it and answers [ok, bytes] at once.
+void Bridge::RunCallbackNow(void* self, Job* job) {
+  auto* bridge = static_cast<Bridge*>(self);
+  napi_env env = bridge->env_;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  job->ok = false;
+  job->wire.clear();
+  napi_value pair = ResultToJs(env, bridge->helpers_, *job);
+  napi_value hook = nullptr, undefined, argv[2], answer = nullptr;
+  napi_get_undefined(env, &undefined);
+  napi_create_double(env, static_cast<double>(job->ref), &argv[0]);
+  argv[1] = pair;
+  if (pair && bridge->helpers_.callback_sync && napi_get_reference_value(env, bridge->helpers_.callback_sync, &hook) == napi_ok &&
+      hook && napi_call_function(env, undefined, hook, 2, argv, &answer) == napi_ok) {
+    napi_value ok_v, bytes_v;
+    bool ok = false;
+    napi_get_element(env, answer, 0, &ok_v);
+    napi_get_element(env, answer, 1, &bytes_v);
+    napi_get_value_bool(env, ok_v, &ok);
+    bool typed = false;
+    napi_is_typedarray(env, bytes_v, &typed);
+    if (typed) {
+      void* data = nullptr;
+      size_t length = 0;
+      napi_get_typedarray_info(env, bytes_v, nullptr, &length, &data, nullptr, nullptr);
+      job->wire.assign(static_cast<const char*>(data), length);
+      job->ok = ok;
+    }
+  } else {
+    bool pending = false;
+    napi_value ignored;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+}  // namespace esem
