@@ -35,7 +35,8 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::Cancel>("cancel"),
-                      InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync")});
+                      InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync"),
+                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CallPrepared>("callPrepared")});
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros, threads },

@@ -9,6 +9,8 @@
 
 #include "executor.h"
 #include "py_callbacks.h"
+#include "py_error.h"
+#include "py_wire.h"
 
 namespace esem {
 namespace {
@@ -73,6 +75,90 @@ Napi::Value Bridge::CallSync(const Napi::CallbackInfo& info) {
   }
   Recycle(std::move(job));
   if (!out) return Napi::Env(env).Undefined();  // an exception is pending
+  return Napi::Value(env, out);
+}
+
+// prepareSync(ref, path): a handle for callPrepared, for a function of a
+// module (held until the bridge shuts down), or 0 when it is no such thing.
+Napi::Value Bridge::PrepareSync(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (state_ != State::kRunning || !channel_ || !started_ || !info[0].IsNumber()) return Napi::Number::New(env, 0);
+  uint64_t ref = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  std::vector<std::string> path;
+  Path(env, info[1], &path);
+  JsThreadGil gil;
+  const PyApi& py = Py();
+  PyContext& ctx = channel_->ctx;
+  PyObject* root = ctx.registry.Get(ref);
+  if (!root || TypeOf(root) != py.PyModule_Type || path.empty() || ctx.sync_targets.size() >= 4096) {
+    return Napi::Number::New(env, 0);
+  }
+  OwnedRef target = OwnedRef::Borrow(root);
+  for (const std::string& name : path) {
+    PyObject* n = ctx.Name(name);
+    target = n ? OwnedRef::Steal(py.PyObject_GetAttr(target.get(), n)) : OwnedRef();
+    if (!target) {
+      py.PyErr_Clear();  // the call itself reports it, the slow way
+      return Napi::Number::New(env, 0);
+    }
+  }
+  ctx.sync_targets.push_back(std::move(target));
+  return Napi::Number::New(env, static_cast<double>(ctx.sync_targets.size()));
+}
+
+// callPrepared(handle, args): callSync's fast path, scalar args only.
+Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto job = NewJob();
+  if (state_ != State::kRunning || !channel_ || !ScalarsFromJs(env, info[1], &job->scalars)) {
+    Recycle(std::move(job));
+    Throw(env, ErrorToJs(env, helpers_, BridgeFailure("ESEM_SHUTDOWN", "the bridge is not running")));
+    return Napi::Env(env).Undefined();
+  }
+  size_t handle = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  job->channel = channel_;
+  {
+    JsThreadGil gil;
+    const PyApi& py = Py();
+    PyContext& ctx = channel_->ctx;
+    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr};
+    sync.Enter();
+    ReleaseDeferral releases;
+    OwnedRef result;
+    if (handle >= 1 && handle <= ctx.sync_targets.size()) {
+      OwnedRef args = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(job->scalars.size())));
+      for (size_t i = 0; args && i < job->scalars.size(); i++) {
+        OwnedRef item = ScalarToPy(job->scalars[i]);
+        if (!item) {
+          args.Reset();
+          break;
+        }
+        py.PyTuple_SetItem(args.get(), static_cast<Py_ssize_t>(i), item.Release());
+      }
+      if (args) result = OwnedRef::Steal(py.PyObject_Call(ctx.sync_targets[handle - 1].get(), args.get(), nullptr));
+      if (!result) {
+        job->Fail(FetchPythonError(ctx));
+      } else if (TypeOf(result.get()) == ctx.coroutine_type.get()) {
+        job->Fail(BridgeFailure("ESEM_BAD_REQUEST", "callSync() cannot run an async def (it returned a coroutine): await the function instead"));
+      } else {
+        ErrorInfo error;
+        if (!WriteResult(ctx, result.get(), job.get(), &error)) job->Fail(std::move(error));
+      }
+    } else {
+      job->Fail(BridgeFailure("ESEM_INTERNAL", "callSync(): an unknown function handle"));
+    }
+    result.Reset();
+    sync.Leave();
+    ctx.CommitTypes(job->described);
+  }
+  napi_value out = nullptr;
+  if (job->ok) {
+    out = ResultToJs(env, helpers_, *job);
+  } else {
+    Throw(env, ErrorToJs(env, helpers_, job->error));
+  }
+  Recycle(std::move(job));
+  if (!out) return Napi::Env(env).Undefined();
   return Napi::Value(env, out);
 }
 

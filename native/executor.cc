@@ -7,6 +7,31 @@
 #include "py_wire.h"
 
 namespace esem {
+
+OwnedRef ScalarToPy(const Scalar& v) {
+  const PyApi& py_ = Py();
+  switch (v.kind) {
+    case Scalar::Kind::kNone:
+      return OwnedRef::Borrow(py_._Py_NoneStruct);
+    case Scalar::Kind::kBool:
+      return OwnedRef::Borrow(v.b ? py_._Py_TrueStruct : py_._Py_FalseStruct);
+    case Scalar::Kind::kInt:
+      return OwnedRef::Steal(py_.PyLong_FromLongLong(v.i));
+    case Scalar::Kind::kFloat:
+      return OwnedRef::Steal(py_.PyFloat_FromDouble(v.f));
+    case Scalar::Kind::kStr: {
+      if (!v.utf16) return OwnedRef::Steal(py_.PyUnicode_FromStringAndSize(v.s.data(), static_cast<Py_ssize_t>(v.s.size())));
+      int byteorder = -1;  // little-endian, as napi gives it on every platform we build for
+      return OwnedRef::Steal(
+          py_.PyUnicode_DecodeUTF16(v.s.data(), static_cast<Py_ssize_t>(v.s.size()), "surrogatepass", &byteorder));
+    }
+    case Scalar::Kind::kRef:
+      break;
+  }
+  py_.PyErr_SetString(py_.PyExc_TypeError, "a proxy cannot be a scalar argument");
+  return OwnedRef();
+}
+
 namespace {
 
 class Runner {
@@ -107,7 +132,7 @@ class Runner {
       return false;
     }
     for (size_t i = 0; i < items.size(); i++) {
-      OwnedRef item = ScalarToPython(items[i]);
+      OwnedRef item = ScalarToPy(items[i]);
       if (!item) {
         PythonFailure();
         return false;
@@ -115,29 +140,6 @@ class Runner {
       py_.PyTuple_SetItem(args->get(), static_cast<Py_ssize_t>(i), item.Release());  // steals
     }
     return true;
-  }
-
-  OwnedRef ScalarToPython(const Scalar& v) {
-    switch (v.kind) {
-      case Scalar::Kind::kNone:
-        return OwnedRef::Borrow(py_._Py_NoneStruct);
-      case Scalar::Kind::kBool:
-        return OwnedRef::Borrow(v.b ? py_._Py_TrueStruct : py_._Py_FalseStruct);
-      case Scalar::Kind::kInt:
-        return OwnedRef::Steal(py_.PyLong_FromLongLong(v.i));
-      case Scalar::Kind::kFloat:
-        return OwnedRef::Steal(py_.PyFloat_FromDouble(v.f));
-      case Scalar::Kind::kStr: {
-        if (!v.utf16) return OwnedRef::Steal(py_.PyUnicode_FromStringAndSize(v.s.data(), static_cast<Py_ssize_t>(v.s.size())));
-        int byteorder = -1;  // little-endian, as napi gives it on every platform we build for
-        return OwnedRef::Steal(
-            py_.PyUnicode_DecodeUTF16(v.s.data(), static_cast<Py_ssize_t>(v.s.size()), "surrogatepass", &byteorder));
-      }
-      case Scalar::Kind::kRef:
-        break;
-    }
-    py_.PyErr_SetString(py_.PyExc_TypeError, "a proxy cannot be a scalar argument");
-    return OwnedRef();
   }
 
   void Import() {

@@ -12,4 +12,7 @@ namespace esem {
 // coroutine: it is delivered from the asyncio loop later).
 void Execute(PyContext& ctx, std::unique_ptr<Job>& slot);
 
+// A scalar argument as a Python object; empty with a Python error set.
+OwnedRef ScalarToPy(const Scalar& v);
+
 }  // namespace esem

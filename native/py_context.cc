@@ -83,6 +83,7 @@ void PyContext::Clear() {
     if (!done) Py().PyErr_Clear();
   }
   registry.Clear();
+  sync_targets.clear();
   names.clear();
   type_index.clear();
   described_types.clear();

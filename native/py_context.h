@@ -30,6 +30,8 @@ struct PyContext {
   // The bridge's esem_bridge.callback.CallbackTable and its bound
   // `function` (wire JsFunction -> JsFunction); empty: no callbacks here.
   OwnedRef callbacks, callback_function;
+  // Functions of modules callSync() has called, by handle - 1 (bridge_sync.cc).
+  std::vector<OwnedRef> sync_targets;
   // Uses `table` for JS functions (reader and writer). False with a Python error set.
   bool SetCallbacks(PyObject* table);
 

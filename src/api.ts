@@ -44,7 +44,7 @@ export function callSync(fn: unknown, ...args: unknown[]): unknown {
   const backend = root.session.backend;
   const path = root.path.length === 0 ? null : root.path.length === 1 ? root.path[0] : root.path;
   const kwargs = kwargsOf(args);
-  return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args);
+  return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args, undefined, fn as object);
 }
 
 /** `for await (const x of iterate(obj))` over any Python iterable. */

@@ -21,7 +21,7 @@ export interface Backend {
   importModule(spec: string, cwd: string): Promise<unknown>;
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown>;
   /** A call run on this thread, returning its result: native mode only (callSync()). */
-  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): unknown;
+  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, key?: object): unknown;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<void>;
   /** Calls esem_bridge.ops.<name>(*args) on the Python side. */

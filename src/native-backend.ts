@@ -160,8 +160,18 @@ export class NativeBackend implements Backend {
     seq = this.native.lastSeq();
     return promise.finally(() => watch?.done());
   }
-  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): unknown {
-    if (!kwargs && allScalars(args)) return this.native.callSync(ref, path, args);
+  /** callSync() handles of module functions, by their proxy (0: not one). */
+  private readonly prepared = new WeakMap<object, number>();
+
+  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, key?: object): unknown {
+    if (!kwargs && allScalars(args)) {
+      if (key !== undefined && path !== null) {
+        let handle = this.prepared.get(key);
+        if (handle === undefined) this.prepared.set(key, (handle = this.native.prepareSync(ref, path)));
+        if (handle !== 0) return this.native.callPrepared(handle, args);
+      }
+      return this.native.callSync(ref, path, args);
+    }
     const bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
     return this.native.callSync(ref, path, bytes, this.encoder.side);
   }

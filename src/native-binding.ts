@@ -53,6 +53,10 @@ export interface NativeBridge {
   cancel(seq: number, error: Error): boolean;
   /** Runs the call on this thread under the GIL and returns its result (throws its error). */
   callSync(ref: number, path: AttrPath, argsOrBytes: unknown[] | Uint8Array, side?: ArrayBufferView[]): unknown;
+  /** A handle for callPrepared: a module function held until shutdown; 0 when it is not one. */
+  prepareSync(ref: number, path: AttrPath): number;
+  /** callSync's fast path: a prepared function, scalar arguments. */
+  callPrepared(handle: number, args: unknown[]): unknown;
   /** The seq of the call submitted since the last lastSeq() (then 0). */
   lastSeq(): number;
 }
