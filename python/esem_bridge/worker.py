@@ -79,8 +79,8 @@ def _poll_seconds():
 
 POLL_SECONDS = _poll_seconds()  # after a batch, poll this long before blocking: the next call often follows at once
 READ_SIZE = 1 << 16
-WATCH_SECONDS = 0.002  # the watcher's tick: a frame running longer than this has the socket read for it
-PARK_TICKS = 50  # the watcher sleeps until the next frame after this many idle ticks
+WATCH_SECONDS = float(os.environ.get("ESEM_WATCH_S", "0.005"))  # the watcher's tick: a frame running longer than this has the socket read for it
+PARK_TICKS = 20  # the watcher sleeps until the next frame after this many idle ticks
 
 _REQUEST = struct.Struct("<BId")  # op, seq, ref
 _REPLY = struct.Struct("<IBI")  # payload length, status, seq
@@ -777,28 +777,74 @@ class _Link(object):
             batch.batch_ended()
 
     def serve(self):
+        """The main thread's loop. The common case (one frame read, run,
+        answered) is inline: every call here costs on every plain call."""
+        sock = self.sock
+        recv = sock.recv
+        perf_counter = time.perf_counter
+        run = self.worker.run
         queue = self.queue
+        popleft = queue.popleft
         rlock = self.rlock
+        wlock = self.wlock
+        split = self.split
+        dontwait = _DONTWAIT
+        poll_seconds = POLL_SECONDS
+        read_size = READ_SIZE
         poll = False
-        self.watcher = threading.Thread(target=self._watch, name="esem-bridge-watcher", daemon=True)
-        self.watcher.start()
+        if not os.environ.get("ESEM_NO_WATCH"):
+            self.watcher = threading.Thread(target=self._watch, name="esem-bridge-watcher", daemon=True)
+            self.watcher.start()
         while True:
             if queue:
-                self.run_queued()
+                if len(queue) == 1 and not self.parked:
+                    buf, pos, end = popleft()
+                    out = bytearray()
+                    self.busy = self.holding = True
+                    self.epoch += 1
+                    try:
+                        run(buf, pos, end, out)
+                    except CallCancelled:  # a cancel that came as the frame ended
+                        pass
+                    self.busy = self.holding = False
+                    if out:
+                        with wlock:
+                            _send_all(sock, out)
+                    if self.posted:
+                        self.drain_posted()
+                else:
+                    self.run_queued()
                 poll = True
                 continue
             if self.eof:
                 break
             if not rlock.acquire(False) and not self.reclaim():
                 continue
+            data = None
             try:
-                ok = self.read_main(poll)
+                self.epoch += 1
+                if poll and dontwait:
+                    # The next request often follows at once: a short spin
+                    # beats going to sleep in recv() and being woken.
+                    deadline = perf_counter() + poll_seconds
+                    while True:
+                        try:
+                            data = recv(read_size, dontwait)
+                            break
+                        except BlockingIOError:
+                            if perf_counter() >= deadline:
+                                break
+                if data is None:
+                    data = _recv_blocking(sock, read_size)
+                    self.epoch += 1
+                ok = bool(data) and split(data)
             finally:
                 rlock.release()
                 if self.waiters:
                     self.notify()
             poll = False
             if not ok:
+                self.set_eof()
                 break
         if self.malformed is not None:
             raise self.malformed
