@@ -194,7 +194,7 @@ def describe(obj):
             members,
             "release" in members,
             callable(obj),
-            hasattr(t, "__iter__") or hasattr(t, "__getitem__"),
+            hasattr(t, "__iter__") or hasattr(t, "__getitem__") or hasattr(t, "__aiter__"),
         )
         _type_descriptions[t] = found
     return found
@@ -236,7 +236,14 @@ def run_coroutine(coro):
 
 
 def next_batch(iterator, n):
-    """Up to n items from iterator, and whether it is exhausted."""
+    """Up to n items from iterator, and whether it is exhausted. For an
+    async iterator, a coroutine of that, to run on the bridge's loop
+    (aio.py): the call's result is awaited there."""
+    t = type(iterator)
+    if not hasattr(t, "__next__") and hasattr(t, "__anext__"):
+        from . import aio
+
+        return aio.iterate_async(iterator, n)
     out = []
     append = out.append
     for _ in range(n):
@@ -289,6 +296,9 @@ def contains(obj, item):
 
 
 def iterate(obj):
+    t = type(obj)
+    if not hasattr(t, "__iter__") and hasattr(t, "__aiter__"):
+        return obj.__aiter__()  # an async iterable: next_batch awaits its items
     return iter(obj)
 
 
