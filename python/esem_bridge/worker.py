@@ -338,7 +338,8 @@ class Worker(object):
             link.notify()
 
     def _interrupt_main(self):
-        if CANCEL_SIGNAL is not None and signal.getsignal(CANCEL_SIGNAL) is self._on_cancel_signal:
+        handler = self._cancel_handler
+        if handler is not None and signal.getsignal(CANCEL_SIGNAL) is handler:
             try:
                 signal.pthread_kill(self.main_ident, CANCEL_SIGNAL)
                 return
@@ -354,12 +355,17 @@ class Worker(object):
         if seq and seq in self.cancelled:
             raise CallCancelled("the call was cancelled from JS")
 
+    _cancel_handler = None
+
     def install_cancel_signal(self):
+        """CANCEL_SIGNAL's handler (main thread), unless the user's code has one."""
         if CANCEL_SIGNAL is None:
             return
+        handler = self._on_cancel_signal  # one bound method: getsignal() gives back this object
         try:
             if signal.getsignal(CANCEL_SIGNAL) in (signal.SIG_DFL, None):
-                signal.signal(CANCEL_SIGNAL, self._on_cancel_signal)
+                signal.signal(CANCEL_SIGNAL, handler)
+                self._cancel_handler = handler
         except (ValueError, OSError, AttributeError):
             pass
 
