@@ -497,9 +497,10 @@ class _Link(object):
         self.handover = False  # the main thread wants to read: other readers stop
         self.batch = _Replies(self)
         self.holding = False  # the main thread runs a frame whose reply is not sent yet
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_r, False)
-        os.set_blocking(self.wake_w, False)
+        # A pipe that wakes a reader blocked in select() (the main thread
+        # wants to read): made when a thread other than the main one first
+        # reads, so a worker that never needs it holds no descriptor more.
+        self.wake_r = self.wake_w = None
         # The main thread's state, for the watcher.
         self.busy = False  # running a frame
         self.epoch = 0  # counts the main thread's frames and reads
@@ -627,6 +628,11 @@ class _Link(object):
         """Reads for the main thread (holding rlock, on any other thread)
         until stop(), a handover or EOF."""
         sock = self.sock
+        if self.wake_r is None:
+            r, w = os.pipe()
+            os.set_blocking(r, False)
+            os.set_blocking(w, False)
+            self.wake_r, self.wake_w = r, w
         wake = self.wake_r
         while not self.handover and not self.eof and not stop():
             try:
@@ -655,6 +661,14 @@ class _Link(object):
                     self.set_eof()
                     return
 
+    def wake_reader(self):
+        """Ends the select() of the thread reading (it sees `handover`)."""
+        if self.wake_w is not None:
+            try:
+                os.write(self.wake_w, b"\0")
+            except OSError:
+                pass
+
     def release_reading(self):
         self.rlock.release()
         if self.waiters:
@@ -679,10 +693,7 @@ class _Link(object):
                         self.handover = False
                         return True
                     self.handover = True
-                    try:
-                        os.write(self.wake_w, b"\0")
-                    except OSError:
-                        pass
+                    self.wake_reader()
                     self.cond.wait(0.05)
             finally:
                 self.waiters -= 1
@@ -723,10 +734,7 @@ class _Link(object):
                     # The main thread reads fastest: the watcher (or a
                     # waiting thread) stops reading for it.
                     self.handover = True
-                    try:
-                        os.write(self.wake_w, b"\0")
-                    except OSError:
-                        pass
+                    self.wake_reader()
                 self.waiters += 1
                 try:
                     if self.rlock.locked() or (not main and self.handover):
