@@ -36,7 +36,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::Cancel>("cancel"),
                       InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync"),
-                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CallPrepared>("callPrepared")});
+                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning"), InstanceMethod<&Bridge::CallPrepared>("callPrepared")});
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros, threads },
@@ -320,6 +320,13 @@ Napi::Value Bridge::Cancel(const Napi::CallbackInfo& info) {
   if (pending_.empty()) spinner_.Stop();
   UpdateRef(env);
   return Napi::Boolean::New(env, true);
+}
+
+// cancelRunning(): the bridge's running calls get CallCancelled (a shutdown
+// that will not wait for them).
+Napi::Value Bridge::CancelRunning(const Napi::CallbackInfo& info) {
+  if (channel_) PythonHost::Get().CancelRunning(channel_.get());
+  return info.Env().Undefined();
 }
 
 // The seq of the call submitted since the last lastSeq(), or 0 (for cancel()).

@@ -107,6 +107,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value CallSync(const Napi::CallbackInfo& info);  // bridge_sync.cc
   Napi::Value PrepareSync(const Napi::CallbackInfo& info);
+  Napi::Value CancelRunning(const Napi::CallbackInfo& info);
   Napi::Value CallPrepared(const Napi::CallbackInfo& info);
   static void RunCallbackNow(void* bridge, Job* job);
   bool started_ = false;  // its start job came back ok (the interpreter runs)

@@ -120,6 +120,19 @@ bool PythonHost::Cancel(const Channel* channel, uint64_t seq) {
   return true;
 }
 
+void PythonHost::CancelRunning(const Channel* channel) {
+  std::vector<uint64_t> seqs;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Worker* w : workers_) {
+      for (Job* j : w->running) {
+        if (j->channel.get() == channel && j->seq != 0) seqs.push_back(j->seq);
+      }
+    }
+  }
+  for (uint64_t seq : seqs) Cancel(channel, seq);
+}
+
 // Raises CallCancelled in the thread running job `serial`, if it still
 // runs it (checked with the GIL held, so the job cannot change meanwhile).
 void PythonHost::CancellerMain() {

@@ -39,6 +39,9 @@ class PythonHost {
   // bytecode. False when it is neither (it finished). Any thread.
   bool Cancel(const Channel* channel, uint64_t seq);
 
+  // Cancels every running job of `channel` (as Cancel does). Any thread.
+  void CancelRunning(const Channel* channel);
+
   // Queues Python memory lent to JS for release (with the GIL, on a host
   // thread). Any thread.
   void Discard(BufferExport* e);

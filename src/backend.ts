@@ -28,7 +28,15 @@ export interface Backend {
   helper(name: string, args: unknown[]): Promise<unknown>;
   /** Drops the bridge's references (one id or many), in order with the calls that follow (no reply). */
   release(ref: number | readonly number[]): void;
-  shutdown(): Promise<void>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/** bridge.shutdown(options). */
+export interface ShutdownOptions {
+  /** Subprocess mode: ms to wait for the worker to exit by itself once its socket closes, then SIGKILL (default 2000). */
+  timeout?: number;
+  /** Subprocess mode: kill the worker at once (SIGKILL), without waiting for its running call. */
+  force?: boolean;
 }
 
 /** What a backend gets from the proxy layer. */

@@ -1,5 +1,5 @@
 // Bridge: one connection to Python, started on the first python() call.
-import type { BridgeInfo, Mode } from "./backend.js";
+import type { BridgeInfo, Mode, ShutdownOptions } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
 import { NativeBackend } from "./native-backend.js";
 import { SubprocessBackend } from "./subprocess-backend.js";
@@ -19,6 +19,12 @@ export interface BridgeOptions {
    * go of the GIL), queued ones run on more threads (docs/concurrency.md).
    */
   threads?: number;
+  /**
+   * Subprocess mode: restart the worker when a cancelled call has not
+   * ended this many ms after its cancel (true: 1000), e.g. one stuck in C
+   * code. Its other pending calls reject with ESEM_WORKER_EXITED.
+   */
+  restartStuckWorker?: boolean | number;
 }
 
 /** A module proxy: PyProxy untyped, Remote<T> when the caller gives T. */
@@ -68,8 +74,12 @@ export class Bridge {
     await this.ensure();
   }
 
-  /** Rejects pending calls with ESEM_SHUTDOWN and stops Python; a later python() starts afresh. */
-  async shutdown(): Promise<void> {
+  /**
+   * Rejects pending calls with ESEM_SHUTDOWN and stops Python; a later
+   * python() starts afresh. Subprocess mode: waits at most `timeout` ms
+   * (default 2000) for the worker to exit, or kills it at once with `force`.
+   */
+  async shutdown(options?: ShutdownOptions): Promise<void> {
     const starting = this.starting;
     this.starting = undefined;
     this.session = undefined;
@@ -81,7 +91,7 @@ export class Bridge {
       return; // never started
     }
     session.closed = true;
-    await session.backend.shutdown();
+    await session.backend.shutdown(options);
   }
 
   private cwd(): string {
@@ -122,15 +132,16 @@ export class Bridge {
   // native mode and falls back to a worker process, saying why in info().
   private async startBackend(session: Session): Promise<NativeBackend | SubprocessBackend> {
     const options = { python: this.options.python, cwd: this.cwd(), threads: this.options.threads ?? 4 };
+    const sub = { ...options, restartStuckWorker: this.options.restartStuckWorker };
     if (this.requested === "subprocess") {
-      return SubprocessBackend.start({ ...options, reason: "subprocess mode was requested" }, session);
+      return SubprocessBackend.start({ ...sub, reason: "subprocess mode was requested" }, session);
     }
     try {
       return await NativeBackend.start(options, session);
     } catch (error) {
       if (this.requested === "native" || !(error instanceof BridgeError) || error.code !== "ESEM_NO_PYTHON") throw error;
       const why = error.message.split("\n")[0];
-      return SubprocessBackend.start({ ...options, reason: `subprocess, because the native mode is unavailable: ${why}` }, session);
+      return SubprocessBackend.start({ ...sub, reason: `subprocess, because the native mode is unavailable: ${why}` }, session);
     }
   }
 }

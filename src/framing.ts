@@ -88,6 +88,10 @@ export const enum Op {
   Helper = 6,
   /** A Call whose result comes back as a proxy whatever it is (opts({ result: "proxy" })). */
   CallProxy = 7,
+  /** The outcome of a Callback: seq = its call id, ref 1 ok (the value) or 0 thrown (name, message, stack). */
+  CallbackReply = 8,
+  /** Cancels call `seq` (no values, no reply of its own). */
+  Cancel = 9,
 }
 
 /** Bytes of a request payload's header: u8 op, u32 seq, f64 ref. */
@@ -106,6 +110,10 @@ export const enum Status {
   PythonError = 1,
   BridgeError = 2,
   Ready = 3,
+  /** Python calls a JS function: seq = the callback call's id; Float fn id, List args, Dict kwargs or None. */
+  Callback = 4,
+  /** Python let go of a JS function: Float fn id, Int times received. */
+  ReleaseCallback = 5,
 }
 
 /** Bytes of a reply payload's header: u8 status, u32 seq. */
@@ -117,6 +125,6 @@ export function replyHeader(payload: Buffer): { status: Status; seq: number } {
     throw new ProtocolError(`a ${payload.length}-byte reply is shorter than its ${REPLY_HEADER}-byte header`);
   }
   const status = payload[0];
-  if (status > Status.Ready) throw new ProtocolError(`unknown reply status ${status}`);
+  if (status > Status.ReleaseCallback) throw new ProtocolError(`unknown reply status ${status}`);
   return { status, seq: payload.readUInt32LE(1) };
 }

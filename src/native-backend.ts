@@ -1,5 +1,5 @@
 // The native backend: CPython embedded in this process through the addon.
-import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
+import type { AttrPath, Backend, BackendHooks, BridgeInfo, ShutdownOptions } from "./backend.js";
 import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
@@ -194,7 +194,29 @@ export class NativeBackend implements Backend {
   release(ref: number | readonly number[]): void {
     this.native.release(ref as number | number[]);
   }
-  shutdown(): Promise<void> {
-    return this.native.shutdown().finally(() => this.callbacks.clear());
+  // Waits for the running calls to end (default); with `timeout`, at most
+  // that long, then cancels them (CallCancelled) and resolves; with `force`,
+  // cancels them at once. The bridge's Python objects go once they ended.
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    const done = this.native.shutdown().finally(() => this.callbacks.clear());
+    const wait = options?.force ? 0 : options?.timeout;
+    if (wait === undefined) return done;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.native.cancelRunning();
+        this.callbacks.clear();
+        resolve();
+      }, wait);
+      done.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 }

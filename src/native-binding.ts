@@ -53,6 +53,8 @@ export interface NativeBridge {
   cancel(seq: number, error: Error): boolean;
   /** Runs the call on this thread under the GIL and returns its result (throws its error). */
   callSync(ref: number, path: AttrPath, argsOrBytes: unknown[] | Uint8Array, side?: ArrayBufferView[]): unknown;
+  /** The bridge's running calls get CallCancelled. */
+  cancelRunning(): void;
   /** A handle for callPrepared: a module function held until shutdown; 0 when it is not one. */
   prepareSync(ref: number, path: AttrPath): number;
   /** callSync's fast path: a prepared function, scalar arguments. */

@@ -8,8 +8,10 @@
 // subprocess-sender.ts (request frames), subprocess-replies.ts (replies to
 // results), subprocess-modules.ts (module proxies across workers),
 // subprocess-spin.ts (polling while calls are pending). JS thread.
-import type { CallOptions } from "./call-options.js";
-import type { AttrPath, Backend, BackendHooks, BridgeInfo } from "./backend.js";
+import { CancelWatch, type CallOptions } from "./call-options.js";
+import type { AttrPath, Backend, BackendHooks, BridgeInfo, ShutdownOptions } from "./backend.js";
+import { Callbacks, encodeOutcome, errorParts, type CallbackOutcome } from "./callbacks.js";
+import { Encoder } from "./codec.js";
 import { BridgeError } from "./errors.js";
 import { Op } from "./framing.js";
 import { choosePython, type PythonChoice } from "./python-probe.js";
@@ -19,6 +21,22 @@ import type { Pending } from "./subprocess-pending.js";
 import { ReplyReader } from "./subprocess-replies.js";
 import { FrameSender } from "./subprocess-sender.js";
 import { Spinner } from "./subprocess-spin.js";
+import type { WorkerProcess } from "./subprocess-worker.js";
+
+export interface SubprocessOptions {
+  python?: string;
+  cwd: string;
+  reason: string;
+  /** Where the worker's object ids start (for tests; default 1). */
+  firstId?: number;
+  /**
+   * Restart the worker when a cancelled call has not ended this many ms
+   * after its cancel (true: 1000): a call stuck in C code that
+   * CallCancelled cannot reach. The calls pending in that worker reject
+   * with ESEM_WORKER_EXITED. Default: off (the call goes on running).
+   */
+  restartStuckWorker?: boolean | number;
+}
 
 export class SubprocessBackend implements Backend {
   readonly mode = "subprocess" as const;
@@ -29,8 +47,13 @@ export class SubprocessBackend implements Backend {
   private readonly replies: ReplyReader;
   private readonly modules: ModuleReloads;
   private readonly spinner: Spinner;
+  /** The JS functions the current worker may call; cleared when it ends (Python lost them). */
+  readonly callbacks = new Callbacks();
+  private readonly outcomes: Encoder;
+  private readonly stuckMs: number | undefined;
 
-  private constructor(choice: PythonChoice, cwd: string, firstId: number, private readonly hooks: BackendHooks, reason: string) {
+  private constructor(choice: PythonChoice, cwd: string, firstId: number, private readonly hooks: BackendHooks, reason: string, stuck: boolean | number | undefined) {
+    this.stuckMs = stuck === true ? 1000 : typeof stuck === "number" && stuck >= 0 ? stuck : undefined;
     this.details = {
       mode: "subprocess",
       reason,
@@ -39,9 +62,13 @@ export class SubprocessBackend implements Backend {
     };
     this.workers = new WorkerLifecycle(choice, cwd, firstId, {
       data: (worker, chunk) => this.replies.onData(worker, chunk),
-      lost: () => this.sender.drop(),
+      lost: () => {
+        this.sender.drop();
+        this.callbacks.clear();
+      },
     });
-    this.sender = new FrameSender((f) => this.argumentRef(f), () => this.workers.current);
+    this.sender = new FrameSender((f) => this.argumentRef(f), () => this.workers.current, this.callbacks);
+    this.outcomes = new Encoder((f) => this.argumentRef(f), false, this.callbacks);
     this.modules = new ModuleReloads(
       (source) => this.send(Op.Import, 0, [source.spec, source.cwd], ["spec", "cwd"], { source, bare: true }) as Promise<number>,
       (id) => this.release(id),
@@ -53,13 +80,15 @@ export class SubprocessBackend implements Backend {
       imported: (id, source) => this.modules.imported(id, source),
       answered: () => this.spinner.touch(),
       protocolError: (worker, error) => this.workers.protocolError(worker, error),
-    });
+      callback: (worker, seq, id, args, kwargs, failure) => this.runCallback(worker, seq, id, args, kwargs, failure),
+      releaseCallback: (id, count) => this.callbacks.release(id, count),
+    }, this.callbacks);
   }
 
-  /** Starts a worker and waits until it answers. `firstId`: where its object ids start (for tests; default 1). */
-  static async start(options: { python?: string; cwd: string; reason: string; firstId?: number }, hooks: BackendHooks): Promise<SubprocessBackend> {
+  /** Starts a worker and waits until it answers. */
+  static async start(options: SubprocessOptions, hooks: BackendHooks): Promise<SubprocessBackend> {
     const choice = choosePython(options.python, options.cwd);
-    const backend = new SubprocessBackend(choice, options.cwd, options.firstId ?? 1, hooks, options.reason);
+    const backend = new SubprocessBackend(choice, options.cwd, options.firstId ?? 1, hooks, options.reason, options.restartStuckWorker);
     const worker = backend.workers.acquire();
     const { version, executable } = await worker.ready;
     backend.details.python = { executable, version, libpython: null, source: choice.source };
@@ -74,7 +103,7 @@ export class SubprocessBackend implements Backend {
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown> {
     const op = options?.result === "proxy" ? Op.CallProxy : Op.Call;
     return this.withFreshArguments(args, () =>
-      this.onRef(ref, (id) => this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"])),
+      this.onRef(ref, (id) => this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"], undefined, options)),
     );
   }
 
@@ -104,8 +133,48 @@ export class SubprocessBackend implements Backend {
     if (!closed && worker) this.sender.flush(); // many ids: many small frames, one write
   }
 
-  shutdown(): Promise<void> {
-    return this.workers.shutdown();
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return this.workers.shutdown(options);
+  }
+
+  /** How many JS functions Python may still call (for tests). */
+  callbackCount(): number {
+    return this.callbacks.size;
+  }
+
+  /** Python called a JS function: runs it and sends its outcome (dropped when that worker is gone). */
+  private runCallback(worker: WorkerProcess, seq: number, id: number, args: unknown[], kwargs: Record<string, unknown> | null, failure: unknown): void {
+    const answer = (outcome: CallbackOutcome): void => {
+      if (worker.exited || worker !== this.workers.current) return;
+      const { ok, bytes } = encodeOutcome(this.outcomes, outcome);
+      this.sender.sendNow(worker, Op.CallbackReply, seq, ok ? 1 : 0, bytes);
+    };
+    const outcome = failure === undefined ? this.callbacks.run(id, args, kwargs) : { ok: false, value: errorParts(failure) };
+    if (outcome instanceof Promise) void outcome.then(answer);
+    else answer(outcome);
+  }
+
+  /**
+   * A watch fired: the call rejects at once, and the worker is told (op
+   * Cancel): a queued frame is skipped, a running one gets CallCancelled.
+   * With restartStuckWorker, a call still not ended after that long
+   * restarts the worker.
+   */
+  private cancel(worker: WorkerProcess, seq: number, error: BridgeError): void {
+    const pending = worker.pending.cancel(seq);
+    if (!pending) return;
+    pending.reject(error);
+    if (worker.pending.size === 0) worker.setReferenced(false);
+    if (worker.exited || worker !== this.workers.current) return;
+    this.sender.append(worker, Op.Cancel, seq, 0, [], [], undefined);
+    this.sender.flush();
+    const ms = this.stuckMs;
+    if (ms === undefined) return;
+    const timer = setTimeout(() => {
+      if (worker.exited || worker !== this.workers.current || !worker.pending.stillCancelling(seq)) return;
+      this.workers.kill(worker, `a cancelled call had not ended ${ms} ms after its cancel (restartStuckWorker)`);
+    }, ms);
+    timer.unref();
   }
 
   /** Runs `send` with `ref` as the current worker knows it, loading a module again after a worker died. */
@@ -144,12 +213,31 @@ export class SubprocessBackend implements Backend {
     return [current, ...path];
   }
 
-  private send(op: Op, ref: number, values: unknown[], roots: string[], importOf?: Pending["importOf"]): Promise<unknown> {
+  private send(op: Op, ref: number, values: unknown[], roots: string[], importOf?: Pending["importOf"], options?: Readonly<CallOptions>): Promise<unknown> {
     if (this.workers.closed) return Promise.reject(shutdownError());
     const worker = this.workers.acquire();
     const seq = (this.seq = (this.seq % 0xffffffff) + 1);
     let pending!: Pending;
     const promise = new Promise((resolve, reject) => (pending = { seq, resolve, reject, importOf }));
+    if (options !== undefined) {
+      let watch: CancelWatch | undefined;
+      try {
+        watch = CancelWatch.of(options, (error) => this.cancel(worker, seq, error));
+      } catch (error) {
+        return Promise.reject(error); // the signal had aborted: nothing is sent
+      }
+      if (watch) {
+        const { resolve, reject } = pending;
+        pending.resolve = (v) => {
+          watch!.done();
+          resolve(v);
+        };
+        pending.reject = (e) => {
+          watch!.done();
+          reject(e);
+        };
+      }
+    }
     try {
       this.sender.append(worker, op, seq, ref, values, roots, pending);
     } catch (error) {

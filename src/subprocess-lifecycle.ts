@@ -6,6 +6,7 @@
 // Object ids are the worker's own, unique for the bridge's life: a new
 // worker's registry starts after the highest id the bridge has seen, so an
 // id below the current worker's first id belongs to a worker that is gone.
+import type { ShutdownOptions } from "./backend.js";
 import { BridgeError } from "./errors.js";
 import { ProtocolError } from "./framing.js";
 import { cachedProbe, type PythonChoice } from "./python-probe.js";
@@ -92,7 +93,7 @@ export class WorkerLifecycle {
       this.rejectAll(worker, error);
       return;
     }
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const how = worker.killedBecause ? `was restarted because ${worker.killedBecause}` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.rejectAll(
       worker,
       new BridgeError(
@@ -127,8 +128,19 @@ export class WorkerLifecycle {
     for (const p of pending) p.reject(error);
   }
 
-  /** Rejects the pending calls, closes the socket (the worker exits at EOF) and waits for the exit; SIGKILL after 2 s. */
-  async shutdown(): Promise<void> {
+  /** Kills a worker (its pending calls reject with ESEM_WORKER_EXITED, saying why); the next call starts a new one. */
+  kill(worker: WorkerProcess, why: string): void {
+    if (worker.exited) return;
+    worker.killedBecause = why;
+    worker.child.kill("SIGKILL");
+  }
+
+  /**
+   * Rejects the pending calls, closes the socket (the worker exits at EOF)
+   * and waits for the exit; SIGKILL after `timeout` ms (default 2000), or
+   * at once with `force`.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
@@ -138,7 +150,14 @@ export class WorkerLifecycle {
     const exited = new Promise<void>((resolve) => worker.child.once("exit", () => resolve()));
     worker.child.ref(); // `await shutdown()` must be able to see the exit, even in an otherwise idle Node
     worker.socket.end();
-    const timer = setTimeout(() => worker.child.kill("SIGKILL"), 2000);
+    const t = options.timeout;
+    const timeout = typeof t === "number" && t >= 0 ? Math.min(t, 2 ** 31 - 1) : 2000;
+    if (options.force || timeout === 0) {
+      worker.child.kill("SIGKILL");
+      await exited;
+      return;
+    }
+    const timer = setTimeout(() => worker.child.kill("SIGKILL"), timeout);
     timer.unref();
     await exited;
     clearTimeout(timer);

@@ -15,45 +15,65 @@ export interface Pending {
 }
 
 /**
- * The worker answers in the order it was asked, so a queue (no hashing)
- * finds each reply's call; a reply for any other seq is a protocol error.
+ * The calls a worker has not answered, by seq. Replies mostly come in the
+ * order of the calls, but not always: a call that waits for a JS callback
+ * lets later ones (the callback's own calls) finish first, and a coroutine
+ * call ends whenever it ends. A reply for a seq that is not pending is a
+ * protocol error, but for a call that was cancelled: its reply (if the
+ * worker had already run it) is dropped.
  */
-export class PendingQueue {
-  private items: Pending[] = [];
-  private head = 0;
+export class PendingCalls {
+  private items = new Map<number, Pending>();
+  /** Cancelled calls whose reply has not come yet. */
+  private cancelled = new Set<number>();
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.items.size;
   }
 
   push(p: Pending): void {
-    this.items.push(p);
+    this.items.set(p.seq, p);
   }
 
-  /** The seq the next reply must carry, or undefined when nothing is pending. */
+  /** The oldest pending seq, or undefined when nothing is pending (for messages). */
   get expected(): number | undefined {
-    return this.items[this.head]?.seq;
+    for (const seq of this.items.keys()) return seq;
+    return undefined;
   }
 
-  /** The call `seq` answers, or undefined (and the queue unchanged) when it is not the oldest. */
+  /** The call `seq` answers, or undefined (and nothing changed) when it is not pending. */
   take(seq: number): Pending | undefined {
-    const p = this.items[this.head];
-    if (!p || p.seq !== seq) return undefined;
-    this.items[this.head++] = undefined as unknown as Pending;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    const p = this.items.get(seq);
+    if (p !== undefined) this.items.delete(seq);
     return p;
   }
 
+  /** Whether call `seq` is pending. */
+  has(seq: number): boolean {
+    return this.items.has(seq);
+  }
+
+  /** Call `seq` is cancelled: no longer pending, its reply to come is dropped. The call, if it was pending. */
+  cancel(seq: number): Pending | undefined {
+    const p = this.take(seq);
+    if (p !== undefined) this.cancelled.add(seq);
+    return p;
+  }
+
+  /** Whether a reply for `seq` is that of a cancelled call (and forgets it). */
+  dropCancelled(seq: number): boolean {
+    return this.cancelled.delete(seq);
+  }
+
+  /** Whether cancelled call `seq` has not been answered yet (it is still running or queued). */
+  stillCancelling(seq: number): boolean {
+    return this.cancelled.has(seq);
+  }
+
   drain(): Pending[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
+    const out = [...this.items.values()];
+    this.items.clear();
+    this.cancelled.clear();
     return out;
   }
 }

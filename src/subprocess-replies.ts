@@ -4,8 +4,9 @@
 // A reply that cannot be one is a protocol error for the whole worker.
 // JS thread.
 import type { RefDescription } from "./backend.js";
+import { decodeCallArgs, type CallbackIds } from "./callbacks.js";
 import { Decoder, Tag } from "./codec.js";
-import { makeError } from "./errors.js";
+import { BridgeError, makeError } from "./errors.js";
 import { ProtocolError, Status, replyHeader } from "./framing.js";
 import type { ModuleSource, Pending } from "./subprocess-pending.js";
 import type { WorkerProcess } from "./subprocess-worker.js";
@@ -21,13 +22,18 @@ export interface ReplyHandlers {
   answered(worker: WorkerProcess): void;
   /** The worker sent bytes that are not a reply: it must be stopped. */
   protocolError(worker: WorkerProcess, error: unknown): void;
+  /** Python calls JS function `id` (callback call `seq`); `failure`: the call's values did not decode. */
+  callback(worker: WorkerProcess, seq: number, id: number, args: unknown[], kwargs: Record<string, unknown> | null, failure?: unknown): void;
+  /** Python let go of JS function `id` after receiving it `count` times. */
+  releaseCallback(id: number, count: number): void;
 }
 
 export class ReplyReader {
   /** The import whose reply is being decoded: its module ref is recorded. */
   private decodingImport: Pending["importOf"];
 
-  constructor(private readonly handlers: ReplyHandlers) {}
+  /** `fns`: the JS functions the bridge sent (a reply may carry one back). */
+  constructor(private readonly handlers: ReplyHandlers, private readonly fns: CallbackIds) {}
 
   /** Socket data: whole replies, or a protocol error, never an exception out of the handler. */
   onData(worker: WorkerProcess, chunk: Buffer): void {
@@ -51,8 +57,18 @@ export class ReplyReader {
       worker.readyWith(ready.value() as string, ready.value() as string);
       return;
     }
+    if (status === Status.Callback) return this.onCallback(worker, seq, payload);
+    if (status === Status.ReleaseCallback) {
+      const values = this.decoder(worker, payload);
+      const id = values.value();
+      const count = values.value();
+      if (typeof id !== "number" || typeof count !== "number") throw new ProtocolError("a ReleaseCallback frame without an id and a count");
+      this.handlers.releaseCallback(id, count);
+      return;
+    }
     const pending = worker.pending.take(seq);
     if (!pending) {
+      if (worker.pending.dropCancelled(seq)) return; // a cancelled call's reply
       const expected = worker.pending.expected;
       throw new ProtocolError(`a reply to call #${seq}, ${expected === undefined ? "with no call pending" : `expected #${expected}`}`);
     }
@@ -85,8 +101,24 @@ export class ReplyReader {
     }
   }
 
+  private onCallback(worker: WorkerProcess, seq: number, payload: Buffer): void {
+    let id = 0;
+    let args: unknown[] = [];
+    let kwargs: Record<string, unknown> | null = null;
+    let failure: unknown;
+    try {
+      const decoder = this.decoder(worker, payload);
+      id = decoder.value() as number;
+      [args, kwargs] = decodeCallArgs(decoder);
+      if (!Array.isArray(args)) throw new BridgeError("ESEM_PROTOCOL", "a Callback frame without its argument list");
+    } catch (error) {
+      failure = error;
+    }
+    this.handlers.callback(worker, seq, id, args, kwargs, failure);
+  }
+
   private decoder(worker: WorkerProcess, payload: Buffer): Decoder {
-    return new Decoder(payload.subarray(5), (id, typeIndex, desc) => this.wrapRef(worker, id, typeIndex, desc));
+    return new Decoder(payload.subarray(5), (id, typeIndex, desc) => this.wrapRef(worker, id, typeIndex, desc), [], this.fns);
   }
 
   /** A worker describes a type once (typeIndex > 0) and sends only its index after that. */

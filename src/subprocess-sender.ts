@@ -3,6 +3,7 @@
 // kept whole and in order when encoding a value runs a getter that sends a
 // call of its own. Each call is queued as pending in the order its frame
 // goes out. JS thread.
+import type { CallbackIds } from "./callbacks.js";
 import { Encoder, type RefAnswer } from "./codec.js";
 import { REQUEST_HEADER, writeRequestHeader, type Op } from "./framing.js";
 import { exitedError } from "./subprocess-lifecycle.js";
@@ -27,12 +28,16 @@ export class FrameSender {
   private nested: NestedFrame[] = [];
   private flushQueued = false;
 
-  /** `refOf`: a proxy argument's ref (see RefAnswer); `target`: the worker frames go to now. */
+  /**
+   * `refOf`: a proxy argument's ref (see RefAnswer); `target`: the worker
+   * frames go to now; `callbacks`: where a JS function argument gets its id.
+   */
   constructor(
     private readonly refOf: (f: Function) => RefAnswer,
     private readonly target: () => WorkerProcess | undefined,
+    private readonly callbacks: CallbackIds,
   ) {
-    this.encoder = new Encoder(refOf);
+    this.encoder = new Encoder(refOf, false, callbacks);
   }
 
   /**
@@ -46,7 +51,7 @@ export class FrameSender {
     if (this.encoding) {
       const header = new DataView(new ArrayBuffer(REQUEST_HEADER));
       writeRequestHeader(header, op, seq, ref);
-      const encoder = new Encoder(this.refOf);
+      const encoder = new Encoder(this.refOf, false, this.callbacks);
       encoder.appendFrame(new Uint8Array(header.buffer), values, roots);
       this.nested.push({ worker, bytes: encoder.take(), pending });
       return;
@@ -94,6 +99,23 @@ export class FrameSender {
       const worker = this.target();
       if (worker && !worker.exited && out.length) worker.socket.write(out);
     });
+  }
+
+  /**
+   * Writes one frame of already encoded values now, after the frames
+   * gathered so far (a callback's outcome: its Python caller is waiting).
+   */
+  sendNow(worker: WorkerProcess, op: Op, seq: number, ref: number, values: Uint8Array): void {
+    if (worker.exited || worker !== this.target()) return;
+    const frame = Buffer.allocUnsafe(4 + REQUEST_HEADER + values.length);
+    frame.writeUInt32LE(REQUEST_HEADER + values.length, 0);
+    writeRequestHeader(new DataView(frame.buffer, frame.byteOffset + 4, REQUEST_HEADER), op, seq, ref);
+    frame.set(values, 4 + REQUEST_HEADER);
+    if (!this.encoding) {
+      const gathered = this.encoder.take();
+      if (gathered.length) worker.socket.write(gathered);
+    }
+    worker.socket.write(frame);
   }
 
   /** The worker frames went to is gone: the frames gathered for it are dropped. */

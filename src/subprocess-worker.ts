@@ -6,7 +6,7 @@ import type { Socket } from "node:net";
 import type { RefDescription } from "./backend.js";
 import { FrameReader, REPLY_HEADER } from "./framing.js";
 import { pythonRuntimeDir } from "./paths.js";
-import { PendingQueue } from "./subprocess-pending.js";
+import { PendingCalls } from "./subprocess-pending.js";
 import { wireLibraryPath } from "./wire-library.js";
 
 const STDERR_LINES = 20;
@@ -25,7 +25,7 @@ const BOOT =
   "w.main(3, int(sys.argv[2]), sys.argv[3])\n";
 
 export class WorkerProcess {
-  readonly pending = new PendingQueue();
+  readonly pending = new PendingCalls();
   readonly descs = new Map<number, RefDescription>();
   readonly reader = new FrameReader({ minPayload: REPLY_HEADER });
   private readonly stderrTail: string[] = [];
@@ -36,6 +36,8 @@ export class WorkerProcess {
   /** Sent a malformed frame: stopped, its later bytes ignored. */
   broken = false;
   started = false; // sent its Ready frame
+  /** Why the bridge killed it (restartStuckWorker), for the pending calls' error. */
+  killedBecause: string | undefined;
   private referenced = true;
   private settleReady!: { resolve(v: { version: string; executable: string }): void; reject(e: unknown): void };
 

@@ -19,6 +19,8 @@ import sys
 import threading
 import weakref
 
+from .cancel import CallCancelled  # noqa: F401 (here too: the addon's canceller takes it from this module)
+
 __all__ = ["JSError", "CallbackGone", "CallCancelled", "JsFunction", "CallbackTable"]
 
 
@@ -37,13 +39,6 @@ class JSError(Exception):
 class CallbackGone(RuntimeError):
     """The JS side of a callback is gone: its bridge was shut down or the
     worker_thread that passed it ended."""
-
-
-class CallCancelled(BaseException):
-    """Raised in a running call whose JS caller cancelled it (an AbortSignal
-    or a timeout: docs/concurrency.md#cancellation). A BaseException, so
-    that `except Exception` in the call does not swallow it; `finally`
-    blocks and context managers still run."""
 
 
 class JsFunction:

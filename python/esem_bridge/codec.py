@@ -37,6 +37,7 @@ TYPED = 13
 NDARRAY = 14
 STR16 = 15
 KEYREF = 16
+JSFUNCTION = 17  # f64 id: a JS function (esem_bridge.callback.JsFunction), both ways
 
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
@@ -96,7 +97,7 @@ class Decoder(object):
         if start >= self.end:
             raise _malformed("a value expected at byte %d, at the end of the data" % start)
         try:
-            v, pos = _decode(self.buf, start, self.keys, self.registry.objects, 0)
+            v, pos = _decode(self.buf, start, self.keys, self.registry, 0)
         except (struct.error, IndexError):
             raise _malformed("a value from byte %d runs past the end" % start) from None
         except UnicodeDecodeError as e:
@@ -157,7 +158,7 @@ def _key(buf, p, keys):
     return k, p + n
 
 
-def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from, f64_from=_f64_from):
+def _decode(buf, p, keys, reg, depth, u32_from=_u32_from, i64_from=_i64_from, f64_from=_f64_from):
     """(value, position after it) of the value at buf[p]. Containers read
     their str, int, float and None items inline (no call per item)."""
     tag = buf[p]
@@ -192,7 +193,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
                 append(None)
                 p += 1
             else:
-                v, p = _decode(buf, p, keys, objects, d)
+                v, p = _decode(buf, p, keys, reg, d)
                 append(v)
         return out, p
     if tag == NONE:
@@ -238,7 +239,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
                 out[k] = None
                 p += 1
             else:
-                out[k], p = _decode(buf, p, keys, objects, d)
+                out[k], p = _decode(buf, p, keys, reg, d)
         return out, p
     if tag == BOOL:
         return buf[p + 1] != 0, p + 2
@@ -249,11 +250,11 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
         if depth > MAX_DEPTH:
             raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
         p += 13
-        obj = objects.get(int(ref_id), _RELEASED)
+        obj = reg.objects.get(int(ref_id), _RELEASED)
         if obj is _RELEASED:
             raise BridgeFailure("ESEM_RELEASED", "a proxy passed as an argument was released; its Python object is gone")
         for _ in range(n):
-            name, p = _decode(buf, p, keys, objects, depth + 1)
+            name, p = _decode(buf, p, keys, reg, depth + 1)
             if type(name) is not str:
                 raise _malformed("a proxy path name that is not a string")
             if p > len(buf):
@@ -294,7 +295,7 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
             out = set()
             add = out.add
             for _ in range(n):
-                v, p = _decode(buf, p, keys, objects, d)
+                v, p = _decode(buf, p, keys, reg, d)
                 try:
                     add(v)
                 except BaseException as e:
@@ -302,8 +303,8 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
             return out, p
         out = {}
         for _ in range(n):
-            k, p = _decode(buf, p, keys, objects, d)
-            v, p = _decode(buf, p, keys, objects, d)
+            k, p = _decode(buf, p, keys, reg, d)
+            v, p = _decode(buf, p, keys, reg, d)
             try:
                 out[k] = v
             except BaseException as e:
@@ -318,15 +319,23 @@ def _decode(buf, p, keys, objects, depth, u32_from=_u32_from, i64_from=_i64_from
             raise _malformed("truncated")
         return ops.typed_view(buf[p:p + n], chr(fmt)), p + n
     if tag == NDARRAY:
-        return _ndarray(buf, p + 1, keys, objects, depth)
+        return _ndarray(buf, p + 1, keys, reg, depth)
+    if tag == JSFUNCTION:
+        table = reg.callbacks
+        if table is None:
+            raise _malformed("a JS function, but this registry has no callback table")
+        fn_id = _f64_from(buf, p + 1)[0]
+        if not (0.0 < fn_id <= _MAX_ID) or fn_id != int(fn_id):
+            raise _malformed("a JS function id that is not one at byte %d" % p)
+        return table.function(int(fn_id)), p + 9
     raise _malformed("unknown tag %d at byte %d" % (tag, p))
 
 
-def _ndarray(buf, p, keys, objects, depth):
+def _ndarray(buf, p, keys, reg, depth):
     """A TypedArray with a shape (tag NdArray from its element code on):
     esem_bridge.ops.ndarray_from's array."""
-    code, p = _decode(buf, p, keys, objects, depth + 1)
-    dtype, p = _decode(buf, p, keys, objects, depth + 1)
+    code, p = _decode(buf, p, keys, reg, depth + 1)
+    dtype, p = _decode(buf, p, keys, reg, depth + 1)
     if type(code) is not str or type(dtype) is not str:
         raise _malformed("an ndarray whose element code or dtype is not a string")
     if code not in _plain.CODES:
@@ -427,6 +436,7 @@ def _make_value(registry):
     add_type = registry.add_type
     add_ref = registry.add
     bool_bytes = (b"\x01\x00", b"\x01\x01")
+    from .callback import JsFunction as js_function_type
     str_str = str.__str__
 
     def write_int(n, out):  # n: an exact int
@@ -568,6 +578,9 @@ def _make_value(registry):
             return write_buffer(o, out)
         if t is set or t is frozenset:
             return write_set(o, depth, out, keys)
+        if t is js_function_type and o._table is registry.callbacks and o._table is not None:
+            out += pack_tf64(JSFUNCTION, o._id)  # the JS function itself goes back
+            return
         if t in keep_types:
             return write_ref(o, out)
         form = plain_form(o)

@@ -244,7 +244,8 @@ def next_batch(iterator, n):
     ends early once it has taken BATCH_SECONDS, so a slow generator's items
     reach JS as they come, not after the batch fills. An async iterator
     gets a coroutine of the same answer (it runs on the bridge's loop)."""
-    if not hasattr(iterator, "__next__") and hasattr(iterator, "__anext__"):
+    t = type(iterator)
+    if not hasattr(t, "__next__") and hasattr(t, "__anext__"):
         from . import aio
 
         return aio.iterate_async(iterator, n, BATCH_SECONDS)
@@ -304,8 +305,9 @@ def contains(obj, item):
 
 def iterate(obj):
     """An iterator of obj, or its async iterator when it only has one."""
-    if not hasattr(obj, "__iter__") and hasattr(obj, "__aiter__"):
-        return obj.__aiter__()
+    t = type(obj)
+    if not hasattr(t, "__iter__") and hasattr(t, "__aiter__"):
+        return obj.__aiter__()  # an async iterable: next_batch awaits its items
     return iter(obj)
 
 

@@ -5,18 +5,22 @@ where the bridge says: a restarted worker goes on after its predecessor's
 ids, so they are unique for the bridge's life) and are never reused; a type
 gets an index the first time a cacheable object of it is described.
 
-Thread: the worker's main thread only.
+Thread: any, under the worker's codec lock (worker.py).
 """
 
 
 class Registry(object):
-    __slots__ = ("objects", "next_id", "type_index", "types")
+    __slots__ = ("objects", "next_id", "type_index", "types", "callbacks")
 
     def __init__(self, first_id=1):
         self.objects = {}  # id -> object
         self.next_id = first_id
         self.type_index = {}  # type -> 1-based index
         self.types = []  # types in index order (index i + 1); holds them alive as the native cache does
+        # The bridge's callback.CallbackTable (JS functions sent to Python),
+        # set before a codec is made over this registry: both codecs read it
+        # (tag 17, JsFunction).
+        self.callbacks = None
 
     def add(self, obj):
         ref_id = self.next_id

@@ -5,12 +5,31 @@ src/subprocess-worker.ts as
     python3 -u -c "...; import esem_bridge.worker as w; w.main(3, first_id)" <python dir> <first id>
 
 with stdout and stderr the user's; <first id> is where its registry's ids
-start (the bridge's ids go on across workers). Frames run in order on the
-main thread; the replies to the frames of one read go out together, and
-while a read's frames run, a flusher thread sends the replies already made
-every millisecond, so a fast call never waits for a slow one after it.
+start (the bridge's ids go on across workers).
+
+Threads (docs/concurrency.md#the-subprocess-worker):
+
+- The main thread runs the call frames, in order, and reads the socket
+  whenever it is not running one. The replies to the frames of one read go
+  out together; while a read's frames run, a flusher thread sends the
+  replies already made every millisecond, so a fast call never waits for a
+  slow one after it.
+- Whoever waits for something reads the socket, one at a time (the reader
+  lock, `_Link.rlock`): a Python thread waiting for a JS callback's reply
+  reads it itself when the main thread is busy in a frame (joining that
+  thread, say). Call frames read by another thread are queued for the
+  main thread.
+- A watcher thread reads for the main thread while one frame has run
+  longer than a tick (WATCH_SECONDS): a Cancel for that frame is seen at
+  once, and so are callback replies for other threads.
+- The bridge's asyncio loop (aio.py) runs the coroutines calls return;
+  their replies are written from its thread.
+- Every write takes the write lock (`_Link.wlock`); every encode and
+  decode takes the codec lock (`Worker.codec_lock`).
 """
 
+import collections
+import itertools
 import os
 import select
 import signal
@@ -21,7 +40,9 @@ import threading
 import time
 import types
 
-from . import native_codec, ops
+from . import aio, native_codec, ops
+from .callback import CallbackGone, CallbackTable, JSError, JsFunction
+from .cancel import CallCancelled
 from .codec import BridgeFailure, Decoder, Encoder
 from .registry import Registry
 
@@ -32,13 +53,20 @@ OP_IMPORT = 4
 OP_RELEASE = 5
 OP_HELPER = 6
 OP_CALL_PROXY = 7  # a Call whose result is always sent as a proxy (opts({ result: "proxy" }))
+OP_CALLBACK_REPLY = 8  # the outcome of a Callback: ref 1.0 ok (the value), 0.0 thrown (name, message, stack)
+OP_CANCEL = 9  # cancel call `seq`: skipped when still queued, CallCancelled raised in it when running
 
 STATUS_OK = 0
 STATUS_PYTHON_ERROR = 1
 STATUS_BRIDGE_ERROR = 2
 STATUS_READY = 3
+STATUS_CALLBACK = 4  # Python calls a JS function: seq = the callback call's id; Float fn id, List args, Dict kwargs or None
+STATUS_RELEASE_CALLBACK = 5  # Python let go of a JS function: seq 0; Float fn id, Int count
 
 EXIT_MALFORMED = 3  # the worker's exit code after a malformed frame from Node
+
+CANCEL_SIGNAL = getattr(signal, "SIGUSR1", None)  # wakes the main thread to raise CallCancelled in a running call
+
 
 def _poll_seconds():
     """ESEM_SPIN_US, as on the JS side (default 100 µs)."""
@@ -51,9 +79,13 @@ def _poll_seconds():
 
 POLL_SECONDS = _poll_seconds()  # after a batch, poll this long before blocking: the next call often follows at once
 READ_SIZE = 1 << 16
+WATCH_SECONDS = float(os.environ.get("ESEM_WATCH_S", "0.005"))  # the watcher's tick: a frame running longer than this has the socket read for it
+PARK_TICKS = 20  # the watcher sleeps until the next frame after this many idle ticks
 
 _REQUEST = struct.Struct("<BId")  # op, seq, ref
 _REPLY = struct.Struct("<IBI")  # payload length, status, seq
+_RELEASE_FRAME = struct.Struct("<IBIBdBq")  # length, status 5, seq 0, Float id, Int count
+_CALLBACK_HEAD = struct.Struct("<IBIBd")  # length, status 4, call id, Float fn id
 _U32 = struct.Struct("<I")
 _COROUTINE = types.CoroutineType
 _MISSING = object()
@@ -83,16 +115,42 @@ def _prepare_sys_path():
 
 
 class Worker(object):
-    """Runs request payloads; replies go to a bytearray."""
+    """Runs request payloads; replies go to a bytearray. `link` (set by
+    serve) is the socket: callbacks and coroutine replies use it."""
 
     def __init__(self, first_id=1, codec_library=""):
         self.registry = Registry(first_id)
+        # The callback table first: the C++ codec reads registry.callbacks
+        # when its context is made.
+        self.table = CallbackTable(self._invoke, self._release)
+        self.registry.callbacks = self.table
         self.encoder = Encoder(self.registry)
+        self.codec_lock = threading.RLock()
+        self.link = None
+        self.main_ident = threading.get_ident()
+        self.cancelled = set()  # seqs Node cancelled that have not ended (or not come) yet
+        self.user = 0  # the seq of the main thread's frame while it runs the user's code (cancellable), else 0
+        self.coros = {}  # seq -> the concurrent future of its coroutine
+        self._call_ids = itertools.count(1)
         # The C++ codec when its library loads (the same bytes, faster).
         lib = native_codec.load(codec_library)
         self.native = native_codec.NativeCodec(lib, self.registry) if lib else None
+        if self.native and not self._native_writes_functions():
+            self.native = None  # an esem_wire.so from before tag 17: codec.py has it
         if self.native:
             self.encoder = self.native
+
+    def _native_writes_functions(self):
+        probe = JsFunction(1, self.table)  # not in the table: dropping it tells nobody
+        out = bytearray()
+        mark = self.registry.next_id
+        try:
+            self.native.encode(probe, out)
+        except BaseException:
+            return False
+        finally:
+            self.registry.remove_from(mark)
+        return len(out) == 9 and out[0] == 17
 
     def target(self, ref, names, keep):
         """The registered object `ref`, then getattr along names but the last `keep`."""
@@ -104,16 +162,25 @@ class Worker(object):
         return obj
 
     def run(self, buf, pos, end, out):
-        """Runs the request payload buf[pos:end]; appends its reply to out.
-        A payload too short for its header ends the stream (MalformedStream);
-        values that do not decode within it answer ESEM_PROTOCOL."""
+        """Runs the request payload buf[pos:end] on the main thread; appends
+        its reply to out (none for a coroutine: its reply is written when
+        it ends). A payload too short for its header ends the stream
+        (MalformedStream); values that do not decode within it answer
+        ESEM_PROTOCOL."""
         if end - pos < _REQUEST.size:
             raise MalformedStream("a %d-byte request is shorter than its %d-byte header" % (end - pos, _REQUEST.size))
         op, seq, ref = _REQUEST.unpack_from(buf, pos)
         start = len(out)
+        cancelled = self.cancelled
+        outer = self.user  # a frame run while another waits for a callback (re-entrant)
         try:
-            values = self.decode(buf, pos + _REQUEST.size, end)
+            with self.codec_lock:
+                values = self.decode(buf, pos + _REQUEST.size, end)
             n = len(values)
+            # From here on, a Cancel raises CallCancelled in this frame.
+            self.user = seq
+            if cancelled and seq in cancelled:
+                raise BridgeFailure("ESEM_ABORTED", "the call was cancelled before it ran")
             if op == OP_CALL or op == OP_CALL_PROXY:
                 _need(op, n, 2)
                 fn = self.target(ref, values[0], 0)
@@ -147,19 +214,30 @@ class Worker(object):
                 result = fn(*args, **kwargs) if kwargs else fn(*args)
             else:
                 raise BridgeFailure("ESEM_BAD_REQUEST", "unknown op %d" % op)
+            self.user = outer
+            if cancelled:
+                cancelled.discard(seq)
             if type(result) is _COROUTINE:
-                result = ops.run_coroutine(result)
+                self.start_coroutine(result, seq, op == OP_CALL_PROXY)
+                return
             if not seq:
                 return
             out += _REPLY.pack(0, STATUS_OK, seq)
-            self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
+            with self.codec_lock:
+                self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
         except BridgeFailure as failure:
+            self.user = outer  # first: nothing may raise CallCancelled past this frame
+            if cancelled:
+                cancelled.discard(seq)
             if not seq:
                 return
             del out[start:]
             self.reply(out, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
             return
         except BaseException as exc:  # the user's code may raise anything, SystemExit included
+            self.user = outer
+            if cancelled:
+                cancelled.discard(seq)
             if not seq:
                 return
             del out[start:]
@@ -196,10 +274,146 @@ class Worker(object):
     def reply(self, out, status, seq, values):
         start = len(out)
         out += _REPLY.pack(0, status, seq)
-        encode = self.encoder.encode
-        for v in values:
-            encode(v, out)
+        with self.codec_lock:
+            encode = self.encoder.encode
+            for v in values:
+                encode(v, out)
         _U32.pack_into(out, start, len(out) - start - 4)
+
+    # --- coroutines (aio.py) -----------------------------------------------
+
+    def start_coroutine(self, coro, seq, as_ref):
+        """Runs an `async def` call's coroutine on the bridge's loop; its
+        reply is written from the loop's thread when it ends."""
+        coros = self.coros
+
+        def done(future):
+            coros.pop(seq, None)
+            if not seq:
+                return
+            out = bytearray()
+            try:
+                if future.cancelled():
+                    raise BridgeFailure("ESEM_ABORTED", "the coroutine was cancelled")
+                result = future.result()
+                out += _REPLY.pack(0, STATUS_OK, seq)
+                with self.codec_lock:
+                    self.encoder.encode(result, out, as_ref and result is not None)
+                _U32.pack_into(out, 0, len(out) - 4)
+            except BridgeFailure as failure:
+                del out[:]
+                self.reply(out, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
+            except BaseException as exc:
+                del out[:]
+                self.reply(out, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+            link = self.link
+            if link is not None:
+                try:
+                    link.write(out)
+                except OSError:  # Node is gone: the main thread finds out too
+                    pass
+
+        future = aio.submit(coro, done)
+        if seq:
+            coros[seq] = future
+            if future.done():  # done() ran before it was recorded
+                coros.pop(seq, None)
+
+    # --- cancellation --------------------------------------------------------
+
+    def cancel(self, seq):
+        """Node cancelled call `seq` (op 9), read by any thread: a coroutine
+        is cancelled; a queued frame is skipped when its turn comes; the
+        main thread's running frame gets CallCancelled at its next bytecode
+        (through CANCEL_SIGNAL, which also ends a time.sleep)."""
+        future = self.coros.get(seq)
+        if future is not None:
+            future.cancel()
+            return
+        self.cancelled.add(seq)
+        if self.user == seq and threading.get_ident() != self.main_ident:
+            self._interrupt_main()
+        link = self.link
+        if link is not None and link.waiters:
+            link.notify()
+
+    def _interrupt_main(self):
+        handler = self._cancel_handler
+        if handler is not None and signal.getsignal(CANCEL_SIGNAL) is handler:
+            try:
+                signal.pthread_kill(self.main_ident, CANCEL_SIGNAL)
+                return
+            except (OSError, ValueError, AttributeError):
+                pass
+        # The user's code took the signal: raise at the next bytecode instead.
+        import ctypes
+
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main_ident), ctypes.py_object(CallCancelled))
+
+    def _on_cancel_signal(self, signum, frame):
+        seq = self.user
+        if seq and seq in self.cancelled:
+            raise CallCancelled("the call was cancelled from JS")
+
+    _cancel_handler = None
+
+    def install_cancel_signal(self):
+        """CANCEL_SIGNAL's handler (main thread), unless the user's code has one."""
+        if CANCEL_SIGNAL is None:
+            return
+        handler = self._on_cancel_signal  # one bound method: getsignal() gives back this object
+        try:
+            if signal.getsignal(CANCEL_SIGNAL) in (signal.SIG_DFL, None):
+                signal.signal(CANCEL_SIGNAL, handler)
+                self._cancel_handler = handler
+        except (ValueError, OSError, AttributeError):
+            pass
+
+    def raise_if_cancelled(self, seq):
+        if seq and seq in self.cancelled:
+            raise CallCancelled("the call was cancelled from JS")
+
+    # --- callbacks (callback.py's CallbackTable) ---------------------------
+
+    def _invoke(self, fn_id, args, kwargs):
+        """Runs JS function `fn_id` and waits for its outcome, on any thread."""
+        link = self.link
+        if link is None or link.eof:
+            raise CallbackGone("the JS side of this function is gone (Node closed the connection)")
+        call_id = next(self._call_ids) & 0xFFFFFFFF or next(self._call_ids) & 0xFFFFFFFF
+        frame = bytearray(_CALLBACK_HEAD.pack(0, STATUS_CALLBACK, call_id, 4, float(fn_id)))
+        with self.codec_lock:
+            # One encode, so that args and kwargs share the frame's key table:
+            # a 2-item List whose 5-byte head is dropped.
+            body = self.encoder.encode((list(args), kwargs if kwargs else None))
+        frame += memoryview(body)[5:]
+        _U32.pack_into(frame, 0, len(frame) - 4)
+        main = threading.get_ident() == self.main_ident
+        outer = self.user if main else 0
+        if main:
+            self.user = 0  # the signal must not raise while this thread reads the socket
+        try:
+            if main:
+                link.flush_batch()  # the replies made so far go first
+            link.write(frame)
+            buf, pos, end = link.wait_reply(call_id, main, outer)
+        finally:
+            if main:
+                self.user = outer
+        _, _, ok = _REQUEST.unpack_from(buf, pos)
+        with self.codec_lock:
+            values = self.decode(buf, pos + _REQUEST.size, end)
+        if main:
+            self.raise_if_cancelled(outer)
+        if ok == 1.0:
+            return values[0] if values else None
+        name, message, stack = (list(values) + ["Error", "", ""])[:3]
+        raise JSError(message, name, stack)
+
+    def _release(self, fn_id, count):
+        link = self.link
+        if link is not None and not link.eof:
+            link.post(_RELEASE_FRAME.pack(_RELEASE_FRAME.size - 4, STATUS_RELEASE_CALLBACK, 0, 4, float(fn_id), 2, count))
 
 
 class MalformedStream(Exception):
@@ -212,17 +426,18 @@ def _need(op, n, count):
 
 
 class _Replies:
-    """The replies made so far and not yet sent. The main thread adds each
-    frame's reply whole; while a batch of frames runs, a flusher thread
+    """The replies made so far and not yet sent, while the main thread runs
+    a batch of frames: it adds each frame's reply whole; a flusher thread
     sends what is there every FLUSH_SECONDS (a slow call must not hold the
-    replies of the calls before it). One lock orders appends and sends."""
+    replies of the calls before it). The link's write lock orders appends
+    and sends."""
 
     FLUSH_SECONDS = 0.001
 
-    def __init__(self, sock):
-        self.sock = sock
+    def __init__(self, link):
+        self.link = link
         self.data = bytearray()
-        self.lock = threading.Lock()
+        self.lock = link.wlock
         self.busy = threading.Event()  # set while a batch of several frames runs
         self.thread = None
 
@@ -233,8 +448,10 @@ class _Replies:
     def send(self):
         with self.lock:
             if self.data:
-                _send_all(self.sock, self.data)
+                _send_all(self.link.sock, self.data)
                 self.data = bytearray()
+        if self.link.posted and not self.link.holding:
+            self.link.drain_posted()
 
     def batch_started(self):
         if self.thread is None:
@@ -255,6 +472,429 @@ class _Replies:
                 self.send()
             except OSError:  # Node is gone: the main thread finds out too
                 return
+
+
+class _Link(object):
+    """The socket to Node, shared by the worker's threads: writes under
+    `wlock`; reads by one thread at a time, under `rlock` (see the module
+    docstring). Request frames read go to `queue` for the main thread;
+    callback replies to `replies` by call id; Cancels to Worker.cancel."""
+
+    def __init__(self, sock, worker):
+        self.sock = sock
+        self.worker = worker
+        self.wlock = threading.Lock()
+        self.posted = collections.deque()  # frames from threads that must not wait for wlock (a weakref callback)
+        self.rlock = threading.Lock()
+        self.cond = threading.Condition(threading.Lock())
+        self.waiters = 0  # threads waiting on cond
+        self.queue = collections.deque()  # request frames, (buf, pos, end) of each payload
+        self.replies = {}  # callback call id -> (buf, pos, end) of its CallbackReply payload
+        self.partial = bytearray()  # the start of a frame not wholly read yet
+        self.need = 4  # bytes `partial` must hold before a frame may be complete
+        self.eof = False
+        self.malformed = None  # a MalformedStream another thread met
+        self.handover = False  # the main thread wants to read: other readers stop
+        self.batch = _Replies(self)
+        self.holding = False  # the main thread runs a frame whose reply is not sent yet
+        # A pipe that wakes a reader blocked in select() (the main thread
+        # wants to read): made when a thread other than the main one first
+        # reads, so a worker that never needs it holds no descriptor more.
+        self.wake_r = self.wake_w = None
+        # The main thread's state, for the watcher.
+        self.busy = False  # running a frame
+        self.epoch = 0  # counts the main thread's frames and reads
+        self.parked = False
+        self.unpark = threading.Event()
+        self.watcher = None
+
+    # --- writing ---------------------------------------------------------
+
+    def write(self, data):
+        with self.wlock:
+            _send_all(self.sock, data)
+        if self.posted and not self.holding:
+            self.drain_posted()
+
+    def post(self, frame):
+        """Writes frame without waiting for the write lock (from a weakref
+        callback, which may run while this thread holds it): queued, and
+        sent by whoever holds the lock next. While the main thread has a
+        reply made and not sent (`holding`), it waits for that reply: a
+        ReleaseCallback must never overtake a reply that sends the same JS
+        function back."""
+        self.posted.append(frame)
+        if not self.holding:
+            self.drain_posted()
+
+    def drain_posted(self):
+        posted = self.posted
+        while posted and self.wlock.acquire(False):
+            try:
+                chunks = []
+                while posted:
+                    chunks.append(posted.popleft())
+                try:
+                    _send_all(self.sock, b"".join(chunks))
+                except OSError:
+                    return
+            finally:
+                self.wlock.release()
+
+    def flush_batch(self):
+        if self.batch.data:
+            self.batch.send()
+
+    # --- reading ---------------------------------------------------------
+
+    def notify(self):
+        with self.cond:
+            self.cond.notify_all()
+
+    def split(self, data):
+        """Takes a chunk read from the socket (under rlock): queues its
+        whole request frames, delivers callback replies and cancels, keeps
+        a cut frame's start. False at EOF."""
+        pending = self.partial
+        if pending:
+            pending += data
+            if len(pending) < self.need:
+                if len(pending) >= 4 and self.need - len(pending) > READ_SIZE:
+                    if _fill(self.sock, pending, self.need) is None:
+                        return False
+                else:
+                    return True
+            buf = bytes(pending)
+        else:
+            buf = data
+        u32_from = _U32.unpack_from
+        size = len(buf)
+        off = 0
+        queue = self.queue
+        queued = False
+        while size - off >= 4:
+            end = off + 4 + u32_from(buf, off)[0]
+            if end > size:
+                break
+            pos = off + 4
+            op = buf[pos] if end - pos >= _REQUEST.size else 0
+            if op == OP_CALLBACK_REPLY:
+                self.replies[u32_from(buf, pos + 1)[0]] = (buf, pos, end)
+                if self.waiters:
+                    self.notify()
+            elif op == OP_CANCEL:
+                self.worker.cancel(u32_from(buf, pos + 1)[0])
+            else:
+                queue.append((buf, pos, end))
+                queued = True
+            off = end
+        if off < size:
+            self.partial = rest = bytearray(buf[off:])
+            self.need = 4 if len(rest) < 4 else 4 + u32_from(rest, 0)[0]
+        elif pending:
+            self.partial = bytearray()
+            self.need = 4
+        if queued and self.waiters:
+            self.notify()
+        return True
+
+    def read_main(self, poll):
+        """One read by the main thread (holding rlock): a short spin first
+        when poll, then a blocking recv. False at EOF."""
+        sock = self.sock
+        self.epoch += 1
+        data = None
+        if poll and _DONTWAIT:
+            # The next request often follows at once: a short spin beats
+            # going to sleep in recv() and being woken.
+            recv = sock.recv
+            deadline = time.perf_counter() + POLL_SECONDS
+            while True:
+                try:
+                    data = recv(READ_SIZE, _DONTWAIT)
+                    break
+                except BlockingIOError:
+                    if time.perf_counter() >= deadline:
+                        break
+        if data is None:
+            data = _recv_blocking(sock, READ_SIZE)
+            self.epoch += 1
+        if not data or not self.split(data):
+            self.set_eof()
+            return False
+        return True
+
+    def read_other(self, stop):
+        """Reads for the main thread (holding rlock, on any other thread)
+        until stop(), a handover or EOF."""
+        sock = self.sock
+        if self.wake_r is None:
+            r, w = os.pipe()
+            os.set_blocking(r, False)
+            os.set_blocking(w, False)
+            self.wake_r, self.wake_w = r, w
+        wake = self.wake_r
+        while not self.handover and not self.eof and not stop():
+            try:
+                ready = select.select([sock, wake], [], [], 0.05)[0]
+            except (OSError, ValueError):
+                self.set_eof()
+                return
+            if wake in ready:
+                try:
+                    os.read(wake, 4096)
+                except OSError:
+                    pass
+            if sock in ready:
+                try:
+                    data = sock.recv(READ_SIZE)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                try:
+                    more = bool(data) and self.split(data)
+                except MalformedStream as exc:  # only run() raises it today; kept for the main thread
+                    self.malformed = exc
+                    more = False
+                if not more:
+                    self.set_eof()
+                    return
+
+    def wake_reader(self):
+        """Ends the select() of the thread reading (it sees `handover`)."""
+        if self.wake_w is not None:
+            try:
+                os.write(self.wake_w, b"\0")
+            except OSError:
+                pass
+
+    def release_reading(self):
+        self.rlock.release()
+        if self.waiters:
+            self.notify()
+
+    def set_eof(self):
+        self.eof = True
+        self.notify()
+
+    def reclaim(self):
+        """The main thread wants to read while another thread does: asks it
+        to stop and waits. True holding rlock; False when frames were
+        queued meanwhile (or at EOF)."""
+        with self.cond:
+            self.waiters += 1
+            try:
+                while True:
+                    if self.queue or self.eof:
+                        self.handover = False
+                        return False
+                    if self.rlock.acquire(False):
+                        self.handover = False
+                        return True
+                    self.handover = True
+                    self.wake_reader()
+                    self.cond.wait(0.05)
+            finally:
+                self.waiters -= 1
+
+    def wait_reply(self, call_id, main, outer):
+        """The CallbackReply payload of callback call `call_id`: this thread
+        reads the socket when nobody else does, and the main thread runs
+        the call frames that come meanwhile (a callback that calls Python
+        again). CallbackGone at EOF; on the main thread, CallCancelled when
+        its frame (`outer`) is cancelled meanwhile."""
+        replies = self.replies
+        worker = self.worker
+        while True:
+            found = replies.pop(call_id, None)
+            if found is not None:
+                return found
+            if self.eof:
+                raise CallbackGone("the JS side of this function is gone (Node closed the connection)")
+            if main:
+                worker.raise_if_cancelled(outer)
+                if self.queue:
+                    self.run_queued()
+                    continue
+            if (main or not self.handover) and self.rlock.acquire(False):
+                try:
+                    if main:
+                        self.handover = False
+                        self.read_main(True)
+                    else:
+                        self.read_other(lambda: call_id in replies)
+                finally:
+                    self.release_reading()
+                continue
+            with self.cond:
+                if call_id in replies or self.eof or (main and self.queue):
+                    continue
+                if main:
+                    # The main thread reads fastest: the watcher (or a
+                    # waiting thread) stops reading for it.
+                    self.handover = True
+                    self.wake_reader()
+                self.waiters += 1
+                try:
+                    if self.rlock.locked() or (not main and self.handover):
+                        self.cond.wait(0.05)
+                finally:
+                    self.waiters -= 1
+                    if main:
+                        self.handover = False
+
+    # --- the main thread ---------------------------------------------------
+
+    def run_queued(self):
+        """Runs the queued frames on the main thread: one frame's reply is
+        written at once, several go out together (and every millisecond)."""
+        queue = self.queue
+        run = self.worker.run
+        if self.parked:
+            self.parked = False
+            self.unpark.set()
+        held = self.holding  # a frame's reply not yet made (these run while it waits for a callback)
+        if len(queue) == 1:
+            buf, pos, end = queue.popleft()
+            out = bytearray()
+            self.busy = self.holding = True
+            self.epoch += 1
+            try:
+                run(buf, pos, end, out)
+            except CallCancelled:  # a cancel that came as the frame ended
+                pass
+            finally:
+                self.busy = held
+            self.holding = held
+            if out:
+                self.write(out)
+            elif self.posted and not held:
+                self.drain_posted()
+            return
+        batch = self.batch
+        batch.batch_started()
+        self.busy = self.holding = True
+        try:
+            while queue:
+                buf, pos, end = queue.popleft()
+                out = bytearray()
+                self.epoch += 1
+                try:
+                    run(buf, pos, end, out)
+                except CallCancelled:
+                    pass
+                if out:
+                    batch.add(out)
+        finally:
+            self.busy = self.holding = held
+            batch.batch_ended()
+
+    def serve(self):
+        """The main thread's loop. The common case (one frame read, run,
+        answered) is inline: every call here costs on every plain call."""
+        sock = self.sock
+        recv = sock.recv
+        perf_counter = time.perf_counter
+        run = self.worker.run
+        queue = self.queue
+        popleft = queue.popleft
+        rlock = self.rlock
+        wlock = self.wlock
+        split = self.split
+        dontwait = _DONTWAIT
+        poll_seconds = POLL_SECONDS
+        read_size = READ_SIZE
+        poll = False
+        if not os.environ.get("ESEM_NO_WATCH"):
+            self.watcher = threading.Thread(target=self._watch, name="esem-bridge-watcher", daemon=True)
+            self.watcher.start()
+        while True:
+            if queue:
+                if len(queue) == 1 and not self.parked:
+                    buf, pos, end = popleft()
+                    out = bytearray()
+                    self.busy = self.holding = True
+                    self.epoch += 1
+                    try:
+                        run(buf, pos, end, out)
+                    except CallCancelled:  # a cancel that came as the frame ended
+                        pass
+                    self.busy = self.holding = False
+                    if out:
+                        with wlock:
+                            _send_all(sock, out)
+                    if self.posted:
+                        self.drain_posted()
+                else:
+                    self.run_queued()
+                poll = True
+                continue
+            if self.eof:
+                break
+            if not rlock.acquire(False) and not self.reclaim():
+                continue
+            data = None
+            try:
+                self.epoch += 1
+                if poll and dontwait:
+                    # The next request often follows at once: a short spin
+                    # beats going to sleep in recv() and being woken.
+                    deadline = perf_counter() + poll_seconds
+                    while True:
+                        try:
+                            data = recv(read_size, dontwait)
+                            break
+                        except BlockingIOError:
+                            if perf_counter() >= deadline:
+                                break
+                if data is None:
+                    data = _recv_blocking(sock, read_size)
+                    self.epoch += 1
+                ok = bool(data) and split(data)
+            finally:
+                rlock.release()
+                if self.waiters:
+                    self.notify()
+            poll = False
+            if not ok:
+                self.set_eof()
+                break
+        if self.malformed is not None:
+            raise self.malformed
+
+    def _watch(self):
+        """Reads the socket for the main thread while one of its frames runs
+        longer than a tick (a Cancel for it, replies to other threads)."""
+        last = -1
+        idle = 0
+        sleep = time.sleep
+        while not self.eof:
+            sleep(WATCH_SECONDS)
+            if not self.busy:
+                idle += 1
+                last = -1
+                if idle >= PARK_TICKS:
+                    self.parked = True
+                    if not self.busy:
+                        self.unpark.wait()
+                    self.unpark.clear()
+                    self.parked = False
+                    idle = 0
+                continue
+            idle = 0
+            epoch = self.epoch
+            if epoch == last and not self.handover and self.rlock.acquire(False):
+                try:
+                    self.read_other(lambda: not self.busy and not self.queue)
+                finally:
+                    self.release_reading()
+                last = -1
+                continue
+            last = epoch
+
+
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 def _send_all(sock, data):
@@ -334,6 +974,7 @@ def main(fd=3, first_id=1, codec_library=""):
         pass
     sock = socket.socket(fileno=fd)
     worker = Worker(int(first_id), codec_library)
+    worker.install_cancel_signal()
     code = 0
     try:
         _serve(sock, worker)
@@ -347,77 +988,12 @@ def main(fd=3, first_id=1, codec_library=""):
 
 
 def _serve(sock, worker):
-    recv = sock.recv
-    dontwait = getattr(socket, "MSG_DONTWAIT", 0)
-    perf_counter = time.perf_counter
-    run = worker.run
-    u32_from = _U32.unpack_from
-    read_size = READ_SIZE
-
+    link = _Link(sock, worker)
     out = bytearray()
     worker.reply(out, STATUS_READY, 0, ("%d.%d.%d" % sys.version_info[:3], sys.executable or ""))
     _send_all(sock, out)
-    replies = _Replies(sock)
-
-    pending = bytearray()  # the start of a frame not wholly read yet
-    need = 4  # bytes `pending` must hold before a frame may be complete
-    poll = False
-    while True:
-        data = None
-        if poll and dontwait:
-            # The next request often follows at once: a short spin beats
-            # going to sleep in recv() and being woken.
-            deadline = perf_counter() + POLL_SECONDS
-            while True:
-                try:
-                    data = recv(read_size, dontwait)
-                    break
-                except BlockingIOError:
-                    if perf_counter() >= deadline:
-                        break
-        if data is None:
-            data = _recv_blocking(sock, read_size)
-        if not data:
-            return
-        if pending:
-            pending += data
-            if len(pending) < need:
-                if len(pending) >= 4 and need - len(pending) > read_size:
-                    if _fill(sock, pending, need) is None:
-                        return
-                else:
-                    poll = False
-                    continue
-            buf = bytes(pending)
-        else:
-            buf = data
-        size = len(buf)
-        off = 0
-        out = bytearray()
-        several = False
-        while size - off >= 4:
-            end = off + 4 + u32_from(buf, off)[0]
-            if end > size:
-                break
-            if out:
-                # A second frame in this read: from now on the replies made
-                # so far go out even while a later frame runs.
-                if not several:
-                    several = True
-                    replies.batch_started()
-                replies.add(out)
-                out = bytearray()
-            run(buf, off + 4, end, out)
-            off = end
-        if off < size:
-            pending = bytearray(buf[off:])
-            need = 4 if len(pending) < 4 else 4 + u32_from(pending, 0)[0]
-        elif pending:
-            pending = bytearray()
-            need = 4
-        if several:
-            replies.add(out)
-            replies.batch_ended()
-        elif out:
-            _send_all(sock, out)
-        poll = True
+    worker.link = link
+    try:
+        link.serve()
+    finally:
+        worker.table.close()
