@@ -7,6 +7,7 @@
 #include "channel.h"
 #include "py_error.h"
 #include "py_wire.h"
+#include "python_host.h"
 
 namespace esem {
 namespace {
@@ -20,6 +21,7 @@ struct JobDoneObject {
 
 void Deliver(std::unique_ptr<Job> job) {
   std::shared_ptr<Channel> channel = job->channel;
+  PythonHost::Get().Unpark(channel.get(), job->seq);
   std::vector<uint32_t> described = std::move(job->described);
   channel->Deliver(std::move(job));
   channel->ctx.CommitTypes(described);
@@ -89,8 +91,15 @@ bool ParkOnLoop(PyObject* submit, OwnedRef coro, std::unique_ptr<Job>* job) {
     py.PyTuple_SetItem(args.get(), 0, coro.Release());
     py.PyTuple_SetItem(args.get(), 1, OwnedRef::Borrow(done.get()).Release());
   }
+  // Parked once submitted, unless it already finished (JobDone ran while
+  // submit let go of the GIL); both run with the GIL, so in order.
+  const Channel* channel = o->job->channel.get();
+  uint64_t seq = o->job->seq;
   OwnedRef future = args ? OwnedRef::Steal(py.PyObject_Call(submit, args.get(), nullptr)) : OwnedRef();
-  if (future) return true;
+  if (future) {
+    if (o->job) PythonHost::Get().Park(channel, seq, future.get());  // still running on the loop
+    return true;
+  }
   // Not submitted: the job comes back (unless done was already called).
   if (o->job) {
     job->reset(o->job);

@@ -102,13 +102,14 @@ bool PythonHost::Cancel(const Channel* channel, uint64_t seq) {
           if (j->channel.get() != channel || j->seq != seq) continue;
           if (!j->cancel_requested) {
             j->cancel_requested = true;
-            cancels_.push_back({w->ident, j->serial});
-            if (!canceller_started_) {
-              canceller_started_ = true;
-              std::thread([this] { CancellerMain(); }).detach();
-            }
+            RequestCancel({w->ident, j->serial, nullptr, 0});
           }
-          cancel_wake_.notify_one();
+          return true;
+        }
+      }
+      for (const Parked& p : parked_) {
+        if (p.channel == channel && p.seq == seq) {
+          RequestCancel({0, 0, channel, seq});
           return true;
         }
       }
@@ -133,11 +134,43 @@ void PythonHost::CancelRunning(const Channel* channel) {
   for (uint64_t seq : seqs) Cancel(channel, seq);
 }
 
+void PythonHost::RequestCancel(CancelRequest r) {
+  cancels_.push_back(r);
+  if (!canceller_started_) {
+    canceller_started_ = true;
+    std::thread([this] { CancellerMain(); }).detach();
+  }
+  cancel_wake_.notify_one();
+}
+
+void PythonHost::Park(const Channel* channel, uint64_t seq, PyObject* future) {
+  if (seq == 0) return;
+  Py().Py_IncRef(future);
+  std::lock_guard<std::mutex> lock(mutex_);
+  parked_.push_back({channel, seq, future});
+}
+
+void PythonHost::Unpark(const Channel* channel, uint64_t seq) {
+  PyObject* future = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = parked_.begin(); it != parked_.end(); ++it) {
+      if (it->channel == channel && it->seq == seq) {
+        future = it->future;
+        parked_.erase(it);
+        break;
+      }
+    }
+  }
+  if (future) Py().Py_DecRef(future);
+}
+
 // Raises CallCancelled in the thread running job `serial`, if it still
-// runs it (checked with the GIL held, so the job cannot change meanwhile).
+// runs it (checked with the GIL held, so the job cannot change meanwhile),
+// or cancels a parked job's future.
 void PythonHost::CancellerMain() {
   for (;;) {
-    std::pair<unsigned long, uint64_t> request;
+    CancelRequest request;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       cancel_wake_.wait(lock, [this] { return !cancels_.empty(); });
@@ -154,15 +187,30 @@ void PythonHost::CancellerMain() {
       return type;  // kept for the life of the process
     }();
     bool innermost = false;
+    PyObject* future = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (Worker* w : workers_) {
-        if (w->ident == request.first && !w->running.empty() && w->running.back()->serial == request.second) innermost = true;
+        if (request.channel == nullptr && w->ident == request.ident && !w->running.empty() &&
+            w->running.back()->serial == request.serial) {
+          innermost = true;
+        }
       }
+      for (const Parked& p : parked_) {
+        if (request.channel && p.channel == request.channel && p.seq == request.seq) future = p.future;
+      }
+      if (future) py.Py_IncRef(future);
     }
     // A job whose thread runs a nested job (it waits for a JS callback) is
     // not interrupted: the exception would land in the nested one.
-    if (innermost && cancelled) py.PyThreadState_SetAsyncExc(request.first, cancelled);
+    if (innermost && cancelled) py.PyThreadState_SetAsyncExc(request.ident, cancelled);
+    if (future) {
+      OwnedRef cancel = OwnedRef::Steal(py.PyObject_GetAttrString(future, "cancel"));
+      OwnedRef none = OwnedRef::Steal(py.PyTuple_New(0));
+      if (cancel && none) OwnedRef::Steal(py.PyObject_Call(cancel.get(), none.get(), nullptr));
+      py.PyErr_Clear();
+      py.Py_DecRef(future);
+    }
     py.PyGILState_Release(state);
   }
 }
@@ -417,8 +465,10 @@ void PythonHost::RunQueued(Worker* me, bool spare) {
       std::lock_guard<std::mutex> lock(mutex_);
       slot = Pop(me, spare);
       if (!slot) {
-        // Nothing this worker may take: wait for a new job or a finished one.
-        has_work_.store(false, std::memory_order_release);
+        // Nothing the host thread may take: it waits for a new job or a
+        // finished one. (A spare may leave jobs the host takes: it never
+        // clears the flag the host waits on.)
+        if (!spare) has_work_.store(false, std::memory_order_release);
         break;
       }
     }

@@ -39,6 +39,11 @@ class PythonHost {
   // bytecode. False when it is neither (it finished). Any thread.
   bool Cancel(const Channel* channel, uint64_t seq);
 
+  // A job parked on the asyncio loop (its coroutine's future), so that
+  // Cancel can cancel it; Unpark when it finished. GIL held.
+  void Park(const Channel* channel, uint64_t seq, PyObject* future);
+  void Unpark(const Channel* channel, uint64_t seq);
+
   // Cancels every running job of `channel` (as Cancel does). Any thread.
   void CancelRunning(const Channel* channel);
 
@@ -118,8 +123,22 @@ class PythonHost {
   int spares_idle_ = 0;
   // Order keys of jobs running now, with the worker running each.
   std::vector<std::pair<std::pair<const Channel*, uint64_t>, Worker*>> held_keys_;
-  // Cancels of running jobs, for the canceller thread: (thread ident, job serial).
-  std::vector<std::pair<unsigned long, uint64_t>> cancels_;
+  // Cancels for the canceller thread: a running job (thread ident, job
+  // serial) or a parked one (channel, seq: its future is cancelled).
+  struct CancelRequest {
+    unsigned long ident = 0;
+    uint64_t serial = 0;
+    const Channel* channel = nullptr;
+    uint64_t seq = 0;
+  };
+  std::vector<CancelRequest> cancels_;
+  struct Parked {
+    const Channel* channel;
+    uint64_t seq;
+    PyObject* future;  // owned (GIL)
+  };
+  std::vector<Parked> parked_;
+  void RequestCancel(CancelRequest r);  // mutex_ held
   std::condition_variable cancel_wake_;
   bool canceller_started_ = false;
 

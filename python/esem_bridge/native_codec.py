@@ -69,6 +69,10 @@ class NativeCodec(object):
         malformed bytes or a released proxy)."""
         return self._read(self._ctx, buf, pos, end)
 
-    def encode(self, obj, out, as_ref=False):
-        """Appends obj's wire form to the bytearray out (as a Ref whatever it is: as_ref)."""
+    def encode(self, obj, out=None, as_ref=False):
+        """Appends obj's wire form to the bytearray out (new if None) and
+        returns it (as a Ref whatever it is: as_ref), as codec.Encoder does."""
+        if out is None:
+            out = bytearray()
         self._write(self._ctx, self._wrap(obj), out, 1 if as_ref else 0)
+        return out
