@@ -139,6 +139,10 @@ Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
       if (!result) {
         job->Fail(FetchPythonError(ctx));
       } else if (TypeOf(result.get()) == ctx.coroutine_type.get()) {
+        OwnedRef close = OwnedRef::Steal(py.PyObject_GetAttrString(result.get(), "close"));
+        OwnedRef none = OwnedRef::Steal(py.PyTuple_New(0));
+        if (close && none) OwnedRef::Steal(py.PyObject_Call(close.get(), none.get(), nullptr));
+        py.PyErr_Clear();  // never awaited: closed, so Python does not warn about it
         job->Fail(BridgeFailure("ESEM_BAD_REQUEST", "callSync() cannot run an async def (it returned a coroutine): await the function instead"));
       } else {
         ErrorInfo error;

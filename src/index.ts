@@ -1,6 +1,7 @@
 // Public exports of esem-bridge.
 export { python, shutdown, ensureWorker, release, callSync, iterate, len, getitem, setitem, delitem, contains, setattr, getattr } from "./api.js";
 export { createBridge, Bridge, type BridgeOptions, type ModuleProxy } from "./bridge.js";
+export { createPool, Pool, type PoolOptions } from "./pool.js";
 export { kw, type Kwargs } from "./kwargs.js";
 export { opts, type CallOptions, type CallOptionsMarker } from "./call-options.js";
 export { shared, Shared } from "./shared.js";

@@ -15,6 +15,41 @@ const native = (op, value, source = ISSUE) => ({ native: [{ op, value, source }]
 
 export const ROWS = [
   {
+    name: "callback",
+    unit: "µs/call",
+    better: "lower",
+    measures: "Python calling a JS function: `call_n(fn, 2000)` loops `fn(i)`; median µs per round trip of 10 batches",
+    targets: { native: [{ op: "≤", value: 8, source: "issue 9" }] },
+  },
+  {
+    name: "sync_add",
+    unit: "µs/call",
+    better: "lower",
+    measures: "`callSync(add, 1, 2)` (native only): 20 batches of 10 000 after 10 000 warm-up calls; median µs per call",
+    targets: { native: [{ op: "≤", value: 0.3, source: "issue 9" }] },
+  },
+  {
+    name: "sync_callback",
+    unit: "µs/call",
+    better: "lower",
+    measures: "`callSync(call_n, fn, 2000)` (native only): Python calls a JS function during a sync call; median µs per callback",
+    targets: { native: [{ op: "≤", value: 0.5, source: "issue 9" }] },
+  },
+  {
+    name: "async_concurrent10k",
+    unit: "calls/s",
+    better: "higher",
+    measures: "10 000 `async def` calls fired together, then `Promise.all`; median of 3 rounds after a warm-up",
+    targets: {},
+  },
+  {
+    name: "pool_http",
+    unit: "× (2 members / 1)",
+    better: "higher",
+    measures: "requests/s of an HTTP handler doing ~1 ms of CPU-bound Python, 32 in flight for 2 s: `createPool({ size: 2 })` over `size: 1`, members in the row's mode",
+    targets: { subprocess: [{ op: "≥", value: 1.5, source: "issue 9 (2 cores)" }] },
+  },
+  {
     name: "sequential",
     unit: "µs/call",
     better: "lower",
