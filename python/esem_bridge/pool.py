@@ -21,6 +21,7 @@ once the pool exists (the main thread then takes its frames under it too),
 every runner's `frames` and `user`. Readers only append to the queue.
 """
 
+import os
 import struct
 import threading
 import time
@@ -29,6 +30,7 @@ import types
 from .cancel import CallCancelled
 
 STUCK_SECONDS = 200e-6
+LATE_SECONDS = 1e-3  # a spare that woke this much late waited for the GIL
 SCAN_LIMIT = 64  # queued frames a take looks at
 
 _KEYED_OPS = (1, 2, 3, 7)  # Call, GetAttr, SetAttr, CallProxy
@@ -76,6 +78,8 @@ class Pool(object):
         self.by_ident = {}
         self.idle = 0  # spares waiting for a frame
         self.main_frames = link.main_frames  # what the main thread runs through run_queued (nested ones on top)
+        tid = getattr(link, "main_tid", 0)
+        self._stat_path = "/proc/self/task/%d/stat" % tid if tid and os.path.isdir("/proc/self/task/%d" % tid) else None
         self.watching = False  # a spare waits for a queued frame to have waited long enough
         self._epoch = -1  # the main thread's epoch when last seen, and since when
         self._epoch_at = 0.0
@@ -163,6 +167,12 @@ class Pool(object):
         if not link.busy:
             return None  # the main thread is free: it takes the frame
         epoch = link.epoch
+        if not self.worker.user:
+            # Busy but not in the user's code (decoding, sending a reply,
+            # reading for a callback, blocked behind a spare): it goes on
+            # with the queue itself soon; a spare would only reorder replies.
+            self._epoch = -1
+            return STUCK_SECONDS
         if epoch != self._epoch:
             self._epoch = epoch
             self._epoch_at = now
@@ -172,6 +182,25 @@ class Pool(object):
             if spare is not me and spare.busy_since:
                 wait = max(wait, STUCK_SECONDS - (now - spare.busy_since))
         return wait if wait > 0 else 0
+
+    def _main_blocked(self):
+        """Whether the main thread sleeps in the kernel (time.sleep, I/O, a
+        lock: Linux's /proc task state S or D) rather than runs; True where
+        that cannot be read."""
+        path = self._stat_path
+        if path is None:
+            return True
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                data = os.read(fd, 512)
+            finally:
+                os.close(fd)
+        except OSError:
+            self._stat_path = None
+            return True
+        i = data.rfind(b")")
+        return i < 0 or data[i + 2:i + 3] not in (b"R",)
 
     # --- spares -----------------------------------------------------------
 
@@ -222,8 +251,25 @@ class Pool(object):
                         if wait > 0:
                             self.watching = True
                             self.cond.wait(wait)
+                            if perf_counter() - now - wait > LATE_SECONDS:
+                                # This thread waited for the GIL: the main
+                                # thread holds it (pure Python), or waits
+                                # for it too; not stuck (a spare would
+                                # only reorder the replies).
+                                self._epoch = -1
+                            continue
+                        if not self._main_blocked():
+                            # Running or runnable (pure Python, or only
+                            # descheduled on a loaded machine): a spare
+                            # would share the GIL for nothing and reorder
+                            # the replies.
+                            self._epoch = -1
+                            self.watching = True
+                            self.cond.wait(STUCK_SECONDS)
                             continue
                         item = self.take(me, True, now)
+                        if item is not None:
+                            self._epoch = -1  # the next take watches the main thread afresh
                         if item is None:
                             self.cond.wait()  # every frame waits for another: until one ends
                     self.watching = False

@@ -573,6 +573,7 @@ class _Link(object):
         self.threads = threads  # createBridge's `threads`: the main thread and up to threads - 1 spares
         self.pool = None  # pool.Pool, made when a frame first waits while the main thread runs one
         self.current = None  # the queue item the main thread's serve loop runs (pool.py reads its ref)
+        self.main_tid = threading.get_native_id() if hasattr(threading, "get_native_id") else 0  # made on the main thread
         self.main_frames = []  # the items the main thread runs through run_queued (nested ones on top)
         self.wlock = threading.Lock()
         self.posted = collections.deque()  # frames from threads that must not wait for wlock (a weakref callback)
