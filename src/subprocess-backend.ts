@@ -36,6 +36,8 @@ export interface SubprocessOptions {
    * with ESEM_WORKER_EXITED. Default: off (the call goes on running).
    */
   restartStuckWorker?: boolean | number;
+  /** How many Python threads the worker may run calls on at once (createBridge's `threads`; default 4). */
+  threads?: number;
 }
 
 export class SubprocessBackend implements Backend {
@@ -52,7 +54,7 @@ export class SubprocessBackend implements Backend {
   private readonly outcomes: Encoder;
   private readonly stuckMs: number | undefined;
 
-  private constructor(choice: PythonChoice, cwd: string, firstId: number, private readonly hooks: BackendHooks, reason: string, stuck: boolean | number | undefined) {
+  private constructor(choice: PythonChoice, cwd: string, firstId: number, private readonly hooks: BackendHooks, reason: string, stuck: boolean | number | undefined, threads: number) {
     this.stuckMs = stuck === true ? 1000 : typeof stuck === "number" && stuck >= 0 ? stuck : undefined;
     this.details = {
       mode: "subprocess",
@@ -60,7 +62,7 @@ export class SubprocessBackend implements Backend {
       python: { executable: choice.command, version: "", libpython: null, source: choice.source },
       addon: null,
     };
-    this.workers = new WorkerLifecycle(choice, cwd, firstId, {
+    this.workers = new WorkerLifecycle(choice, cwd, firstId, threads, {
       data: (worker, chunk) => this.replies.onData(worker, chunk),
       lost: () => {
         this.sender.drop();
@@ -88,7 +90,7 @@ export class SubprocessBackend implements Backend {
   /** Starts a worker and waits until it answers. */
   static async start(options: SubprocessOptions, hooks: BackendHooks): Promise<SubprocessBackend> {
     const choice = choosePython(options.python, options.cwd);
-    const backend = new SubprocessBackend(choice, options.cwd, options.firstId ?? 1, hooks, options.reason, options.restartStuckWorker);
+    const backend = new SubprocessBackend(choice, options.cwd, options.firstId ?? 1, hooks, options.reason, options.restartStuckWorker, options.threads ?? 4);
     const worker = backend.workers.acquire();
     const { version, executable } = await worker.ready;
     backend.details.python = { executable, version, libpython: null, source: choice.source };

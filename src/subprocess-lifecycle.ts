@@ -30,6 +30,7 @@ export class WorkerLifecycle {
     private readonly choice: PythonChoice,
     private readonly cwd: string,
     firstId: number,
+    private readonly threads: number,
     private readonly events: LifecycleEvents,
   ) {
     this.nextId = firstId;
@@ -59,7 +60,7 @@ export class WorkerLifecycle {
     // The interpreter itself when a probe has already named it: a pyenv
     // shim alone costs ~80 ms a start.
     const command = cachedProbe(this.choice, this.cwd)?.executable ?? this.choice.command;
-    const worker = new WorkerProcess(command, this.cwd, this.nextId);
+    const worker = new WorkerProcess(command, this.cwd, this.nextId, this.threads);
     this.worker = worker;
     worker.socket.on("data", (chunk: Buffer) => this.events.data(worker, chunk));
     worker.socket.on("error", () => {}); // the exit handler reports

@@ -22,7 +22,7 @@ const BOOT =
   "        pass\n" +
   "sys.path.append(sys.argv[1])\n" +
   "import esem_bridge.worker as w\n" +
-  "w.main(3, int(sys.argv[2]), sys.argv[3])\n";
+  "w.main(3, int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))\n";
 
 export class WorkerProcess {
   readonly pending = new PendingCalls();
@@ -46,10 +46,10 @@ export class WorkerProcess {
    * id this worker gives is >= firstId, every id of an earlier worker of
    * the bridge is below it.
    */
-  constructor(python: string, cwd: string, private readonly firstId: number) {
+  constructor(python: string, cwd: string, private readonly firstId: number, threads = 4) {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {});
-    this.child = spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath()], {
+    this.child = spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath(), String(threads)], {
       cwd,
       stdio: ["ignore", "inherit", "pipe", "pipe"],
       windowsHide: true,

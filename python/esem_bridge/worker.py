@@ -2,10 +2,11 @@
 Node sends over a socket (fd 3) and answers them. Started by
 src/subprocess-worker.ts as
 
-    python3 -u -c "...; import esem_bridge.worker as w; w.main(3, first_id)" <python dir> <first id>
+    python3 -u -c "...; w.main(3, first_id, codec, threads)" <python dir> <first id> <codec library> <threads>
 
 with stdout and stderr the user's; <first id> is where its registry's ids
-start (the bridge's ids go on across workers).
+start (the bridge's ids go on across workers); <threads> is createBridge's
+`threads` (the main thread and up to threads - 1 spares: pool.py).
 
 Threads (docs/concurrency.md#the-subprocess-worker):
 
@@ -161,16 +162,20 @@ class Worker(object):
             obj = getattr(obj, names[i])
         return obj
 
-    def run(self, buf, pos, end, out):
-        """Runs the request payload buf[pos:end] on the main thread; appends
-        its reply to out (none for a coroutine: its reply is written when
-        it ends). A payload too short for its header ends the stream
-        (MalformedStream); values that do not decode within it answer
-        ESEM_PROTOCOL."""
+    def run(self, buf, pos, end, send):
+        """Runs the request payload buf[pos:end] on the main thread; its
+        reply goes to send(bytearray), called holding the codec lock (none
+        for a coroutine: its reply is written when it ends). A payload too
+        short for its header ends the stream (MalformedStream); values that
+        do not decode within it answer ESEM_PROTOCOL.
+
+        Replies are encoded and handed to send in one critical section: the
+        order of the bytes on the socket is the order of the encodes (a
+        reply that describes a type first reaches Node before any that
+        uses the description: the codec commits a description at once)."""
         if end - pos < _REQUEST.size:
             raise MalformedStream("a %d-byte request is shorter than its %d-byte header" % (end - pos, _REQUEST.size))
         op, seq, ref = _REQUEST.unpack_from(buf, pos)
-        start = len(out)
         cancelled = self.cancelled
         outer = self.user  # a frame run while another waits for a callback (re-entrant)
         try:
@@ -222,17 +227,18 @@ class Worker(object):
                 return
             if not seq:
                 return
-            out += _REPLY.pack(0, STATUS_OK, seq)
+            out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
             with self.codec_lock:
                 self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
+                _U32.pack_into(out, 0, len(out) - 4)
+                send(out)
         except BridgeFailure as failure:
             self.user = outer  # first: nothing may raise CallCancelled past this frame
             if cancelled:
                 cancelled.discard(seq)
             if not seq:
                 return
-            del out[start:]
-            self.reply(out, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
+            self.reply(send, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
             return
         except BaseException as exc:  # the user's code may raise anything, SystemExit included
             self.user = outer
@@ -240,10 +246,81 @@ class Worker(object):
                 cancelled.discard(seq)
             if not seq:
                 return
-            del out[start:]
-            self.reply(out, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+            self.reply(send, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
             return
-        _U32.pack_into(out, start, len(out) - start - 4)
+
+    def run_spare(self, buf, pos, end, spare, send):
+        """run() on a spare thread of the pool (pool.py): the same ops, the
+        frame's seq in spare.user (what a Cancel looks for) instead of
+        self.user. Slow frames only: no need to be as lean as run()."""
+        op, seq, ref = _REQUEST.unpack_from(buf, pos)
+        cancelled = self.cancelled
+        outer = spare.user
+        try:
+            with self.codec_lock:
+                values = self.decode(buf, pos + _REQUEST.size, end)
+            spare.set_user(seq)
+            if seq in cancelled:
+                raise BridgeFailure("ESEM_ABORTED", "the call was cancelled before it ran")
+            result = self._dispatch(op, ref, values)
+            spare.set_user(outer)
+            cancelled.discard(seq)
+            if type(result) is _COROUTINE:
+                self.start_coroutine(result, seq, op == OP_CALL_PROXY)
+                return
+            if not seq:
+                return
+            out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
+            with self.codec_lock:
+                self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
+                _U32.pack_into(out, 0, len(out) - 4)
+                send(out)
+        except BridgeFailure as failure:
+            spare.set_user(outer)
+            cancelled.discard(seq)
+            if seq:
+                self.reply(send, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
+        except BaseException as exc:
+            spare.set_user(outer)
+            cancelled.discard(seq)
+            if seq:
+                self.reply(send, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+
+    def _dispatch(self, op, ref, values):
+        """The result of one frame's op (run() inlines the same for speed)."""
+        n = len(values)
+        if op == OP_CALL or op == OP_CALL_PROXY:
+            _need(op, n, 2)
+            fn = self.target(ref, values[0], 0)
+            args = values[1]
+            kwargs = values[2] if n > 2 else None
+            if fn is _EVAL or fn is _EXEC:
+                args, kwargs = ops.fresh_globals_for(fn, args, kwargs)
+            return fn(*args, **kwargs) if kwargs else fn(*args)
+        if op == OP_GET_ATTR:
+            _need(op, n, 1)
+            return self.target(ref, values[0], 0)
+        if op == OP_SET_ATTR:
+            names = values[0] if n else None
+            if not names or n < 2:
+                raise BridgeFailure("ESEM_BAD_REQUEST", "setAttr needs an attribute name and a value")
+            owner = self.target(ref, names, 1)
+            setattr(owner, names[-1], values[1])
+            return None
+        if op == OP_RELEASE:
+            self.registry.remove(int(ref))
+            return None
+        if op == OP_IMPORT:
+            _need(op, n, 1)
+            cwd = values[1] if n > 1 else None
+            return ops.import_module(values[0], cwd or ".")
+        if op == OP_HELPER:
+            _need(op, n, 2)
+            fn = getattr(ops, values[0])
+            args = values[1]
+            kwargs = values[2] if n > 2 else None
+            return fn(*args, **kwargs) if kwargs else fn(*args)
+        raise BridgeFailure("ESEM_BAD_REQUEST", "unknown op %d" % op)
 
     def decode(self, buf, pos, end):
         """Every value of buf[pos:end]; ESEM_PROTOCOL when they do not
@@ -271,14 +348,16 @@ class Worker(object):
             raise BridgeFailure("ESEM_PROTOCOL", "malformed request: a value runs %d bytes past the frame's end" % (decoder.pos - end))
         return values
 
-    def reply(self, out, status, seq, values):
-        start = len(out)
-        out += _REPLY.pack(0, status, seq)
+    def reply(self, send, status, seq, values):
+        """Encodes a reply of these values and gives it to send(bytearray),
+        both holding the codec lock (see run)."""
+        out = bytearray(_REPLY.pack(0, status, seq))
         with self.codec_lock:
             encode = self.encoder.encode
             for v in values:
                 encode(v, out)
-        _U32.pack_into(out, start, len(out) - start - 4)
+            _U32.pack_into(out, 0, len(out) - 4)
+            send(out)
 
     # --- coroutines (aio.py) -----------------------------------------------
 
@@ -287,31 +366,31 @@ class Worker(object):
         reply is written from the loop's thread when it ends."""
         coros = self.coros
 
+        def send(out):
+            link = self.link
+            if link is not None:
+                try:
+                    link.send_reply(out)
+                except OSError:  # Node is gone: the main thread finds out too
+                    pass
+
         def done(future):
             coros.pop(seq, None)
             if not seq:
                 return
-            out = bytearray()
             try:
                 if future.cancelled():
                     raise BridgeFailure("ESEM_ABORTED", "the coroutine was cancelled")
                 result = future.result()
-                out += _REPLY.pack(0, STATUS_OK, seq)
+                out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
                 with self.codec_lock:
                     self.encoder.encode(result, out, as_ref and result is not None)
-                _U32.pack_into(out, 0, len(out) - 4)
+                    _U32.pack_into(out, 0, len(out) - 4)
+                    send(out)
             except BridgeFailure as failure:
-                del out[:]
-                self.reply(out, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
+                self.reply(send, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
             except BaseException as exc:
-                del out[:]
-                self.reply(out, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
-            link = self.link
-            if link is not None:
-                try:
-                    link.write(out)
-                except OSError:  # Node is gone: the main thread finds out too
-                    pass
+                self.reply(send, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
 
         future = aio.submit(coro, done)
         if seq:
@@ -334,6 +413,8 @@ class Worker(object):
         if self.user == seq and threading.get_ident() != self.main_ident:
             self._interrupt_main()
         link = self.link
+        if link is not None and link.pool is not None:
+            link.pool.cancel(seq)  # a frame a spare thread runs: SetAsyncExc
         if link is not None and link.waiters:
             link.notify()
 
@@ -382,29 +463,35 @@ class Worker(object):
             raise CallbackGone("the JS side of this function is gone (Node closed the connection)")
         call_id = next(self._call_ids) & 0xFFFFFFFF or next(self._call_ids) & 0xFFFFFFFF
         frame = bytearray(_CALLBACK_HEAD.pack(0, STATUS_CALLBACK, call_id, 4, float(fn_id)))
-        with self.codec_lock:
-            # One encode, so that args and kwargs share the frame's key table:
-            # a 2-item List whose 5-byte head is dropped.
-            body = self.encoder.encode((list(args), kwargs if kwargs else None))
-        frame += memoryview(body)[5:]
-        _U32.pack_into(frame, 0, len(frame) - 4)
         main = threading.get_ident() == self.main_ident
-        outer = self.user if main else 0
+        spare = None if main else link.pool_spare()
         if main:
+            outer = self.user
             self.user = 0  # the signal must not raise while this thread reads the socket
+        elif spare is not None:
+            outer = spare.set_user(0)  # no SetAsyncExc while this thread reads the socket
+        else:
+            outer = 0
         try:
-            if main:
-                link.flush_batch()  # the replies made so far go first
-            link.write(frame)
-            buf, pos, end = link.wait_reply(call_id, main, outer)
+            with self.codec_lock:
+                # One encode, so that args and kwargs share the frame's key table:
+                # a 2-item List whose 5-byte head is dropped.
+                body = self.encoder.encode((list(args), kwargs if kwargs else None))
+                frame += memoryview(body)[5:]
+                _U32.pack_into(frame, 0, len(frame) - 4)
+                # Sent in the same critical section (type descriptions: see
+                # run), after the replies made so far.
+                link.send_reply(frame)
+            buf, pos, end = link.wait_reply(call_id, main, outer, spare)
         finally:
             if main:
                 self.user = outer
+            elif spare is not None:
+                spare.set_user(outer)
         _, _, ok = _REQUEST.unpack_from(buf, pos)
         with self.codec_lock:
             values = self.decode(buf, pos + _REQUEST.size, end)
-        if main:
-            self.raise_if_cancelled(outer)
+        self.raise_if_cancelled(outer)
         if ok == 1.0:
             return values[0] if values else None
         name, message, stack = (list(values) + ["Error", "", ""])[:3]
@@ -480,15 +567,20 @@ class _Link(object):
     docstring). Request frames read go to `queue` for the main thread;
     callback replies to `replies` by call id; Cancels to Worker.cancel."""
 
-    def __init__(self, sock, worker):
+    def __init__(self, sock, worker, threads=1):
         self.sock = sock
         self.worker = worker
+        self.threads = threads  # createBridge's `threads`: the main thread and up to threads - 1 spares
+        self.pool = None  # pool.Pool, made when a frame first waits while the main thread runs one
+        self.current = None  # the queue item the main thread's serve loop runs (pool.py reads its ref)
+        self.main_tid = threading.get_native_id() if hasattr(threading, "get_native_id") else 0  # made on the main thread
+        self.main_frames = []  # the items the main thread runs through run_queued (nested ones on top)
         self.wlock = threading.Lock()
         self.posted = collections.deque()  # frames from threads that must not wait for wlock (a weakref callback)
         self.rlock = threading.Lock()
         self.cond = threading.Condition(threading.Lock())
         self.waiters = 0  # threads waiting on cond
-        self.queue = collections.deque()  # request frames, (buf, pos, end) of each payload
+        self.queue = collections.deque()  # request frames, (buf, pos, end, time queued) of each payload
         self.replies = {}  # callback call id -> (buf, pos, end) of its CallbackReply payload
         self.partial = bytearray()  # the start of a frame not wholly read yet
         self.need = 4  # bytes `partial` must hold before a frame may be complete
@@ -545,6 +637,38 @@ class _Link(object):
         if self.batch.data:
             self.batch.send()
 
+    def send_reply(self, out):
+        """Writes a reply (any thread, holding the codec lock: see
+        Worker.run) after the batched replies made before it."""
+        batch = self.batch
+        with self.wlock:
+            if batch.data:
+                _send_all(self.sock, batch.data)
+                batch.data = bytearray()
+            _send_all(self.sock, out)
+        if self.posted and not self.holding:
+            self.drain_posted()
+
+    def pool_spare(self):
+        """This thread's pool.Spare, or None (the main thread, the user's threads)."""
+        pool = self.pool
+        return pool.spare_of_this_thread() if pool is not None else None
+
+    def kick(self):
+        """Frames wait while the main thread runs one: the pool (made now)
+        has a spare watch them."""
+        pool = self.pool
+        if pool is not None:
+            if pool.watching or (not pool.idle and len(pool.spares) >= pool.max_spares):
+                return  # a spare watches already, or none is free
+        else:
+            if self.threads <= 1:
+                return
+            from .pool import Pool
+
+            pool = self.pool = Pool(self, self.worker, self.threads)
+        pool.kick()
+
     # --- reading ---------------------------------------------------------
 
     def notify(self):
@@ -572,6 +696,7 @@ class _Link(object):
         off = 0
         queue = self.queue
         queued = False
+        now = time.perf_counter()
         while size - off >= 4:
             end = off + 4 + u32_from(buf, off)[0]
             if end > size:
@@ -585,7 +710,7 @@ class _Link(object):
             elif op == OP_CANCEL:
                 self.worker.cancel(u32_from(buf, pos + 1)[0])
             else:
-                queue.append((buf, pos, end))
+                queue.append((buf, pos, end, now))
                 queued = True
             off = end
         if off < size:
@@ -594,8 +719,11 @@ class _Link(object):
         elif pending:
             self.partial = bytearray()
             self.need = 4
-        if queued and self.waiters:
-            self.notify()
+        if queued:
+            if self.waiters:
+                self.notify()
+            if self.busy and self.threads > 1:
+                self.kick()  # read by another thread while the main one runs a frame
         return True
 
     def read_main(self, poll):
@@ -677,6 +805,10 @@ class _Link(object):
     def set_eof(self):
         self.eof = True
         self.notify()
+        pool = self.pool
+        if pool is not None:
+            with pool.cond:
+                pool.cond.notify_all()
 
     def reclaim(self):
         """The main thread wants to read while another thread does: asks it
@@ -698,12 +830,12 @@ class _Link(object):
             finally:
                 self.waiters -= 1
 
-    def wait_reply(self, call_id, main, outer):
+    def wait_reply(self, call_id, main, outer, spare=None):
         """The CallbackReply payload of callback call `call_id`: this thread
-        reads the socket when nobody else does, and the main thread runs
-        the call frames that come meanwhile (a callback that calls Python
-        again). CallbackGone at EOF; on the main thread, CallCancelled when
-        its frame (`outer`) is cancelled meanwhile."""
+        reads the socket when nobody else does, and the main thread (or a
+        pool's spare thread) runs the call frames that come meanwhile (a
+        callback that calls Python again). CallbackGone at EOF;
+        CallCancelled when its frame (`outer`) is cancelled meanwhile."""
         replies = self.replies
         worker = self.worker
         while True:
@@ -712,10 +844,16 @@ class _Link(object):
                 return found
             if self.eof:
                 raise CallbackGone("the JS side of this function is gone (Node closed the connection)")
+            worker.raise_if_cancelled(outer)
             if main:
-                worker.raise_if_cancelled(outer)
-                if self.queue:
-                    self.run_queued()
+                if self.queue and self.run_queued():
+                    continue
+            elif spare is not None and self.queue:
+                pool = spare.pool
+                with pool.lock:
+                    item = pool.take(spare, False)
+                if item is not None:
+                    pool.run(spare, item)  # a nested frame: the callback's own call, say
                     continue
             if (main or not self.handover) and self.rlock.acquire(False):
                 try:
@@ -728,7 +866,7 @@ class _Link(object):
                     self.release_reading()
                 continue
             with self.cond:
-                if call_id in replies or self.eof or (main and self.queue):
+                if call_id in replies or self.eof or (main and self.queue and not self.pool):
                     continue
                 if main:
                     # The main thread reads fastest: the watcher (or a
@@ -747,48 +885,64 @@ class _Link(object):
     # --- the main thread ---------------------------------------------------
 
     def run_queued(self):
-        """Runs the queued frames on the main thread: one frame's reply is
-        written at once, several go out together (and every millisecond)."""
+        """Runs the queued frames the main thread may take: one frame's reply
+        is written at once, several go out together (and every
+        millisecond). Once the pool exists, frames are taken under its lock
+        in its order (pool.take): a frame on an object another thread runs
+        a frame on waits. False when nothing ran."""
         queue = self.queue
         run = self.worker.run
         if self.parked:
             self.parked = False
             self.unpark.set()
         held = self.holding  # a frame's reply not yet made (these run while it waits for a callback)
-        if len(queue) == 1:
-            buf, pos, end = queue.popleft()
-            out = bytearray()
-            self.busy = self.holding = True
-            self.epoch += 1
-            try:
-                run(buf, pos, end, out)
-            except CallCancelled:  # a cancel that came as the frame ended
-                pass
-            finally:
-                self.busy = held
-            self.holding = held
-            if out:
-                self.write(out)
-            elif self.posted and not held:
-                self.drain_posted()
-            return
         batch = self.batch
-        batch.batch_started()
+        several = len(queue) > 1
+        ran = False
+        if several:
+            batch.batch_started()
+            send = batch.add
+        else:
+            send = self.send_reply
+        main_frames = self.main_frames
+        threads = self.threads
         self.busy = self.holding = True
         try:
             while queue:
-                buf, pos, end = queue.popleft()
-                out = bytearray()
+                pool = self.pool
+                if pool is None:
+                    if len(queue) > 1 and threads > 1:
+                        self.kick()  # the pool first: from now on frames are taken in its order
+                        continue
+                    item = queue.popleft()
+                    main_frames.append(item)
+                else:
+                    with pool.lock:
+                        item = pool.take(None, False)
+                    if item is None:
+                        break
+                    if queue:
+                        self.kick()  # others wait behind it: a spare watches
                 self.epoch += 1
                 try:
-                    run(buf, pos, end, out)
-                except CallCancelled:
+                    run(item[0], item[1], item[2], send)
+                except CallCancelled:  # a cancel that came as the frame ended
                     pass
-                if out:
-                    batch.add(out)
+                finally:
+                    pool = self.pool  # made meanwhile, maybe
+                    if pool is None:
+                        main_frames.pop()
+                    else:
+                        pool.done(None, item)
+                ran = True
         finally:
-            self.busy = self.holding = held
-            batch.batch_ended()
+            self.busy = held
+            self.holding = held
+            if several:
+                batch.batch_ended()
+        if not several and self.posted and not held:
+            self.drain_posted()
+        return ran
 
     def serve(self):
         """The main thread's loop. The common case (one frame read, run,
@@ -800,7 +954,7 @@ class _Link(object):
         queue = self.queue
         popleft = queue.popleft
         rlock = self.rlock
-        wlock = self.wlock
+        send_reply = self.send_reply
         split = self.split
         dontwait = _DONTWAIT
         poll_seconds = POLL_SECONDS
@@ -811,26 +965,28 @@ class _Link(object):
             self.watcher.start()
         while True:
             if queue:
-                if len(queue) == 1 and not self.parked:
-                    buf, pos, end = popleft()
-                    out = bytearray()
+                if len(queue) == 1 and not self.parked and self.pool is None:
+                    self.current = item = popleft()
                     self.busy = self.holding = True
                     self.epoch += 1
                     try:
-                        run(buf, pos, end, out)
+                        run(item[0], item[1], item[2], send_reply)
                     except CallCancelled:  # a cancel that came as the frame ended
                         pass
                     self.busy = self.holding = False
-                    if out:
-                        with wlock:
-                            _send_all(sock, out)
                     if self.posted:
                         self.drain_posted()
                 else:
-                    self.run_queued()
+                    self.current = None
+                    if not self.run_queued():
+                        self.wait_blocked()
                 poll = True
                 continue
             if self.eof:
+                if self.pool is not None:
+                    self.pool.wait_idle()
+                    if queue:
+                        continue
                 break
             if not rlock.acquire(False) and not self.reclaim():
                 continue
@@ -862,6 +1018,25 @@ class _Link(object):
                 break
         if self.malformed is not None:
             raise self.malformed
+
+    def wait_blocked(self):
+        """Every queued frame waits for one a spare runs: the main thread
+        waits for that (busy meanwhile: the watcher reads the socket)."""
+        held = self.holding
+        self.busy = True
+        try:
+            item = self.pool.wait_blocked(0.05)
+            if item is None:
+                return
+            self.epoch += 1
+            try:
+                self.worker.run(item[0], item[1], item[2], self.send_reply)
+            except CallCancelled:
+                pass
+            finally:
+                self.pool.done(None, item)
+        finally:
+            self.busy = held
 
     def _watch(self):
         """Reads the socket for the main thread while one of its frames runs
@@ -966,7 +1141,7 @@ def _exit(code=0):
     os._exit(code)
 
 
-def main(fd=3, first_id=1, codec_library=""):
+def main(fd=3, first_id=1, codec_library="", threads=1):
     _prepare_sys_path()
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is Node's to handle
@@ -977,7 +1152,7 @@ def main(fd=3, first_id=1, codec_library=""):
     worker.install_cancel_signal()
     code = 0
     try:
-        _serve(sock, worker)
+        _serve(sock, worker, max(int(threads), 1))
     except (ConnectionError, EOFError):  # Node is gone
         pass
     except (MalformedStream, MemoryError) as exc:
@@ -987,11 +1162,9 @@ def main(fd=3, first_id=1, codec_library=""):
     _exit(code)
 
 
-def _serve(sock, worker):
-    link = _Link(sock, worker)
-    out = bytearray()
-    worker.reply(out, STATUS_READY, 0, ("%d.%d.%d" % sys.version_info[:3], sys.executable or ""))
-    _send_all(sock, out)
+def _serve(sock, worker, threads=1):
+    link = _Link(sock, worker, threads)
+    worker.reply(lambda out: _send_all(sock, out), STATUS_READY, 0, ("%d.%d.%d" % sys.version_info[:3], sys.executable or ""))
     worker.link = link
     try:
         link.serve()
