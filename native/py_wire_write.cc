@@ -4,6 +4,7 @@
 // replacement value, a typed array, a date or bytes). Binary payloads of
 // kSideThreshold bytes or more are lent to JS beside the bytes (exports),
 // not copied. Python thread only (GIL held).
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -379,7 +380,10 @@ bool Writer::Register(PyObject* o, uint64_t* id, uint32_t* type_index, OwnedRef*
   PyObject* t = TypeOf(o);
   auto found = ctx_.type_index.find(t);
   *type_index = found != ctx_.type_index.end() ? found->second : 0;
-  if (*type_index == 0 || !ctx_.type_committed[*type_index - 1]) {
+  // Described once per message: by a delivered one (committed) or earlier in this one.
+  bool known = *type_index != 0 && (ctx_.type_committed[*type_index - 1] ||
+                                    std::find(described_.begin(), described_.end(), *type_index) != described_.end());
+  if (!known) {
     // describe() runs Python: another thread may describe the type meanwhile
     // (then it has two indices, both valid).
     *desc = CallOne(ctx_.describe.get(), o);
