@@ -43,13 +43,22 @@ struct Job;
 class CallbackWait {
  public:
   // JS thread: hands the answered job back and wakes the waiter.
-  void Complete(std::unique_ptr<Job> job);
-  void Abandon();
+  void Complete(std::unique_ptr<Job> job) { Finish(std::move(job)); }
+  void Abandon() { Finish(nullptr); }
   bool Done() const { return done_.load(std::memory_order_acquire); }
   // Any thread but the JS one: blocks until done (GIL not held).
-  void Wait();
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return done_.load(std::memory_order_acquire); });
+  }
   // After Done(): the answered job, or nullptr when abandoned.
-  std::unique_ptr<Job> Take();
+  std::unique_ptr<Job> Take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::move(job_);
+  }
+  // Called after any wait finished: wakes host threads that wait for a
+  // reply while they run jobs (set by the Python host).
+  static inline void (*on_done)() = nullptr;
 
  private:
   void Finish(std::unique_ptr<Job> job);
@@ -166,5 +175,16 @@ struct Job {
     }
   }
 };
+
+inline void CallbackWait::Finish(std::unique_ptr<Job> job) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_.load(std::memory_order_relaxed)) return;
+    job_ = std::move(job);
+    done_.store(true, std::memory_order_release);
+  }
+  cv_.notify_all();
+  if (on_done) on_done();
+}
 
 }  // namespace esem

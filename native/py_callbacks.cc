@@ -12,30 +12,6 @@
 
 namespace esem {
 
-void CallbackWait::Finish(std::unique_ptr<Job> job) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (done_.load(std::memory_order_relaxed)) return;
-    job_ = std::move(job);
-    done_.store(true, std::memory_order_release);
-  }
-  cv_.notify_all();
-  PythonHost::Get().WakeWaiters();  // a host thread may be waiting here while it runs jobs
-}
-
-void CallbackWait::Complete(std::unique_ptr<Job> job) { Finish(std::move(job)); }
-void CallbackWait::Abandon() { Finish(nullptr); }
-
-void CallbackWait::Wait() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [this] { return done_.load(std::memory_order_acquire); });
-}
-
-std::unique_ptr<Job> CallbackWait::Take() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return std::move(job_);
-}
-
 namespace {
 thread_local ReleaseDeferral* t_deferral = nullptr;
 thread_local SyncCall* t_sync = nullptr;

@@ -59,6 +59,7 @@ thread_local PythonHost::Worker* PythonHost::t_worker = nullptr;
 PythonHost& PythonHost::Get() {
   static PythonHost* host = [] {
     auto* h = new PythonHost();  // leaked on purpose: see the header
+    CallbackWait::on_done = [] { PythonHost::Get().WakeWaiters(); };
     std::thread([h] { h->Main(); }).detach();
     return h;
   }();
