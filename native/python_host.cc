@@ -5,6 +5,13 @@
 #include "python_host.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "cpu.h"
 #include "executor.h"
@@ -43,6 +50,38 @@ int64_t NowNs() {
       .count();
 }
 
+long KernelTid() {
+#if defined(__linux__)
+  return static_cast<long>(syscall(SYS_gettid));
+#else
+  return 0;
+#endif
+}
+
+// Whether thread `tid` of this process is running or waiting for a CPU
+// (Linux: state R in /proc). A worker busy in a call that is running is
+// not stuck: it computes, or was only descheduled; one that sleeps (S, D)
+// waits for I/O, a timer or a lock, and a spare may go ahead. Elsewhere:
+// unknown (false), so busy workers count as stuck.
+bool Runnable(long tid) {
+#if defined(__linux__)
+  if (tid <= 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  std::FILE* f = std::fopen(path, "r");
+  if (!f) return false;
+  char buf[256];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  const char* close = std::strrchr(buf, ')');  // the name may hold spaces and parentheses
+  return close && close[1] == ' ' && close[2] == 'R';
+#else
+  (void)tid;
+  return false;
+#endif
+}
+
 ErrorInfo ShutDownBeforeRun() {
   return BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
 }
@@ -79,7 +118,7 @@ void PythonHost::Submit(std::unique_ptr<Job> job) {
     // The host thread is in a job: a spare watches the queue meanwhile.
     if (!workers_.empty() && workers_[0]->busy_since.load(std::memory_order_relaxed) != 0) {
       StartSpareIfNeeded();
-      wake_spare = spares_idle_ > 0;
+      wake_spare = spares_idle_ > 0 && spares_watching_ == 0;
     }
   }
   if (wake) wake_.notify_all();
@@ -305,6 +344,7 @@ void PythonHost::WaitForReply(CallbackWait& wait) {
 
 void PythonHost::Main() {
   auto* me = new Worker();  // never freed, like the host
+  me->tid = KernelTid();
   t_worker = me;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -355,6 +395,7 @@ void PythonHost::StartSpareIfNeeded() {
 
 void PythonHost::SpareMain(Worker* me) {
   t_worker = me;
+  me->tid = KernelTid();
   const PyApi& py = Py();
   py.PyGILState_Ensure();  // this thread's state, kept for its life
   me->ident = py.PyThread_get_thread_ident();
@@ -371,7 +412,9 @@ void PythonHost::SpareMain(Worker* me) {
         if (queue_.empty()) {
           spare_wake_.wait(lock);
         } else {
+          spares_watching_++;
           spare_wake_.wait_for(lock, std::chrono::nanoseconds(kStuckNs));
+          spares_watching_--;
         }
       }
       spares_idle_--;
@@ -391,7 +434,7 @@ bool PythonHost::OthersStuck(const Worker* me, int64_t now) const {
       if (w == workers_[0]) return false;  // the host thread is free: it takes the job
       continue;                            // an idle spare: like this one
     }
-    if (now - since < kStuckNs) return false;
+    if (now - since < kStuckNs || Runnable(w->tid)) return false;
   }
   return true;
 }
@@ -439,6 +482,7 @@ std::unique_ptr<Job> PythonHost::Pop(Worker* me, bool spare) {
     }
     if (wait) {
       barred.push_back(ch);
+      held_back_ = true;
       continue;
     }
     std::unique_ptr<Job> job = std::move(queue_[i]);
@@ -450,7 +494,7 @@ std::unique_ptr<Job> PythonHost::Pop(Worker* me, bool spare) {
     // Others wait behind it: a spare watches, in case it gets stuck.
     if (!spare && !queue_.empty()) {
       StartSpareIfNeeded();
-      if (spares_idle_ > 0) spare_wake_.notify_one();
+      if (spares_idle_ > 0 && spares_watching_ == 0) spare_wake_.notify_one();
     }
     return job;
   }
@@ -487,6 +531,7 @@ void PythonHost::RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<
   std::shared_ptr<Channel> keep = job.channel;
   uint64_t key = job.order_key;
   bool cancelled = false;
+  bool wake_others = false;
   if (channel.closing.load(std::memory_order_acquire) && job.op != Op::kClose && job.op != Op::kRelease) {
     job.Fail(ShutDownBeforeRun());
   } else if (job.op == Op::kStart && !tstate_) {
@@ -537,10 +582,16 @@ void PythonHost::RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<
         }
       }
     }
-    if (!queue_.empty()) has_work_.store(true, std::memory_order_release);  // it may have waited for this one
+    // Jobs left waiting for this one (its object, its bridge's threads)
+    // may go now: every thread looks again.
+    wake_others = held_back_;
+    held_back_ = false;
+    if (wake_others && !queue_.empty()) has_work_.store(true, std::memory_order_release);
   }
-  wake_.notify_all();
-  spare_wake_.notify_all();
+  if (wake_others) {
+    wake_.notify_all();
+    spare_wake_.notify_all();
+  }
   // A cancel that came too late to land must not hit the next job.
   if (cancelled && gil) Py().PyThreadState_SetAsyncExc(me->ident, nullptr);
   if (!slot) return;  // parked on the asyncio loop: delivered from there

@@ -83,6 +83,7 @@ class PythonHost {
   struct Worker {
     PyThreadState* tstate = nullptr;  // GIL released between jobs
     unsigned long ident = 0;          // Python's id of the thread (for cancelling)
+    long tid = 0;                     // the kernel's id of the thread (Linux: is it running?)
     std::atomic<int64_t> busy_since{0};  // steady ns the current job started; 0 idle
     std::vector<Job*> running;        // jobs it runs, innermost last (a callback's wait nests them)
   };
@@ -121,6 +122,8 @@ class PythonHost {
   uint64_t next_serial_ = 1;
   std::vector<Worker*> workers_;  // started ones, host first (never freed)
   int spares_idle_ = 0;
+  int spares_watching_ = 0;  // idle spares in a timed wait (they look at the queue again by themselves)
+  bool held_back_ = false;   // Pop left a job for its order key, thread limit or a barrier: a finished job wakes the others
   // Order keys of jobs running now, with the worker running each.
   std::vector<std::pair<std::pair<const Channel*, uint64_t>, Worker*>> held_keys_;
   // Cancels for the canceller thread: a running job (thread ident, job
