@@ -31,6 +31,7 @@ from .cancel import CallCancelled
 
 STUCK_SECONDS = 200e-6
 LATE_SECONDS = 1e-3  # a spare that woke this much late waited for the GIL
+BACKOFF_SECONDS = 5e-3  # the longest a watching spare waits between looks at a main thread that moves on
 SCAN_LIMIT = 64  # queued frames a take looks at
 
 _KEYED_OPS = (1, 2, 3, 7)  # Call, GetAttr, SetAttr, CallProxy
@@ -81,6 +82,7 @@ class Pool(object):
         tid = getattr(link, "main_tid", 0)
         self._stat_path = "/proc/self/task/%d/stat" % tid if tid and os.path.isdir("/proc/self/task/%d" % tid) else None
         self.watching = False  # a spare waits for a queued frame to have waited long enough
+        self.held_back = False  # a take left a frame waiting for another (done() wakes the others)
         self._epoch = -1  # the main thread's epoch when last seen, and since when
         self._epoch_at = 0.0
 
@@ -142,6 +144,7 @@ class Pool(object):
                 wait = False
             if wait:
                 barred = True
+                self.held_back = True
                 continue
             del queue[i]
             (self.main_frames if me is None else me.frames).append(item)
@@ -149,14 +152,19 @@ class Pool(object):
         return None
 
     def done(self, me, item):
-        """Frame `item` of `me` (None: main) ended: others may take what waited for it."""
+        """Frame `item` of `me` (None: main) ended: others may take what
+        waited for it. Only a frame some take left waiting wakes the others
+        (a wake per frame would make a watching spare take the GIL from the
+        main thread on every call of a burst)."""
         with self.cond:
             frames = self.main_frames if me is None else me.frames
             for i in range(len(frames) - 1, -1, -1):
                 if frames[i] is item:
                     del frames[i]
                     break
-            self.cond.notify_all()
+            if self.held_back:
+                self.held_back = False
+                self.cond.notify_all()
 
     def _others_stuck(self, me, now):
         """Every thread but me that runs a frame has run it STUCK_SECONDS
@@ -227,6 +235,10 @@ class Pool(object):
         perf_counter = time.perf_counter
         queue = self.link.queue
         counted = True
+        # While the main thread keeps moving on (a burst of short frames),
+        # look at it less and less often (to BACKOFF_SECONDS): each look
+        # takes the GIL from it.
+        backoff = STUCK_SECONDS
         while True:
             try:
                 with self.cond:
@@ -240,13 +252,20 @@ class Pool(object):
                             return
                         self.watching = False
                         if not queue:
+                            backoff = STUCK_SECONDS
                             self.cond.wait()
                             continue
                         now = perf_counter()
                         wait = self._others_stuck(me, now)
                         if wait is None:
+                            backoff = STUCK_SECONDS
                             self.cond.wait()  # the main thread is free: it takes them (or kicks)
                             continue
+                        if wait >= STUCK_SECONDS:  # it moved on since the last look
+                            wait = backoff
+                            backoff = min(backoff * 2, BACKOFF_SECONDS)
+                        else:
+                            backoff = STUCK_SECONDS
                         wait = max(wait, STUCK_SECONDS - (now - queue[0][3]))
                         if wait > 0:
                             self.watching = True
