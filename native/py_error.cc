@@ -8,11 +8,18 @@ namespace {
 std::string Utf8(PyObject* s) {
   Py_ssize_t n = 0;
   const char* data = s ? Py().PyUnicode_AsUTF8AndSize(s, &n) : nullptr;
-  if (!data) {
+  if (data) return std::string(data, static_cast<size_t>(n));
+  Py().PyErr_Clear();
+  if (!s) return "";
+  // Text with lone surrogates (an attribute name sent as Str16, say) has no
+  // UTF-8 form: they are written as \udXXX escapes, never dropped.
+  OwnedRef bytes = OwnedRef::Steal(Py().PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace"));
+  char* raw = nullptr;
+  if (!bytes || Py().PyBytes_AsStringAndSize(bytes.get(), &raw, &n) < 0) {
     Py().PyErr_Clear();
-    return "";
+    return "(a message that cannot be shown)";
   }
-  return std::string(data, static_cast<size_t>(n));
+  return std::string(raw, static_cast<size_t>(n));
 }
 
 }  // namespace

@@ -33,7 +33,13 @@ class Registry {
     auto it = objects_.find(id);
     return it == objects_.end() ? nullptr : it->second.get();
   }
-  bool Remove(uint64_t id) { return objects_.erase(id) > 0; }
+  bool Remove(uint64_t id) {
+    if (python_) {
+      DropPython(id);
+      return true;
+    }
+    return objects_.erase(id) > 0;
+  }
   void Clear() {
     objects_.clear();
     python_.Reset();

@@ -31,6 +31,13 @@ describe.each(BACKENDS)("errors on the %s backend", (mode) => {
   });
 
   describe("Python exceptions", () => {
+    it("keeps a message that holds a lone surrogate (an attribute name that is not valid UTF-8)", async () => {
+      const builtins = (await bridge.python("builtins")) as any;
+      const error = expectPythonError(await rejectionOf(builtins.getattr(builtins, "x\ud800y")), "AttributeError");
+      expect(error.message).toMatch(/x(\\ud800|\ud800)y/);
+      expect(await e.ok(2)).toBe(2);
+    });
+
     it("rejects a call that raises ValueError with a PythonError carrying type, message and traceback", async () => {
       const error = expectPythonError(await rejectionOf(e.raise_value_error("bad input")), "ValueError");
       expect(error.message).toBe("bad input");
