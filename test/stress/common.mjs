@@ -58,11 +58,16 @@ export function growth(before, after) {
 /**
  * Flat: RSS (Node's, and the Python workers') grew less than `limit` percent,
  * and the JS heap in use after a full collection grew less than `limit`
- * percent or 1 MiB (it is small, and holds what the proxies keep).
+ * percent or 1 MiB (it is small, and holds what the proxies keep). A
+ * worker's RSS (~18 MB) may also grow by less than 1 MiB once: it starts
+ * its spare threads (docs/concurrency.md) when a wave first needs them,
+ * which can be after the warm-up. A leak per call shows in the long runs
+ * (npm run test:stress: 1 000 000 calls stay within 2.3 %).
  */
 export function flat(before, after, limit) {
   const grew = growth(before, after);
-  return grew.node < limit && grew.python < limit && (grew.heapUsed < limit || after.heapUsed - before.heapUsed < 2 ** 20);
+  const python = grew.python < limit || after.python - before.python < 2 ** 20;
+  return grew.node < limit && python && (grew.heapUsed < limit || after.heapUsed - before.heapUsed < 2 ** 20);
 }
 
 /** Megabytes of each figure, for the report. */
