@@ -108,6 +108,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value CallSync(const Napi::CallbackInfo& info);  // bridge_sync.cc
   Napi::Value PrepareSync(const Napi::CallbackInfo& info);
   Napi::Value CancelRunning(const Napi::CallbackInfo& info);
+  Napi::Value SyncOutcome(napi_env env, std::unique_ptr<Job> job);
   Napi::Value CallPrepared(const Napi::CallbackInfo& info);
   static void RunCallbackNow(void* bridge, Job* job);
   bool started_ = false;  // its start job came back ok (the interpreter runs)

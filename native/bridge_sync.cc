@@ -37,6 +37,19 @@ void Throw(napi_env env, napi_value error) { napi_throw(env, error); }
 
 }  // namespace
 
+// A finished sync job as callSync's return value, or its error thrown.
+Napi::Value Bridge::SyncOutcome(napi_env env, std::unique_ptr<Job> job) {
+  napi_value out = nullptr;
+  if (job->ok) {
+    out = ResultToJs(env, helpers_, *job);
+  } else {
+    Throw(env, ErrorToJs(env, helpers_, job->error));
+  }
+  Recycle(std::move(job));
+  if (!out) return Napi::Env(env).Undefined();  // an exception is pending
+  return Napi::Value(env, out);
+}
+
 // callSync(ref, path, args) with scalar args, or callSync(ref, path, bytes,
 // side) with wire arguments: the result, or a thrown PythonError/BridgeError.
 Napi::Value Bridge::CallSync(const Napi::CallbackInfo& info) {
@@ -67,15 +80,7 @@ Napi::Value Bridge::CallSync(const Napi::CallbackInfo& info) {
     sync.Leave();
     channel_->ctx.CommitTypes(job->described);  // decoded next, before any other message
   }
-  napi_value out = nullptr;
-  if (job->ok) {
-    out = ResultToJs(env, helpers_, *job);
-  } else {
-    Throw(env, ErrorToJs(env, helpers_, job->error));
-  }
-  Recycle(std::move(job));
-  if (!out) return Napi::Env(env).Undefined();  // an exception is pending
-  return Napi::Value(env, out);
+  return SyncOutcome(env, std::move(job));
 }
 
 // prepareSync(ref, path): a handle for callPrepared, for a function of a
@@ -139,11 +144,7 @@ Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
       if (!result) {
         job->Fail(FetchPythonError(ctx));
       } else if (TypeOf(result.get()) == ctx.coroutine_type.get()) {
-        OwnedRef close = OwnedRef::Steal(py.PyObject_GetAttrString(result.get(), "close"));
-        OwnedRef none = OwnedRef::Steal(py.PyTuple_New(0));
-        if (close && none) OwnedRef::Steal(py.PyObject_Call(close.get(), none.get(), nullptr));
-        py.PyErr_Clear();  // never awaited: closed, so Python does not warn about it
-        job->Fail(BridgeFailure("ESEM_BAD_REQUEST", "callSync() cannot run an async def (it returned a coroutine): await the function instead"));
+        RefuseCoroutine(result.get(), *job);
       } else {
         ErrorInfo error;
         if (!WriteResult(ctx, result.get(), job.get(), &error)) job->Fail(std::move(error));
@@ -155,15 +156,7 @@ Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
     sync.Leave();
     ctx.CommitTypes(job->described);
   }
-  napi_value out = nullptr;
-  if (job->ok) {
-    out = ResultToJs(env, helpers_, *job);
-  } else {
-    Throw(env, ErrorToJs(env, helpers_, job->error));
-  }
-  Recycle(std::move(job));
-  if (!out) return Napi::Env(env).Undefined();
-  return Napi::Value(env, out);
+  return SyncOutcome(env, std::move(job));
 }
 
 // A JS function called by Python during callSync, on this thread: the

@@ -32,6 +32,15 @@ OwnedRef ScalarToPy(const Scalar& v) {
   return OwnedRef();
 }
 
+void RefuseCoroutine(PyObject* coro, Job& job) {
+  const PyApi& py = Py();
+  OwnedRef close = OwnedRef::Steal(py.PyObject_GetAttrString(coro, "close"));
+  OwnedRef none = OwnedRef::Steal(py.PyTuple_New(0));
+  if (close && none) OwnedRef::Steal(py.PyObject_Call(close.get(), none.get(), nullptr));
+  py.PyErr_Clear();
+  job.Fail(BridgeFailure("ESEM_BAD_REQUEST", "callSync() cannot run an async def (it returned a coroutine): await the function instead"));
+}
+
 namespace {
 
 class Runner {
@@ -67,14 +76,7 @@ class Runner {
 
   void Finish(OwnedRef result) {
     if (!result) return PythonFailure();
-    if (TypeOf(result.get()) == ctx_.coroutine_type.get() && job_.sync) {
-      OwnedRef close = OwnedRef::Steal(py_.PyObject_GetAttrString(result.get(), "close"));
-      OwnedRef none = OwnedRef::Steal(py_.PyTuple_New(0));
-      if (close && none) OwnedRef::Steal(py_.PyObject_Call(close.get(), none.get(), nullptr));
-      py_.PyErr_Clear();
-      job_.Fail(BridgeFailure("ESEM_BAD_REQUEST", "callSync() cannot run an async def (it returned a coroutine): await the function instead"));
-      return;
-    }
+    if (TypeOf(result.get()) == ctx_.coroutine_type.get() && job_.sync) return RefuseCoroutine(result.get(), job_);
     if (TypeOf(result.get()) == ctx_.coroutine_type.get()) {
       // Runs on the bridge's asyncio loop; the job is delivered from there.
       if (!ParkOnLoop(ctx_.aio_submit.get(), std::move(result), &slot_)) PythonFailure();

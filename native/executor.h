@@ -12,6 +12,10 @@ namespace esem {
 // coroutine: it is delivered from the asyncio loop later).
 void Execute(PyContext& ctx, std::unique_ptr<Job>& slot);
 
+// A sync call's result was a coroutine: closes it (never awaited, so
+// Python does not warn) and fails the job. GIL held.
+void RefuseCoroutine(PyObject* coro, Job& job);
+
 // A scalar argument as a Python object; empty with a Python error set.
 OwnedRef ScalarToPy(const Scalar& v);
 

@@ -162,6 +162,21 @@ class Worker(object):
             obj = getattr(obj, names[i])
         return obj
 
+    def answer(self, send, seq, op, result):
+        """A frame's result: a coroutine goes to the loop (answered from
+        there); else the reply is encoded and sent under the codec lock, so
+        the socket carries replies in the order they were encoded."""
+        if type(result) is _COROUTINE:
+            self.start_coroutine(result, seq, op == OP_CALL_PROXY)
+            return
+        if not seq:
+            return
+        out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
+        with self.codec_lock:
+            self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
+            _U32.pack_into(out, 0, len(out) - 4)
+            send(out)
+
     def run(self, buf, pos, end, send):
         """Runs the request payload buf[pos:end] on the main thread; its
         reply goes to send(bytearray), called holding the codec lock (none
@@ -222,16 +237,7 @@ class Worker(object):
             self.user = outer
             if cancelled:
                 cancelled.discard(seq)
-            if type(result) is _COROUTINE:
-                self.start_coroutine(result, seq, op == OP_CALL_PROXY)
-                return
-            if not seq:
-                return
-            out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
-            with self.codec_lock:
-                self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
-                _U32.pack_into(out, 0, len(out) - 4)
-                send(out)
+            self.answer(send, seq, op, result)
         except BridgeFailure as failure:
             self.user = outer  # first: nothing may raise CallCancelled past this frame
             if cancelled:
@@ -265,16 +271,7 @@ class Worker(object):
             result = self._dispatch(op, ref, values)
             spare.set_user(outer)
             cancelled.discard(seq)
-            if type(result) is _COROUTINE:
-                self.start_coroutine(result, seq, op == OP_CALL_PROXY)
-                return
-            if not seq:
-                return
-            out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
-            with self.codec_lock:
-                self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
-                _U32.pack_into(out, 0, len(out) - 4)
-                send(out)
+            self.answer(send, seq, op, result)
         except BridgeFailure as failure:
             spare.set_user(outer)
             cancelled.discard(seq)
