@@ -130,6 +130,8 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
   static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
   void Drain(napi_env env);
+  // Releases the exception objects of an error that reached no promise.
+  void ReleaseLinks(napi_env env, const ErrorInfo& error);
   void Settle(napi_env env, Job& job, napi_deferred d);
   void FinishStop(napi_env env);
   void UpdateRef(napi_env env);

@@ -2,15 +2,27 @@
 // turned into a JS error on the JS thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace esem {
+
+// One exception of a Python chain (esem_bridge.ops.format_exception): its
+// object is registered under `ref` for the JS error's pythonException.
+struct ErrorLink {
+  std::string type;
+  std::string message;
+  std::string traceback;
+  uint64_t ref = 0;
+};
 
 struct ErrorInfo {
   bool python = false;       // PythonError when true, else BridgeError
   std::string type_or_code;  // Python type name, or ESEM_* code
   std::string message;
   std::string traceback;
+  std::vector<ErrorLink> links;  // Python errors: the exception, then its causes
 };
 
 inline ErrorInfo BridgeFailure(std::string code, std::string message) {

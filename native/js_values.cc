@@ -42,6 +42,13 @@ napi_value Describe(napi_env env, const RefDescription& d) {
   napi_set_named_property(env, desc, "callable", flag);
   napi_get_boolean(env, d.iterable, &flag);
   napi_set_named_property(env, desc, "iterable", flag);
+  napi_value callables;
+  napi_create_array(env, &callables);
+  uint32_t n = 0;
+  for (size_t i = 0; i < d.members.size() && i < d.callables.size(); i++) {
+    if (d.callables[i]) napi_set_element(env, callables, n++, Str(env, d.members[i]));
+  }
+  napi_set_named_property(env, desc, "callables", callables);
   return desc;
 }
 
@@ -310,12 +317,26 @@ void JsHelpers::Reset(napi_env env) {
 }
 
 napi_value ErrorToJs(napi_env env, const JsHelpers& helpers, const ErrorInfo& e) {
-  napi_value args[4], out = nullptr;
+  napi_value args[5], out = nullptr;
   napi_get_boolean(env, e.python, &args[0]);
   args[1] = Str(env, e.type_or_code);
   args[2] = Str(env, e.message);
   args[3] = Str(env, e.traceback);
-  out = Call(env, helpers.make_error, 4, args);
+  // links: [[type, message, traceback, ref id], ...] (makeError wraps the ids)
+  napi_create_array_with_length(env, e.links.size(), &args[4]);
+  for (size_t i = 0; i < e.links.size(); i++) {
+    const ErrorLink& l = e.links[i];
+    napi_value link;
+    napi_create_array_with_length(env, 4, &link);
+    napi_set_element(env, link, 0, Str(env, l.type));
+    napi_set_element(env, link, 1, Str(env, l.message));
+    napi_set_element(env, link, 2, Str(env, l.traceback));
+    napi_value id;
+    napi_create_double(env, static_cast<double>(l.ref), &id);
+    napi_set_element(env, link, 3, id);
+    napi_set_element(env, args[4], static_cast<uint32_t>(i), link);
+  }
+  out = Call(env, helpers.make_error, 5, args);
   if (!out) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);

@@ -22,6 +22,24 @@ std::string Utf8(PyObject* s) {
   return std::string(raw, static_cast<size_t>(n));
 }
 
+// links: a list of (type, message, traceback, exception) tuples; each
+// exception is registered for JS (released with the error's proxies).
+void ReadLinks(PyContext& ctx, PyObject* links, std::vector<ErrorLink>* out) {
+  const PyApi& py = Py();
+  if (TypeOf(links) != py.PyList_Type) return;
+  Py_ssize_t n = py.PyList_Size(links);
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject* link = py.PyList_GetItem(links, i);
+    if (TypeOf(link) != py.PyTuple_Type || py.PyTuple_Size(link) != 4) break;
+    ErrorLink l;
+    l.type = Utf8(py.PyTuple_GetItem(link, 0));
+    l.message = Utf8(py.PyTuple_GetItem(link, 1));
+    l.traceback = Utf8(py.PyTuple_GetItem(link, 2));
+    l.ref = ctx.registry.Add(OwnedRef::Borrow(py.PyTuple_GetItem(link, 3)));
+    out->push_back(std::move(l));
+  }
+}
+
 }  // namespace
 
 ErrorInfo FetchPythonError(PyContext& ctx) {
@@ -43,7 +61,7 @@ ErrorInfo FetchPythonError(PyContext& ctx) {
   OwnedRef parts = ctx.format_exception
                        ? OwnedRef::Steal(py.PyObject_Call(ctx.format_exception.get(), args.get(), nullptr))
                        : OwnedRef();
-  if (!parts || py.PyTuple_Size(parts.get()) != 3) {
+  if (!parts || py.PyTuple_Size(parts.get()) != 4) {
     py.PyErr_Clear();
     info.type_or_code = "Exception";
     OwnedRef text = OwnedRef::Steal(py.PyObject_Str(v.get()));
@@ -53,6 +71,7 @@ ErrorInfo FetchPythonError(PyContext& ctx) {
   info.type_or_code = Utf8(py.PyTuple_GetItem(parts.get(), 0));
   info.message = Utf8(py.PyTuple_GetItem(parts.get(), 1));
   info.traceback = Utf8(py.PyTuple_GetItem(parts.get(), 2));
+  ReadLinks(ctx, py.PyTuple_GetItem(parts.get(), 3), &info.links);
   return info;
 }
 

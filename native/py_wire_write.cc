@@ -388,7 +388,7 @@ bool Writer::Register(PyObject* o, uint64_t* id, uint32_t* type_index, OwnedRef*
     // (then it has two indices, both valid).
     *desc = CallOne(ctx_.describe.get(), o);
     if (!*desc) return false;
-    if (TypeOf(desc->get()) != py_.PyTuple_Type || py_.PyTuple_Size(desc->get()) != 7) {
+    if (TypeOf(desc->get()) != py_.PyTuple_Type || py_.PyTuple_Size(desc->get()) != 8) {
       py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.describe returned a bad description");
       return false;
     }
@@ -426,6 +426,15 @@ bool Writer::Ref(PyObject* o, int depth) {
     if (!Str(py_.PyTuple_GetItem(members, i))) return false;
   }
   for (Py_ssize_t i = 4; i <= 6; i++) U8(py_.PyTuple_GetItem(d, i) == py_._Py_TrueStruct ? 1 : 0);
+  // The bitmap of members that are methods (ops.describe): (m + 7) / 8 bytes.
+  PyObject* callables = py_.PyTuple_GetItem(d, 7);
+  char* bits = nullptr;
+  Py_ssize_t n = 0;
+  if (TypeOf(callables) != py_.PyBytes_Type || py_.PyBytes_AsStringAndSize(callables, &bits, &n) < 0 || n != (m + 7) / 8) {
+    if (!py_.PyErr_Occurred()) py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.describe returned a bad description");
+    return false;
+  }
+  out_.append(bits, static_cast<size_t>(n));
   return true;
 }
 
@@ -457,6 +466,15 @@ bool Writer::ScalarRef(PyObject* o) {
   d->has_release = py_.PyTuple_GetItem(t, 4) == py_._Py_TrueStruct;
   d->callable = py_.PyTuple_GetItem(t, 5) == py_._Py_TrueStruct;
   d->iterable = py_.PyTuple_GetItem(t, 6) == py_._Py_TrueStruct;
+  char* bits = nullptr;
+  Py_ssize_t n = 0;
+  PyObject* callables = py_.PyTuple_GetItem(t, 7);
+  if (TypeOf(callables) != py_.PyBytes_Type || py_.PyBytes_AsStringAndSize(callables, &bits, &n) < 0 || n != (m + 7) / 8) {
+    if (!py_.PyErr_Occurred()) py_.PyErr_SetString(py_.PyExc_TypeError, "esem_bridge.ops.describe returned a bad description");
+    return false;
+  }
+  d->callables.resize(static_cast<size_t>(m));
+  for (Py_ssize_t i = 0; i < m; i++) d->callables[static_cast<size_t>(i)] = (static_cast<uint8_t>(bits[i >> 3]) >> (i & 7)) & 1;
   top_->desc = std::move(d);
   return true;
 }

@@ -20,6 +20,7 @@ struct RefDescription {
   bool has_release = false;
   bool callable = false;
   bool iterable = false;
+  std::vector<bool> callables;  // per member: a method (ops.describe's bitmap)
 };
 
 struct Scalar {

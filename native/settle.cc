@@ -62,7 +62,11 @@ void Bridge::Drain(napi_env env) {
     if (job->op == Op::kStart && !job->ok) state_ = State::kStopping;  // a failed start ends the bridge
     if (job->op == Op::kStart && job->ok) started_ = true;
     napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
-    if (d) Settle(env, *job, d);
+    if (d) {
+      Settle(env, *job, d);
+    } else if (!job->ok && !job->error.links.empty()) {
+      ReleaseLinks(env, job->error);  // a cancelled call's error: nobody gets its exception objects
+    }
   }
   for (auto& job : results) {
     if (job) Recycle(std::move(job));
@@ -75,6 +79,13 @@ void Bridge::Drain(napi_env env) {
   }
   if (closed || (state_ == State::kStopping && !close_sent_)) FinishStop(env);
   UpdateRef(env);
+}
+
+void Bridge::ReleaseLinks(napi_env env, const ErrorInfo& error) {
+  auto release = NewJob();
+  release->op = Op::kRelease;
+  for (const ErrorLink& l : error.links) release->ids.push_back(l.ref);
+  Submit(env, std::move(release), false);
 }
 
 void Bridge::Settle(napi_env env, Job& job, napi_deferred d) {

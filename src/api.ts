@@ -3,6 +3,10 @@ import { Bridge, type ModuleProxy } from "./bridge.js";
 import { BridgeError } from "./errors.js";
 import { kwargsOf } from "./kwargs.js";
 import { iterateProxy, releaseProxy, rootOf } from "./proxy.js";
+import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
+import { atCaller } from "./errors.js";
+import type { PyProxy } from "./types.js";
+export { withContext } from "./context.js";
 
 let defaultBridge: Bridge | undefined;
 
@@ -85,4 +89,54 @@ export async function setattr(proxy: unknown, name: string, value: unknown): Pro
 /** getattr(obj, name): also reads names the proxy keeps for itself (`then`, `release`). */
 export function getattr(proxy: unknown, name: string): Promise<unknown> {
   return helper("getattr", "get_attr", proxy, [name]);
+}
+
+/** delattr(obj, name) (`delete obj.name` does the same without reporting errors). */
+export async function delattr(proxy: unknown, name: string): Promise<void> {
+  await helper("delattr", "del_attr", proxy, [name]);
+}
+
+/** Python's isinstance(obj, cls): cls is a class proxy or an array of them. */
+export function isinstance(proxy: unknown, cls: unknown): Promise<boolean> {
+  return helper("isinstance", "is_instance", proxy, [cls]) as Promise<boolean>;
+}
+
+/** list(obj) as an array, in one call: every item of any iterable (or async iterable). */
+export function toArray(proxy: unknown): Promise<unknown[]> {
+  return helper("toArray", "to_list", proxy, []) as Promise<unknown[]>;
+}
+
+/**
+ * Evaluates a Python expression: `pyEval("a + b", { a, b })`, in a
+ * namespace from pyExec (`pyEval("x * 2", ns)`, `pyEval("x * k", ns, { k })`),
+ * or as a tagged template: pyEval\`${a}[1:3]\`. JS values are bound as
+ * real Python names (a string stays a string, a proxy the object). Runs
+ * on the bridge of the first proxy given, else the default bridge.
+ */
+export async function pyEval(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<any> {
+  const statement = readStatement("pyEval", [source, ...rest]);
+  try {
+    return await evaluate(backendOf(statement) ?? (await bridgeBackend()), statement);
+  } catch (error) {
+    throw atCaller(error, pyEval);
+  }
+}
+
+/**
+ * Runs Python statements and resolves with their namespace (a module
+ * proxy: `await ns.total`); pass it back to go on in it:
+ * `await pyExec("total += n", ns, { n: 5 })`. A tagged template binds its
+ * values as names too. The block is dedented first.
+ */
+export async function pyExec(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<PyProxy> {
+  const statement = readStatement("pyExec", [source, ...rest]);
+  try {
+    return (await execute(backendOf(statement) ?? (await bridgeBackend()), statement)) as PyProxy;
+  } catch (error) {
+    throw atCaller(error, pyExec);
+  }
+}
+
+async function bridgeBackend() {
+  return (await bridge().connected()).backend;
 }

@@ -11,6 +11,8 @@ export interface RefDescription {
   hasRelease: boolean;
   callable: boolean;
   iterable: boolean;
+  /** Members that are methods (callable, with no Python attribute named call, apply or bind). */
+  callables: string[];
 }
 
 /** A path below a ref: one attribute name, several, or none (the object itself). */

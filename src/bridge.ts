@@ -5,6 +5,7 @@ import { NativeBackend } from "./native-backend.js";
 import { SubprocessBackend } from "./subprocess-backend.js";
 import { Session } from "./proxy.js";
 import type { PyProxy, Remote } from "./types.js";
+import { evaluate, execute, readStatement } from "./expressions.js";
 
 export interface BridgeOptions {
   /** "auto" (default, or ESEM_MODE): native when it can load, else subprocess. */
@@ -72,6 +73,40 @@ export class Bridge {
   /** Starts the bridge if it is not running (what the first python() does). */
   async start(): Promise<void> {
     await this.ensure();
+  }
+
+  /** @internal The running session (started if need be), for the exported helpers. */
+  connected(): Promise<Session> {
+    return this.ensure();
+  }
+
+  /**
+   * Evaluates a Python expression on this bridge: `eval("a + b", { a, b })`,
+   * `eval("x * 2", namespace)`, `eval("x * k", namespace, { k })` or the
+   * tagged template `eval\`${a} + ${b}\``; bound JS values are real Python
+   * names, never source text (docs/objects.md#eval).
+   */
+  async eval(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<any> {
+    const statement = readStatement("eval", [source, ...rest]);
+    try {
+      return await evaluate((await this.ensure()).backend, statement);
+    } catch (error) {
+      throw atCaller(error, this.eval);
+    }
+  }
+
+  /**
+   * Runs Python statements on this bridge and resolves with the namespace
+   * they ran in (a module proxy: `await ns.x` reads a variable). Pass it
+   * back to run more in the same namespace: `exec(code, ns, vars?)`.
+   */
+  async exec(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<PyProxy> {
+    const statement = readStatement("exec", [source, ...rest]);
+    try {
+      return (await execute((await this.ensure()).backend, statement)) as PyProxy;
+    } catch (error) {
+      throw atCaller(error, this.exec);
+    }
   }
 
   /**

@@ -748,8 +748,14 @@ export class Decoder {
     for (let i = 0; i < members.length; i++) members[i] = this.string(this.bytes[this.pos++]);
     const flags = this.bytes.subarray(this.pos, this.pos + 3);
     this.pos += 3;
+    // A bitmap of the members that are methods (ops.describe).
+    const callables: string[] = [];
+    for (let i = 0; i < members.length; i++) {
+      if (this.bytes[this.pos + (i >> 3)] & (1 << (i & 7))) callables.push(members[i]);
+    }
+    this.pos += (members.length + 7) >> 3;
     return this.wrap(id, typeIndex, {
-      kind: kind as RefDescription["kind"], typeName, members, hasRelease: flags[0] !== 0, callable: flags[1] !== 0, iterable: flags[2] !== 0,
+      kind: kind as RefDescription["kind"], typeName, members, hasRelease: flags[0] !== 0, callable: flags[1] !== 0, iterable: flags[2] !== 0, callables,
     });
   }
 

@@ -33,19 +33,38 @@ export class PythonError extends Error {
   readonly pythonTraceback: string;
   /** Kept from 0.1. */
   readonly isPythonError = true;
-  constructor(pythonType: string, message: string, traceback: string) {
-    super(message);
+  /**
+   * The Python exception object, as a proxy: `await err.pythonException.args`,
+   * `await isinstance(err.pythonException, mod.MyError)`. Undefined for an
+   * error made in JS. Not enumerable (error printing stays short).
+   */
+  declare readonly pythonException: any;
+  constructor(pythonType: string, message: string, traceback: string, options?: { cause?: unknown; exception?: unknown }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = `PythonError(${pythonType})`;
     this.pythonType = pythonType;
     this.pythonTraceback = traceback;
+    Object.defineProperty(this, "pythonException", { value: options?.exception, enumerable: false, configurable: true });
   }
 }
 
-/** Builds the error for a failure record from either backend. */
-export function makeError(python: boolean, typeOrCode: string, message: string, traceback: string): Error {
-  return python
-    ? new PythonError(typeOrCode, message, traceback)
-    : new BridgeError(typeOrCode as BridgeErrorCode, message);
+/** One exception of a Python chain: type, message, its traceback, its object (a proxy). */
+export type ErrorLink = [pythonType: string, message: string, traceback: string, exception: unknown];
+
+/**
+ * Builds the error for a failure record from either backend. `links`
+ * (Python errors): the exception and the ones it was raised from or
+ * during, outermost first; each becomes the `cause` of the one before.
+ */
+export function makeError(python: boolean, typeOrCode: string, message: string, traceback: string, links?: readonly ErrorLink[]): Error {
+  if (!python) return new BridgeError(typeOrCode as BridgeErrorCode, message);
+  if (!links || links.length === 0) return new PythonError(typeOrCode, message, traceback);
+  let cause: PythonError | undefined;
+  for (let i = links.length - 1; i >= 1; i--) {
+    const [type, text, tb, exception] = links[i];
+    cause = new PythonError(type, text, tb, { cause, exception });
+  }
+  return new PythonError(typeOrCode, message, traceback, { cause, exception: links[0][3] });
 }
 
 /**

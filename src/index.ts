@@ -1,5 +1,8 @@
 // Public exports of esem-bridge.
-export { python, shutdown, ensureWorker, release, callSync, iterate, len, getitem, setitem, delitem, contains, setattr, getattr } from "./api.js";
+export {
+  python, shutdown, ensureWorker, release, callSync, iterate, len, getitem, setitem, delitem, contains, setattr, getattr,
+  delattr, isinstance, toArray, pyEval, pyExec, withContext,
+} from "./api.js";
 export { createBridge, Bridge, type BridgeOptions, type ModuleProxy } from "./bridge.js";
 export { createPool, Pool, type PoolOptions } from "./pool.js";
 export { kw, type Kwargs } from "./kwargs.js";

@@ -1,5 +1,5 @@
 // The native backend: CPython embedded in this process through the addon.
-import type { AttrPath, Backend, BackendHooks, BridgeInfo, ShutdownOptions } from "./backend.js";
+import type { AttrPath, Backend, BackendHooks, BridgeInfo, RefDescription, ShutdownOptions } from "./backend.js";
 import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
@@ -80,7 +80,8 @@ export class NativeBackend implements Backend {
       },
       {
         wrap: hooks.wrap,
-        makeError,
+        makeError: (python, typeOrCode, message, traceback, links) =>
+          makeError(python, typeOrCode, message, traceback, links.map(([type, text, tb, id]) => [type, text, tb, hooks.wrap(id, 0, exceptionDescription(type))])),
         decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side, callbacks).value(),
         callback: (token, fnId, [args, kwargs]) => {
           const answer = (outcome: CallbackOutcome): void => {
@@ -219,4 +220,10 @@ export class NativeBackend implements Backend {
       );
     });
   }
+}
+
+// What a native error's exception proxy knows of its object: its type;
+// every attribute (args, user fields) is read by name when asked.
+function exceptionDescription(typeName: string): RefDescription {
+  return { kind: "object", typeName, members: [], hasRelease: false, callable: false, iterable: false, callables: [] };
 }

@@ -17,7 +17,8 @@ export interface NativeConfig {
 
 export interface NativeJsHooks {
   wrap(id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
-  makeError(python: boolean, typeOrCode: string, message: string, traceback: string): Error;
+  /** links: [type, message, traceback, registry id of the exception] per exception of a Python chain. */
+  makeError(python: boolean, typeOrCode: string, message: string, traceback: string, links: [string, string, string, number][]): Error;
   /** Decodes a result sent in the wire format (src/codec.ts), with the Python buffers lent beside it. */
   decode(bytes: Uint8Array, side: ArrayBuffer[]): unknown;
   /** Python called JS function `fnId`: run it and answer with NativeBridge.reply(token, ...). */

@@ -41,7 +41,9 @@ export class Session implements BackendHooks {
     if (desc && typeIndex) this.descs[typeIndex] = desc;
     const found = desc ?? this.descs[typeIndex];
     if (!found) throw new BridgeError("ESEM_INTERNAL", `no description for type #${typeIndex}`);
-    const proxy = new Proxy(ROOT_TARGET, new RootState(this, id, found));
+    const state = new RootState(this, id, found);
+    const proxy = new Proxy(ROOT_TARGET, state);
+    state.proxy = proxy;
     // No unregister token (it costs ~40 bytes a proxy).
     this.finalizer.register(proxy as object, id);
     return proxy;
@@ -103,6 +105,11 @@ const JS_PROTOCOL = new Map<string, (state: RootState | MemberState) => unknown>
   ["valueOf", (state) => () => describeState(state)],
   ["toJSON", () => undefined],
 ]);
+
+// Function.prototype's call, apply and bind: a proxy of a Python callable
+// (a function, class or callable object, or a member that is a method)
+// answers them as JS functions do, unless Python defines the name.
+const FUNCTION_PROTOCOL = new Set(["call", "apply", "bind"]);
 
 function released(root: RootState): BridgeError {
   return new BridgeError(
@@ -179,6 +186,7 @@ function member(root: RootState, rootProxy: unknown, cache: { members: Map<strin
   } as unknown as Target;
   Object.setPrototypeOf(target, targetPrototype);
   const proxy = new Proxy(target, state);
+  state.proxy = proxy;
   if (!root.released) (cache.members ??= new Map()).set(name, proxy);
   return proxy;
 }
@@ -215,6 +223,8 @@ export function rootOf(proxy: unknown): { session: Session; ref: number; path: s
 class RootState implements ProxyHandler<Target> {
   released = false;
   members: Map<string, unknown> | undefined = undefined;
+  /** The proxy this is the handler of (for traps that get no receiver). */
+  proxy: unknown = undefined;
 
   constructor(
     readonly session: Session,
@@ -238,6 +248,7 @@ class RootState implements ProxyHandler<Target> {
     if (prop === "then") return undefined; // a proxy is not a promise: `await obj` gives obj
     if (JS_PROTOCOL.has(prop) && !this.desc.members.includes(prop)) return JS_PROTOCOL.get(prop)!(this);
     if (prop === "release" && !this.desc.hasRelease) return () => releaseProxy(receiver);
+    if (this.desc.callable && FUNCTION_PROTOCOL.has(prop) && !this.desc.members.includes(prop)) return Reflect.get(target, prop);
     return member(this, receiver, this, [prop]);
   }
 
@@ -281,14 +292,22 @@ class RootState implements ProxyHandler<Target> {
     return false;
   }
 
-  deleteProperty(): boolean {
-    return false;
+  // `delete obj.name`: queued in order with later calls; `await delattr()` reports errors.
+  deleteProperty(_target: Target, prop: string | symbol): boolean {
+    if (typeof prop !== "string") return false;
+    check(this);
+    this.session.backend.helper("del_attr", [this.proxy, prop]).catch((error) => {
+      process.emitWarning(`esem-bridge: deleting ${this.desc.typeName}.${prop} failed: ${error?.message ?? error}`);
+    });
+    return true;
   }
 }
 
 /** A member proxy's state, which is also its handler. */
 class MemberHandler implements ProxyHandler<Target> {
   members: Map<string, unknown> | undefined = undefined;
+  /** The member proxy this is the handler of. */
+  proxy: unknown = undefined;
 
   constructor(
     readonly root: RootState,
@@ -310,6 +329,7 @@ class MemberHandler implements ProxyHandler<Target> {
       return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => read(this.root, this.pathArg).then(resolve, reject);
     }
     if (JS_PROTOCOL.has(prop)) return JS_PROTOCOL.get(prop)!(this);
+    if (FUNCTION_PROTOCOL.has(prop) && this.path.length === 1 && this.root.desc.callables.includes(this.path[0])) return Reflect.get(target, prop);
     return member(this.root, this.rootProxy, this, [...this.path, prop]);
   }
 
@@ -318,6 +338,15 @@ class MemberHandler implements ProxyHandler<Target> {
     check(this.root);
     this.root.session.backend.setAttr(this.root.ref, [...this.path, prop], value).catch((error) => {
       process.emitWarning(`esem-bridge: setting ${this.path.join(".")}.${prop} failed: ${error?.message ?? error}`);
+    });
+    return true;
+  }
+
+  deleteProperty(_target: Target, prop: string | symbol): boolean {
+    if (typeof prop !== "string") return false;
+    check(this.root);
+    this.root.session.backend.helper("del_attr", [this.proxy, prop]).catch((error) => {
+      process.emitWarning(`esem-bridge: deleting ${this.path.join(".")}.${prop} failed: ${error?.message ?? error}`);
     });
     return true;
   }

@@ -6,7 +6,7 @@
 import type { RefDescription } from "./backend.js";
 import { decodeCallArgs, type CallbackIds } from "./callbacks.js";
 import { Decoder, Tag } from "./codec.js";
-import { BridgeError, makeError } from "./errors.js";
+import { BridgeError, makeError, type ErrorLink } from "./errors.js";
 import { ProtocolError, Status, replyHeader } from "./framing.js";
 import type { ModuleSource, Pending } from "./subprocess-pending.js";
 import type { WorkerProcess } from "./subprocess-worker.js";
@@ -92,8 +92,9 @@ export class ReplyReader {
         this.decodingImport = undefined;
         pending.resolve(value);
       } else {
-        const [kind, message, traceback] = [decoder.value(), decoder.value(), status === Status.PythonError ? decoder.value() : ""];
-        pending.reject(makeError(status === Status.PythonError, kind as string, message as string, traceback as string));
+        const python = status === Status.PythonError;
+        const [kind, message, traceback, links] = [decoder.value(), decoder.value(), python ? decoder.value() : "", python ? decoder.value() : undefined];
+        pending.reject(makeError(python, kind as string, message as string, traceback as string, links as ErrorLink[] | undefined));
       }
     } catch (error) {
       this.decodingImport = undefined;

@@ -540,10 +540,12 @@ def _make_value(registry):
             out += pack_ref(REF, add_ref(o), index, 0)
             return
         d = describe(o)
-        if type(d) is not tuple or len(d) != 7:
+        if type(d) is not tuple or len(d) != 8:
             raise TypeError("esem_bridge.ops.describe returned a bad description")
-        cacheable, kind, type_name, members, has_release, is_callable, iterable = d
+        cacheable, kind, type_name, members, has_release, is_callable, iterable, callables = d
         members = tuple(members)
+        if type(callables) is not bytes or len(callables) != (len(members) + 7) // 8:
+            raise TypeError("esem_bridge.ops.describe returned a bad description")
         index = add_type(t) if cacheable is True else 0
         out += pack_ref(REF, add_ref(o), index, 1)
         write_str(kind, out)
@@ -554,6 +556,7 @@ def _make_value(registry):
         out.append(1 if has_release is True else 0)
         out.append(1 if is_callable is True else 0)
         out.append(1 if iterable is True else 0)
+        out += callables
 
     def write_ndarray(parts, out):
         array, code, dtype_name, shape = parts

@@ -18,6 +18,9 @@ from time import perf_counter as _clock
 
 from .plain import ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
 from .to_plain import to_plain  # noqa: F401 (toJs())
+from .statements import (  # noqa: F401 (helpers of the JS API: withContext, pyEval, pyExec, delattr, isinstance, toArray)
+    context_enter, context_exit, new_namespace, evaluate, execute, del_attr, is_instance, to_list,
+)
 
 _file_modules = {}  # realpath -> module
 _file_locks = {}  # realpath -> RLock held while that file's top level runs
@@ -176,14 +179,19 @@ def _public(names):
 
 
 def describe(obj):
-    """(cacheable, kind, type_name, members, has_release, callable, iterable).
+    """(cacheable, kind, type_name, members, has_release, callable, iterable,
+    callables): callables is a bitmap (bytes, bit i of byte i // 8) of the
+    members that are callable and have no attribute named call, apply or
+    bind, whose proxies answer those names as JS functions do.
     cacheable: the description holds for every object of type(obj)."""
     if isinstance(obj, types.ModuleType):
-        return (False, "module", obj.__name__, _public(dir(obj)), hasattr(obj, "release"), False, False)
+        members = _public(dir(obj))
+        return (False, "module", obj.__name__, members, hasattr(obj, "release"), False, False, _callables(obj, members))
     if isinstance(obj, type):
-        return (False, "class", qualified_name(obj), _public(dir(obj)), hasattr(obj, "release"), True, False)
+        members = _public(dir(obj))
+        return (False, "class", qualified_name(obj), members, hasattr(obj, "release"), True, False, _callables(obj, members))
     if isinstance(obj, FUNCTION_TYPES):
-        return (False, "function", getattr(obj, "__qualname__", getattr(obj, "__name__", "function")), (), False, True, False)
+        return (False, "function", getattr(obj, "__qualname__", getattr(obj, "__name__", "function")), (), False, True, False, b"")
     t = type(obj)
     found = _type_descriptions.get(t)
     if found is None:
@@ -196,9 +204,25 @@ def describe(obj):
             "release" in members,
             callable(obj),
             hasattr(t, "__iter__") or hasattr(t, "__getitem__") or hasattr(t, "__aiter__"),
+            _callables(t, members),
         )
         _type_descriptions[t] = found
     return found
+
+
+_JS_FUNCTION_NAMES = ("call", "apply", "bind")
+
+
+def _callables(owner, members):
+    bits = bytearray((len(members) + 7) // 8)
+    for i, name in enumerate(members):
+        try:
+            value = getattr(owner, name)
+            if callable(value) and not any(hasattr(value, n) for n in _JS_FUNCTION_NAMES):
+                bits[i >> 3] |= 1 << (i & 7)
+        except Exception:  # a descriptor that raises on the class: not a method
+            continue
+    return bytes(bits)
 
 
 def qualified_name(t):
@@ -209,20 +233,63 @@ def qualified_name(t):
     return "%s.%s" % (module, qualname)
 
 
+_BRIDGE_DIR = os.path.dirname(os.path.abspath(__file__))
+MAX_LINKS = 16  # of an exception chain sent to JS as `cause` links
+
+
 def format_exception(exc):
-    """(type name, message, formatted traceback with chained causes)."""
+    """(type name, message, formatted traceback with chained causes, links).
+    links: (type name, message, traceback, exception) for exc and each
+    exception it was raised from (__cause__) or during (__context__, unless
+    suppressed), outermost first, at most MAX_LINKS: JS makes each a
+    PythonError whose `cause` is the next, with the exception object as a
+    proxy. The bridge's own frames are left out of every traceback (the
+    subprocess worker's, the helpers'), so both modes print the same."""
     import traceback
 
-    t = type(exc)
+    chain = list(_chain(exc))
+    for e in chain:
+        _strip_bridge_frames(e)
+    links = []
+    for e in chain:
+        t = type(e)
+        try:
+            tb = "".join(traceback.format_exception(t, e, e.__traceback__))
+        except BaseException:
+            tb = "%s: %s\n" % (qualified_name(t), _message(e))
+        links.append((qualified_name(t), _message(e), tb, e))
+    top = links[0]
+    return top[0], top[1], top[2], links
+
+
+def _chain(exc):
+    seen = set()
+    e = exc
+    while e is not None and id(e) not in seen and len(seen) < MAX_LINKS:
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ if e.__cause__ is not None else (None if e.__suppress_context__ else e.__context__)
+
+
+def _message(exc):
     try:
-        message = str(exc)
+        return str(exc)
     except BaseException as e:  # a __str__ that raises still gives an error
-        message = "<str() of %s failed: %r>" % (t.__name__, e)
-    try:
-        tb = "".join(traceback.format_exception(t, exc, exc.__traceback__))
-    except BaseException:
-        tb = "%s: %s\n" % (qualified_name(t), message)
-    return qualified_name(t), message, tb
+        return "<str() of %s failed: %r>" % (type(exc).__name__, e)
+
+
+def _strip_bridge_frames(exc):
+    """Drops the leading traceback entries that are the bridge's own code
+    (the frames a call went through before reaching the user's)."""
+    tb = exc.__traceback__
+    first = tb
+    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == _BRIDGE_DIR:
+        tb = tb.tb_next
+    if tb is not first:
+        try:
+            exc.__traceback__ = tb
+        except (AttributeError, TypeError):
+            pass
 
 
 def run_coroutine(coro):
