@@ -6,6 +6,7 @@
 // default) run Python on more than one core.
 import type { BridgeInfo, Mode, ShutdownOptions } from "./backend.js";
 import { Bridge, type BridgeOptions } from "./bridge.js";
+import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
 
 export interface PoolOptions extends BridgeOptions {
   /** How many bridges (default: 2; 1 to 64). */
@@ -50,6 +51,21 @@ export class Pool {
   async python(spec: string): Promise<unknown> {
     const modules = (await Promise.all(this.members.map((m) => m.python(spec)))) as unknown[];
     return this.spread(modules, []);
+  }
+
+  /**
+   * bridge.eval() on the member that owns the proxies among the values
+   * (or the namespace), else on the least busy member.
+   */
+  async eval(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<any> {
+    const owner = backendOf(readStatement("eval", [source, ...rest]));
+    return owner ? evaluate(owner, readStatement("eval", [source, ...rest])) : this.members[this.pick()].eval(source, ...rest);
+  }
+
+  /** bridge.exec() on the member that owns the namespace or the proxies given, else the least busy one. */
+  async exec(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<any> {
+    const owner = backendOf(readStatement("exec", [source, ...rest]));
+    return owner ? execute(owner, readStatement("exec", [source, ...rest])) : this.members[this.pick()].exec(source, ...rest);
   }
 
   /** Shuts every member down. */

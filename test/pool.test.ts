@@ -28,6 +28,18 @@ describe.skipIf(skipReason("subprocess"))("createPool() with subprocess members"
     }
   });
 
+  it("evaluates on the member that owns the namespace, so exec's variables stay readable", async () => {
+    const pool = createPool({ size: 2 });
+    try {
+      const ns = await pool.exec("import os\npid = os.getpid()\nn = 1");
+      for (let i = 0; i < 4; i++) await pool.exec("n += 1", ns);
+      expect(await pool.eval("(n, os.getpid() == pid)", ns)).toEqual([5, true]);
+      expect(await pool.eval("a * b", { a: 6, b: 7 })).toBe(42);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   it("throws a TypeError for a size that is not 1 to 64", () => {
     for (const size of [0, 65, 2.5]) expect(() => createPool({ size })).toThrow(/size must be a whole number from 1 to 64/);
   });
