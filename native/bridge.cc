@@ -273,13 +273,15 @@ Napi::Value Bridge::Import(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// helper(name, bytes, side?): esem_bridge.ops.<name>(*args), the
-// arguments as in callWire
+// helper(name, bytes, side?, ref?): esem_bridge.ops.<name>(*args), the
+// arguments as in callWire; ref, the object the helper acts on (its first
+// argument), orders it with the other calls on that object.
 Napi::Value Bridge::Helper(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = NewJob();
   job->op = Op::kHelper;
   job->text = info[0].As<Napi::String>().Utf8Value();
+  if (info.Length() > 3 && info[3].IsNumber()) job->ref = static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value());
   if (!WireArguments(env, info, 1, job.get())) {
     Recycle(std::move(job));
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire arguments")));

@@ -443,7 +443,7 @@ bool PythonHost::OthersStuck(const Worker* me, int64_t now) const {
 // not a module. GIL held.
 uint64_t PythonHost::OrderKey(const Job& job) const {
   if (!g_running.load() || job.ref == 0) return 0;
-  if (job.op != Op::kCall && job.op != Op::kGetAttr && job.op != Op::kSetAttr) return 0;
+  if (job.op != Op::kCall && job.op != Op::kGetAttr && job.op != Op::kSetAttr && job.op != Op::kHelper) return 0;
   PyObject* o = job.channel->ctx.registry.Get(job.ref);
   if (!o || TypeOf(o) == Py().PyModule_Type) return 0;
   return job.ref;

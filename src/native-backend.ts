@@ -4,6 +4,7 @@ import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { BridgeError, makeError } from "./errors.js";
+import { rootOf } from "./proxy.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { choosePython, embedProblem, probePython } from "./python-probe.js";
@@ -190,7 +191,7 @@ export class NativeBackend implements Backend {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.native.helper(name, bytes, this.encoder.side);
+    return this.native.helper(name, bytes, this.encoder.side, rootOf(args[0])?.ref ?? 0);
   }
   release(ref: number | readonly number[]): void {
     this.native.release(ref as number | number[]);

@@ -44,7 +44,7 @@ export interface NativeBridge {
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;
   importModule(spec: string, cwd: string): Promise<unknown>;
   /** esem_bridge.ops.<name>(*args), the arguments as in callWire. */
-  helper(name: string, ...wire: WireArgs): Promise<unknown>;
+  helper(name: string, bytes: Uint8Array, side: ArrayBufferView[], ref?: number): Promise<unknown>;
   /** Queues the release of ids; no reply. */
   release(ids: number | number[]): void;
   shutdown(): Promise<void>;

@@ -13,6 +13,7 @@ import type { AttrPath, Backend, BackendHooks, BridgeInfo, ShutdownOptions } fro
 import { Callbacks, encodeOutcome, errorParts, type CallbackOutcome } from "./callbacks.js";
 import { Encoder } from "./codec.js";
 import { BridgeError } from "./errors.js";
+import { rootOf } from "./proxy.js";
 import { Op } from "./framing.js";
 import { choosePython, type PythonChoice } from "./python-probe.js";
 import { WorkerLifecycle, exitedError, shutdownError } from "./subprocess-lifecycle.js";
@@ -121,7 +122,9 @@ export class SubprocessBackend implements Backend {
   }
 
   helper(name: string, args: unknown[]): Promise<unknown> {
-    return this.withFreshArguments(args, () => this.send(Op.Helper, 0, [name, args], ["name", "args"]));
+    // The object the helper acts on (its first argument) orders it with the other calls on it.
+    const ref = rootOf(args[0])?.ref ?? 0;
+    return this.withFreshArguments(args, () => this.send(Op.Helper, ref, [name, args], ["name", "args"]));
   }
 
   release(refs: number | readonly number[]): void {

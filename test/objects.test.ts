@@ -172,6 +172,15 @@ describe.each(BACKENDS)("the object model on the %s backend", (mode) => {
       await expect(delattr({}, "x")).rejects.toThrow(TypeError);
     });
 
+    it("keeps a deletion in order behind a blocked call on the same object", async () => {
+      const slow = await m.Slow();
+      const running = slow.set_after(0.3, 2);
+      const deleted = delattr(slow, "x");
+      expect(await running).toBe("done");
+      await deleted;
+      expectPythonError(await rejectionOf(slow.x), "AttributeError");
+    });
+
     it("reads and calls through nested modules and objects", async () => {
       const os = await bridge.python("os");
       expect(await os.path.join("a", "b")).toBe("a/b");

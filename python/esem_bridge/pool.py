@@ -34,7 +34,7 @@ LATE_SECONDS = 1e-3  # a spare that woke this much late waited for the GIL
 BACKOFF_SECONDS = 5e-3  # the longest a watching spare waits between looks at a main thread that moves on
 SCAN_LIMIT = 64  # queued frames a take looks at
 
-_KEYED_OPS = (1, 2, 3, 7)  # Call, GetAttr, SetAttr, CallProxy
+_KEYED_OPS = (1, 2, 3, 6, 7)  # Call, GetAttr, SetAttr, Helper (on the object it acts on), CallProxy
 _OP_RELEASE = 5
 _HEADER = 13  # u8 op, u32 seq, f64 ref
 _MODULE = types.ModuleType
