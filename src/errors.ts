@@ -62,9 +62,9 @@ export function makeError(python: boolean, typeOrCode: string, message: string, 
   let cause: PythonError | undefined;
   for (let i = links.length - 1; i >= 1; i--) {
     const [type, text, tb, exception] = links[i];
-    cause = new PythonError(type, text, tb, { cause, exception });
+    cause = new PythonError(type, text, tb, { cause, exception: exception ?? undefined });
   }
-  return new PythonError(typeOrCode, message, traceback, { cause, exception: links[0][3] });
+  return new PythonError(typeOrCode, message, traceback, { cause, exception: links[0][3] ?? undefined });
 }
 
 /**

@@ -252,7 +252,7 @@ class Worker(object):
                 cancelled.discard(seq)
             if not seq:
                 return
-            self.reply(send, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+            self.reply_error(send, seq, exc)
             return
 
     def run_spare(self, buf, pos, end, spare, send):
@@ -281,7 +281,7 @@ class Worker(object):
             spare.set_user(outer)
             cancelled.discard(seq)
             if seq:
-                self.reply(send, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+                self.reply_error(send, seq, exc)
 
     def _dispatch(self, op, ref, values):
         """The result of one frame's op (run() inlines the same for speed)."""
@@ -345,6 +345,24 @@ class Worker(object):
             raise BridgeFailure("ESEM_PROTOCOL", "malformed request: a value runs %d bytes past the frame's end" % (decoder.pos - end))
         return values
 
+    def reply_error(self, send, seq, exc):
+        """Replies with a Python exception: type, message, traceback and its
+        chain with the exception objects (ops.format_exception). An object
+        that cannot be sent (its type's lookups raise) goes as None: the
+        error itself always reaches JS."""
+        out = bytearray(_REPLY.pack(0, STATUS_PYTHON_ERROR, seq))
+        type_name, message, tb, links = ops.format_exception(exc)
+        with self.codec_lock:
+            encode = self.encoder.encode
+            for v in (type_name, message, tb):
+                encode(v, out)
+            try:
+                encode(links, out)
+            except BaseException:
+                encode([link[:3] + (None,) for link in links], out)
+            _U32.pack_into(out, 0, len(out) - 4)
+            send(out)
+
     def reply(self, send, status, seq, values):
         """Encodes a reply of these values and gives it to send(bytearray),
         both holding the codec lock (see run)."""
@@ -387,7 +405,7 @@ class Worker(object):
             except BridgeFailure as failure:
                 self.reply(send, STATUS_BRIDGE_ERROR, seq, (failure.code, failure.message))
             except BaseException as exc:
-                self.reply(send, STATUS_PYTHON_ERROR, seq, ops.format_exception(exc))
+                self.reply_error(send, seq, exc)
 
         future = aio.submit(coro, done)
         if seq:
