@@ -25,6 +25,9 @@ describe.each(BACKENDS)("garbage collection on the %s backend", (mode) => {
       expect(r.liveReleased).toBe(0);
       expect(r.heapDroppedReleased - r.heapBase).toBeLessThan(3 * 1024 * 1024);
       expect(r.bytesPerReleasedHeld).toBeLessThan(400);
+      // A PythonError keeps its exception object until the error is collected.
+      expect(r.liveWithErrors).toBe(COUNT);
+      expect(r.liveAfterErrors).toBeLessThanOrEqual(COUNT / 100);
     },
     90_000,
   );

@@ -78,8 +78,27 @@ await collect();
 await collect();
 const heapDroppedReleased = process.memoryUsage().heapUsed;
 const bytesPerReleasedHeld = Math.round((heapHeldReleased - heapDroppedReleased) / count);
+
+// Errors: each PythonError holds its exception (err.pythonException), which
+// holds a Tracked object; dropped errors let it go.
+const liveBeforeErrors = await lt.live();
+let errors = [];
+for (let start = 0; start < count; start += 500) {
+  const batch = [];
+  for (let i = start; i < Math.min(count, start + 500); i++) {
+    batch.push(lt.Tracked(i).then((o) => lt.fail_with(o)).catch((e) => errors.push(e)));
+  }
+  await Promise.all(batch);
+}
+const liveWithErrors = (await lt.live()) - liveBeforeErrors;
+errors = null;
+let liveAfterErrors = liveWithErrors;
+for (let i = 0; i < 30 && liveAfterErrors > count / 100; i++) {
+  await collect();
+  liveAfterErrors = (await lt.live()) - liveBeforeErrors;
+}
 console.log(JSON.stringify({
   made: count, liveBefore, liveAfter, heapBase, heapAfter, rounds,
-  liveReleased, heapDroppedReleased, bytesPerReleasedHeld,
+  liveReleased, heapDroppedReleased, bytesPerReleasedHeld, liveWithErrors, liveAfterErrors,
 }));
 await bridge.shutdown();
