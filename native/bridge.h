@@ -109,6 +109,8 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value PrepareSync(const Napi::CallbackInfo& info);
   Napi::Value CancelRunning(const Napi::CallbackInfo& info);
   Napi::Value SyncOutcome(napi_env env, std::unique_ptr<Job> job);
+  Napi::Value CallFast(const Napi::CallbackInfo& info);
+  static constexpr size_t kFastArgs = 8;  // callFast's most arguments
   Napi::Value CallPrepared(const Napi::CallbackInfo& info);
   static void RunCallbackNow(void* bridge, Job* job);
   bool started_ = false;  // its start job came back ok (the interpreter runs)

@@ -159,6 +159,99 @@ Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
   return SyncOutcome(env, std::move(job));
 }
 
+namespace {
+
+constexpr long long kMaxSafeInt = 9007199254740991LL;  // Number.MAX_SAFE_INTEGER
+
+// A plain result straight to JS (exact None, bool, safe int, float, str),
+// or false for anything else (then it goes through the writer). GIL held.
+bool FastResultToJs(napi_env env, PyObject* o, napi_value* out) {
+  const PyApi& py = Py();
+  if (o == py._Py_NoneStruct) return napi_get_null(env, out) == napi_ok;
+  if (o == py._Py_TrueStruct || o == py._Py_FalseStruct) return napi_get_boolean(env, o == py._Py_TrueStruct, out) == napi_ok;
+  PyObject* t = TypeOf(o);
+  if (t == py.PyLong_Type) {
+    int overflow = 0;
+    long long v = py.PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || v > kMaxSafeInt || v < -kMaxSafeInt) return false;  // a bigint: the writer's way
+    return napi_create_int64(env, v, out) == napi_ok;
+  }
+  if (t == py.PyFloat_Type) return napi_create_double(env, py.PyFloat_AsDouble(o), out) == napi_ok;
+  if (t == py.PyUnicode_Type) {
+    Py_ssize_t n = 0;
+    const char* s = py.PyUnicode_AsUTF8AndSize(o, &n);
+    if (!s) {
+      py.PyErr_Clear();  // lone surrogates: the writer keeps them
+      return false;
+    }
+    return napi_create_string_utf8(env, s, static_cast<size_t>(n), out) == napi_ok;
+  }
+  return false;
+}
+
+}  // namespace
+
+// callFast(handle, ...args): callPrepared with the arguments themselves
+// (at most kFastArgs scalars, checked by the caller) and plain results
+// made here, without a job: the hottest sync path.
+Napi::Value Bridge::CallFast(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  size_t argc = info.Length();
+  Scalar args[kFastArgs];
+  bool ok = state_ == State::kRunning && channel_ && argc >= 1 && argc <= kFastArgs + 1;
+  for (size_t i = 1; ok && i < argc; i++) ok = ScalarFromJs(env, info[i], &args[i - 1]);
+  if (!ok) {
+    Throw(env, ErrorToJs(env, helpers_, state_ == State::kRunning ? BridgeFailure("ESEM_INTERNAL", "callSync(): malformed fast arguments")
+                                                                   : BridgeFailure("ESEM_SHUTDOWN", "the bridge is not running")));
+    return Napi::Env(env).Undefined();
+  }
+  size_t n = argc - 1;
+  size_t handle = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  napi_value out = nullptr;
+  std::unique_ptr<Job> job;  // for an error, or a result the fast way does not make
+  {
+    JsThreadGil gil;
+    const PyApi& py = Py();
+    PyContext& ctx = channel_->ctx;
+    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr};
+    sync.Enter();
+    ReleaseDeferral releases;
+    OwnedRef result;
+    if (handle >= 1 && handle <= ctx.sync_targets.size()) {
+      OwnedRef tuple = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(n)));
+      for (size_t i = 0; tuple && i < n; i++) {
+        OwnedRef item = ScalarToPy(args[i]);
+        if (!item) {
+          tuple.Reset();
+          break;
+        }
+        py.PyTuple_SetItem(tuple.get(), static_cast<Py_ssize_t>(i), item.Release());
+      }
+      if (tuple) result = OwnedRef::Steal(py.PyObject_Call(ctx.sync_targets[handle - 1].get(), tuple.get(), nullptr));
+      if (!result || !FastResultToJs(env, result.get(), &out)) {
+        job = NewJob();
+        job->channel = channel_;
+        if (!result) {
+          job->Fail(FetchPythonError(ctx));
+        } else if (TypeOf(result.get()) == ctx.coroutine_type.get()) {
+          RefuseCoroutine(result.get(), *job);
+        } else {
+          ErrorInfo error;
+          if (!WriteResult(ctx, result.get(), job.get(), &error)) job->Fail(std::move(error));
+        }
+      }
+    } else {
+      job = NewJob();
+      job->Fail(BridgeFailure("ESEM_INTERNAL", "callSync(): an unknown function handle"));
+    }
+    result.Reset();
+    sync.Leave();
+    if (job) ctx.CommitTypes(job->described);
+  }
+  if (job) return SyncOutcome(env, std::move(job));
+  return Napi::Value(env, out);
+}
+
 // A JS function called by Python during callSync, on this thread: the
 // hook runs it and answers [ok, bytes] at once.
 void Bridge::RunCallbackNow(void* self, Job* job) {

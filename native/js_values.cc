@@ -135,53 +135,56 @@ napi_value ExportToJs(napi_env env, ExportPtr e) {
 
 }  // namespace
 
+bool ScalarFromJs(napi_env env, napi_value v, Scalar* out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return false;
+  Scalar& s = *out;
+  switch (t) {
+    case napi_undefined:
+    case napi_null:
+      s.kind = Scalar::Kind::kNone;
+      return true;
+    case napi_boolean:
+      s.kind = Scalar::Kind::kBool;
+      return napi_get_value_bool(env, v, &s.b) == napi_ok;
+    case napi_number: {
+      double d;
+      napi_get_value_double(env, v, &d);
+      // SPEC 9: an integral number (but -0) is a Python int, else a float.
+      if (std::trunc(d) == d && std::fabs(d) <= kMaxSafe && !(d == 0 && std::signbit(d))) {
+        s.kind = Scalar::Kind::kInt;
+        s.i = static_cast<int64_t>(d);
+      } else if (std::isfinite(d) && std::trunc(d) == d && !(d == 0 && std::signbit(d))) {
+        return false;  // an integral double past 2^53: its exact int goes as wire bytes
+      } else {
+        s.kind = Scalar::Kind::kFloat;
+        s.f = d;
+      }
+      return true;
+    }
+    case napi_string: {
+      // UTF-16: lossless for every JS string, lone surrogates included.
+      size_t len = 0;
+      napi_get_value_string_utf16(env, v, nullptr, 0, &len);
+      s.kind = Scalar::Kind::kStr;
+      s.utf16 = true;
+      s.s.resize(len * 2 + 2);
+      napi_get_value_string_utf16(env, v, reinterpret_cast<char16_t*>(&s.s[0]), len + 1, &len);
+      s.s.resize(len * 2);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 bool ScalarsFromJs(napi_env env, napi_value array, std::vector<Scalar>* out) {
   uint32_t n = 0;
   if (napi_get_array_length(env, array, &n) != napi_ok) return false;
   out->resize(n);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
-    napi_valuetype t;
-    if (napi_get_element(env, array, i, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok) return false;
-    Scalar& s = (*out)[i];
-    switch (t) {
-      case napi_undefined:
-      case napi_null:
-        s.kind = Scalar::Kind::kNone;
-        break;
-      case napi_boolean:
-        s.kind = Scalar::Kind::kBool;
-        napi_get_value_bool(env, v, &s.b);
-        break;
-      case napi_number: {
-        double d;
-        napi_get_value_double(env, v, &d);
-        // SPEC 9: an integral number (but -0) is a Python int, else a float.
-        if (std::trunc(d) == d && std::fabs(d) <= kMaxSafe && !(d == 0 && std::signbit(d))) {
-          s.kind = Scalar::Kind::kInt;
-          s.i = static_cast<int64_t>(d);
-        } else if (std::isfinite(d) && std::trunc(d) == d && !(d == 0 && std::signbit(d))) {
-          return false;  // an integral double past 2^53: its exact int goes as wire bytes
-        } else {
-          s.kind = Scalar::Kind::kFloat;
-          s.f = d;
-        }
-        break;
-      }
-      case napi_string: {
-        // UTF-16: lossless for every JS string, lone surrogates included.
-        size_t len = 0;
-        napi_get_value_string_utf16(env, v, nullptr, 0, &len);
-        s.kind = Scalar::Kind::kStr;
-        s.utf16 = true;
-        s.s.resize(len * 2 + 2);
-        napi_get_value_string_utf16(env, v, reinterpret_cast<char16_t*>(&s.s[0]), len + 1, &len);
-        s.s.resize(len * 2);
-        break;
-      }
-      default:
-        return false;
-    }
+    if (napi_get_element(env, array, i, &v) != napi_ok || !ScalarFromJs(env, v, &(*out)[i])) return false;
   }
   return true;
 }

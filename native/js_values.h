@@ -30,6 +30,8 @@ struct JsHelpers {
 // undefined. False if any element is something else (the caller sends it
 // as wire bytes instead).
 bool ScalarsFromJs(napi_env env, napi_value array, std::vector<Scalar>* out);
+// One such value; false for anything else.
+bool ScalarFromJs(napi_env env, napi_value v, Scalar* out);
 
 // The buffers of a JS array of TypedArrays, DataViews and ArrayBuffers,
 // each referenced until the job comes back (ReleaseSide). False on anything else.

@@ -2,7 +2,8 @@
 import { Bridge, type ModuleProxy } from "./bridge.js";
 import { BridgeError } from "./errors.js";
 import { kwargsOf } from "./kwargs.js";
-import { iterateProxy, releaseProxy, rootOf } from "./proxy.js";
+import { iterateProxy, releaseProxy, rootOf, rootStateOf, type Session } from "./proxy.js";
+import { NOT_FAST, type FastSync } from "./backend.js";
 import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
 import { atCaller } from "./errors.js";
 import type { PyProxy } from "./types.js";
@@ -42,14 +43,32 @@ export function release(proxy: unknown): Promise<void> {
  * returns; keep it for short, hot calls. Throws PythonError or BridgeError.
  */
 export function callSync(fn: unknown, ...args: unknown[]): unknown {
+  // The hot path: a module function called before, plain arguments.
+  const fast = fastCalls.get(fn as object);
+  if (fast && !fast.root.released && !fast.root.session.closed) {
+    const out = fast.run(args);
+    if (out !== NOT_FAST) return out;
+  }
   const root = rootOf(fn);
   if (!root) throw new TypeError("callSync() takes a proxy of a Python callable");
   if (root.session.closed) throw new BridgeError("ESEM_SHUTDOWN", "The bridge that made this proxy was shut down; load the module again with python().");
+  if (rootStateOf(fn)!.released) throw new BridgeError("ESEM_RELEASED", "This Python object was released; create or fetch a new one to keep using it.");
   const backend = root.session.backend;
   const path = root.path.length === 0 ? null : root.path.length === 1 ? root.path[0] : root.path;
+  if (fast === undefined && backend.fastSync) {
+    const run = backend.fastSync(root.ref, path);
+    fastCalls.set(fn as object, run ? { root: rootStateOf(fn)!, run } : null);
+    if (run) {
+      const out = run(args);
+      if (out !== NOT_FAST) return out;
+    }
+  }
   const kwargs = kwargsOf(args);
   return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args, undefined, fn as object);
 }
+
+// fn -> its fast sync form (null: it has none), for callSync.
+const fastCalls = new WeakMap<object, { root: { readonly released: boolean; readonly session: Session }; run: FastSync } | null>();
 
 /** `for await (const x of iterate(obj))` over any Python iterable. */
 export function iterate(proxy: unknown): AsyncGenerator<unknown, void, undefined> {

@@ -15,6 +15,10 @@ export interface RefDescription {
   callables: string[];
 }
 
+/** What a FastSync answers for arguments it does not take. */
+export const NOT_FAST: unique symbol = Symbol("esem.notFast");
+export type FastSync = (args: unknown[]) => unknown;
+
 /** A path below a ref: one attribute name, several, or none (the object itself). */
 export type AttrPath = string | readonly string[] | null;
 
@@ -24,6 +28,12 @@ export interface Backend {
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown>;
   /** A call run on this thread, returning its result: native mode only (callSync()). */
   callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, key?: object): unknown;
+  /**
+   * callSync()'s fast form for a module function: runs it with these
+   * arguments, or answers NOT_FAST when they are not plain scalars (then
+   * callSync takes them). Undefined when there is none for this target.
+   */
+  fastSync?(ref: number, path: AttrPath): FastSync | undefined;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   setAttr(ref: number, path: AttrPath, value: unknown): Promise<void>;
   /** Calls esem_bridge.ops.<name>(*args) on the Python side. */

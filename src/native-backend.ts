@@ -1,5 +1,5 @@
 // The native backend: CPython embedded in this process through the addon.
-import type { AttrPath, Backend, BackendHooks, BridgeInfo, RefDescription, ShutdownOptions } from "./backend.js";
+import { NOT_FAST, type AttrPath, type Backend, type BackendHooks, type BridgeInfo, type FastSync, type RefDescription, type ShutdownOptions } from "./backend.js";
 import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
@@ -164,6 +164,29 @@ export class NativeBackend implements Backend {
   }
   /** callSync() handles of module functions, by their proxy (0: not one). */
   private readonly prepared = new WeakMap<object, number>();
+
+  fastSync(ref: number, path: AttrPath): FastSync | undefined {
+    if (path === null) return undefined;
+    const handle = this.native.prepareSync(ref, path);
+    if (handle === 0) return undefined;
+    const native = this.native;
+    // Arguments as themselves (no array for the addon to walk); at most 8.
+    return (args) => {
+      if (args.length > 8 || !allScalars(args)) return NOT_FAST;
+      switch (args.length) {
+        case 0:
+          return native.callFast(handle);
+        case 1:
+          return native.callFast(handle, args[0]);
+        case 2:
+          return native.callFast(handle, args[0], args[1]);
+        case 3:
+          return native.callFast(handle, args[0], args[1], args[2]);
+        default:
+          return native.callFast(handle, ...args);
+      }
+    };
+  }
 
   callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, key?: object): unknown {
     if (!kwargs && allScalars(args)) {

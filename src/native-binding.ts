@@ -44,6 +44,8 @@ export interface NativeBridge {
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;
   importModule(spec: string, cwd: string): Promise<unknown>;
   /** esem_bridge.ops.<name>(*args), the arguments as in callWire. */
+  /** callPrepared with at most 8 scalar arguments passed as themselves (the fast sync path). */
+  callFast(handle: number, ...args: unknown[]): unknown;
   helper(name: string, bytes: Uint8Array, side: ArrayBufferView[], ref?: number): Promise<unknown>;
   /** Queues the release of ids; no reply. */
   release(ids: number | number[]): void;

@@ -212,6 +212,12 @@ function stateOf(proxy: unknown): RootState | MemberState | undefined {
   return (proxy as unknown as Record<symbol, RootState | MemberState | undefined>)[STATE];
 }
 
+/** The live state of a proxy's root object (released, its session), read without a trap later. */
+export function rootStateOf(proxy: unknown): { readonly released: boolean; readonly session: Session } | undefined {
+  const state = stateOf(proxy);
+  return state && ("ref" in state ? state : state.root);
+}
+
 /** The root state of any proxy, or undefined for other values. */
 export function rootOf(proxy: unknown): { session: Session; ref: number; path: string[] } | undefined {
   const state = stateOf(proxy);

@@ -43,6 +43,55 @@ describe.skipIf(skipReason("native"))("callSync() on the native backend", () => 
   });
 });
 
+describe.skipIf(skipReason("native"))("callSync()'s fast path (module functions, plain arguments)", () => {
+  it("gives every plain result the same value as the async call", async () => {
+    await withBridge("native", async (bridge) => {
+      const b = (await bridge.python("builtins")) as any;
+      const op = (await bridge.python("operator")) as any;
+      const cases: [any, unknown[]][] = [
+        [op.add, [1, 2]], [op.add, [2 ** 52, 2 ** 52]], [op.mul, [2 ** 40, 2 ** 40]], [op.add, [0.5, 0.25]], [op.neg, [0.0]],
+        [op.truediv, [1, 3]], [b.float, ["nan"]], [b.float, ["-inf"]], [op.not_, [0]], [b.str, [1]],
+        [op.add, ["héllo ", "😀\u0000"]], [b.chr, [0xd800]], [b.repr, [null]], [b.list, ["ab"]],
+        [b.round, [2.5]], [b.max, [3, 9, 1, 4, 5, 6, 7, 8, 2]], [b.divmod, [7, 2]], [b.bool, [undefined]],
+      ];
+      for (const [fn, args] of cases) {
+        const expected = await fn(...args);
+        expect(callSync(fn, ...args)).toEqual(expected);
+      }
+      expect(Object.is(callSync(b.float, "-0"), -0)).toBe(true);
+      expect(callSync(op.mul, 2 ** 40, 2 ** 40)).toBe(2n ** 80n);
+      expect(callSync(b.chr, 0xd800)).toBe("\ud800");
+      expect(callSync(op.add, 2 ** 60, 1)).toBe(2n ** 60n + 1n); // an unsafe integer argument goes the wire's way
+      expect(typeof callSync(b.object)).toBe("function"); // an object: a proxy
+    });
+  });
+
+  it("throws Python's error with its exception object, refuses a coroutine, and knows a released module or a shut-down bridge", async () => {
+    await withBridge("native", async (bridge) => {
+      const op = (await bridge.python("operator")) as any;
+      const c = (await bridge.python(fixture("concurrency.py"))) as any;
+      for (let i = 0; i < 3; i++) {
+        let error: any;
+        try {
+          callSync(op.truediv, 1, 0);
+        } catch (e) {
+          error = e;
+        }
+        expect(error.pythonType).toBe("ZeroDivisionError");
+        expect(await error.pythonException.args).toEqual(["division by zero"]);
+        expectBridgeError((() => { try { callSync(c.nap, 1, 0); } catch (e) { return e; } })(), "ESEM_BAD_REQUEST");
+      }
+      expect(callSync(c.spin, 4)).toBe(6);
+      const json = (await bridge.python("json")) as any;
+      expect(callSync(json.dumps, 1)).toBe("1");
+      await (await import("../src/index.ts")).release(json);
+      expectBridgeError((() => { try { callSync(json.dumps, 1); } catch (e) { return e; } })(), "ESEM_RELEASED");
+      await bridge.shutdown();
+      expectBridgeError((() => { try { callSync(op.add, 1, 2); } catch (e) { return e; } })(), "ESEM_SHUTDOWN");
+    });
+  });
+});
+
 describe.skipIf(skipReason("subprocess"))("callSync() on the subprocess backend", () => {
   it("is refused with ESEM_UNSUPPORTED_MODE, and the bridge keeps working", async () => {
     await withBridge("subprocess", async (bridge) => {
