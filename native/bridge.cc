@@ -62,6 +62,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   helpers_.callback = Weak(env, js.Get("callback"));
   helpers_.release_callback = Weak(env, js.Get("releaseCallback"));
   helpers_.callback_sync = Weak(env, js.Get("callbackSync"));
+  helpers_.callback_sync_plain = Weak(env, js.Get("callbackSyncPlain"));
 
   addon = env.GetInstanceData<AddonData>();
   if (addon) addon->bridges.push_back(this);

@@ -12,6 +12,7 @@
 #include "channel.h"
 #include "js_values.h"
 #include "loop_spinner.h"
+#include "py_callbacks.h"
 
 namespace esem {
 
@@ -112,6 +113,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value CallFast(const Napi::CallbackInfo& info);
   static constexpr size_t kFastArgs = 8;  // callFast's most arguments
   Napi::Value CallPrepared(const Napi::CallbackInfo& info);
+  static void RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, PlainAnswer* out);
   static void RunCallbackNow(void* bridge, Job* job);
   bool started_ = false;  // its start job came back ok (the interpreter runs)
   Napi::Value LastSeq(const Napi::CallbackInfo& info);

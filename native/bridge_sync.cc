@@ -69,7 +69,7 @@ Napi::Value Bridge::CallSync(const Napi::CallbackInfo& info) {
   job->sync = true;
   {
     JsThreadGil gil;
-    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr};
+    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr, &Bridge::RunPlainCallbackNow};
     sync.Enter();
     ReleaseDeferral releases;  // told after this result is decoded (below, on this thread)
     try {
@@ -126,7 +126,7 @@ Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
     JsThreadGil gil;
     const PyApi& py = Py();
     PyContext& ctx = channel_->ctx;
-    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr};
+    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr, &Bridge::RunPlainCallbackNow};
     sync.Enter();
     ReleaseDeferral releases;
     OwnedRef result;
@@ -213,7 +213,7 @@ Napi::Value Bridge::CallFast(const Napi::CallbackInfo& info) {
     JsThreadGil gil;
     const PyApi& py = Py();
     PyContext& ctx = channel_->ctx;
-    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr};
+    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr, &Bridge::RunPlainCallbackNow};
     sync.Enter();
     ReleaseDeferral releases;
     OwnedRef result;
@@ -282,6 +282,56 @@ void Bridge::RunCallbackNow(void* self, Job* job) {
       job->wire.assign(static_cast<const char*>(data), length);
       job->ok = ok;
     }
+  } else {
+    bool pending = false;
+    napi_value ignored;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+}  // namespace esem
+
+namespace esem {
+
+// The same for plain arguments: the hook takes them as themselves and
+// answers a plain value itself, or [ok, bytes] for any other outcome.
+void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, PlainAnswer* out) {
+  auto* bridge = static_cast<Bridge*>(self);
+  napi_env env = bridge->env_;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value argv[1 + kFastArgs], hook = nullptr, undefined, answer = nullptr;
+  napi_get_undefined(env, &undefined);
+  napi_create_double(env, static_cast<double>(id), &argv[0]);
+  for (size_t i = 0; i < n && i < kFastArgs; i++) argv[1 + i] = ScalarToJs(env, bridge->helpers_, args[i]);
+  bool called = bridge->helpers_.callback_sync_plain &&
+                napi_get_reference_value(env, bridge->helpers_.callback_sync_plain, &hook) == napi_ok && hook &&
+                napi_call_function(env, undefined, hook, 1 + std::min(n, kFastArgs), argv, &answer) == napi_ok;
+  napi_valuetype type = napi_undefined;
+  if (called) napi_typeof(env, answer, &type);
+  if (called && type == napi_object) {
+    // [ok, bytes]: read as RunCallbackNow reads its hook's answer
+    out->job = std::make_unique<Job>();
+    Job* job = out->job.get();
+    napi_value ok_v, bytes_v;
+    bool ok = false, typed = false;
+    napi_get_element(env, answer, 0, &ok_v);
+    napi_get_element(env, answer, 1, &bytes_v);
+    napi_get_value_bool(env, ok_v, &ok);
+    napi_is_typedarray(env, bytes_v, &typed);
+    if (typed) {
+      void* data = nullptr;
+      size_t length = 0;
+      napi_get_typedarray_info(env, bytes_v, nullptr, &length, &data, nullptr, nullptr);
+      job->wire.assign(static_cast<const char*>(data), length);
+      job->ok = ok;
+    } else {
+      out->job.reset();
+    }
+  } else if (called) {
+    out->plain = ScalarFromJs(env, answer, &out->value);
   } else {
     bool pending = false;
     napi_value ignored;

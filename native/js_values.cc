@@ -60,43 +60,6 @@ napi_value Call(napi_env env, napi_ref fn, size_t argc, napi_value* argv) {
   return out;
 }
 
-napi_value ScalarToJs(napi_env env, const JsHelpers& helpers, Scalar& v) {
-  napi_value out = nullptr;
-  switch (v.kind) {
-    case Scalar::Kind::kNone:
-      napi_get_null(env, &out);
-      break;
-    case Scalar::Kind::kBool:
-      napi_get_boolean(env, v.b, &out);
-      break;
-    case Scalar::Kind::kInt:
-      napi_create_double(env, static_cast<double>(v.i), &out);
-      break;
-    case Scalar::Kind::kFloat:
-      napi_create_double(env, v.f, &out);
-      break;
-    case Scalar::Kind::kStr:
-      if (v.utf16) {
-        napi_create_string_utf16(env, reinterpret_cast<const char16_t*>(v.s.data()), v.s.size() / 2, &out);
-      } else {
-        napi_create_string_utf8(env, v.s.data(), v.s.size(), &out);
-      }
-      break;
-    case Scalar::Kind::kRef: {
-      napi_value args[3];
-      napi_create_double(env, static_cast<double>(v.ref), &args[0]);
-      napi_create_uint32(env, v.type_index, &args[1]);
-      if (v.desc) {
-        args[2] = Describe(env, *v.desc);
-      } else {
-        napi_get_undefined(env, &args[2]);
-      }
-      out = Call(env, helpers.wrap, 3, args);
-      break;
-    }
-  }
-  return out;
-}
 
 void FreeString(napi_env, void*, void* hint) { delete static_cast<std::string*>(hint); }
 
@@ -134,6 +97,44 @@ napi_value ExportToJs(napi_env env, ExportPtr e) {
 }
 
 }  // namespace
+
+napi_value ScalarToJs(napi_env env, const JsHelpers& helpers, Scalar& v) {
+  napi_value out = nullptr;
+  switch (v.kind) {
+    case Scalar::Kind::kNone:
+      napi_get_null(env, &out);
+      break;
+    case Scalar::Kind::kBool:
+      napi_get_boolean(env, v.b, &out);
+      break;
+    case Scalar::Kind::kInt:
+      napi_create_double(env, static_cast<double>(v.i), &out);
+      break;
+    case Scalar::Kind::kFloat:
+      napi_create_double(env, v.f, &out);
+      break;
+    case Scalar::Kind::kStr:
+      if (v.utf16) {
+        napi_create_string_utf16(env, reinterpret_cast<const char16_t*>(v.s.data()), v.s.size() / 2, &out);
+      } else {
+        napi_create_string_utf8(env, v.s.data(), v.s.size(), &out);
+      }
+      break;
+    case Scalar::Kind::kRef: {
+      napi_value args[3];
+      napi_create_double(env, static_cast<double>(v.ref), &args[0]);
+      napi_create_uint32(env, v.type_index, &args[1]);
+      if (v.desc) {
+        args[2] = Describe(env, *v.desc);
+      } else {
+        napi_get_undefined(env, &args[2]);
+      }
+      out = Call(env, helpers.wrap, 3, args);
+      break;
+    }
+  }
+  return out;
+}
 
 bool ScalarFromJs(napi_env env, napi_value v, Scalar* out) {
   napi_valuetype t;
@@ -313,7 +314,7 @@ std::string JsUtf8(napi_env env, napi_value s) {
 }
 
 void JsHelpers::Reset(napi_env env) {
-  for (napi_ref* r : {&wrap, &make_error, &decode, &callback, &release_callback, &callback_sync}) {
+  for (napi_ref* r : {&wrap, &make_error, &decode, &callback, &release_callback, &callback_sync, &callback_sync_plain}) {
     if (*r) napi_delete_reference(env, *r);
     *r = nullptr;
   }

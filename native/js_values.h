@@ -22,6 +22,7 @@ struct JsHelpers {
   napi_ref callback = nullptr;    // (token, fnId, [args, kwargs]) => void; answers with bridge.reply(token, ok, bytes)
   napi_ref release_callback = nullptr;  // (fnId, count) => void
   napi_ref callback_sync = nullptr;     // (fnId, [args, kwargs]) => [ok, bytes], during callSync
+  napi_ref callback_sync_plain = nullptr;  // (fnId, ...plain args) => a plain value, or [ok, bytes]
 
   void Reset(napi_env env);
 };
@@ -32,6 +33,8 @@ struct JsHelpers {
 bool ScalarsFromJs(napi_env env, napi_value array, std::vector<Scalar>* out);
 // One such value; false for anything else.
 bool ScalarFromJs(napi_env env, napi_value v, Scalar* out);
+// A Scalar as a JS value (a Ref through the wrap hook).
+napi_value ScalarToJs(napi_env env, const JsHelpers& helpers, Scalar& v);
 
 // The buffers of a JS array of TypedArrays, DataViews and ArrayBuffers,
 // each referenced until the job comes back (ReleaseSide). False on anything else.

@@ -8,6 +8,7 @@
 
 #include "channel.h"
 #include "python_host.h"
+#include "executor.h"
 #include "py_wire.h"
 
 namespace esem {
@@ -125,10 +126,71 @@ PyObject* RaiseJsError(PyObject* values) {
 
 PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply);
 
+constexpr size_t kPlainArgs = 8;
+constexpr long long kMaxSafeInt = 9007199254740991LL;
+
+// Positional arguments that are all plain (None, bool, an int JS holds
+// exactly, float, str with a UTF-8 form) and no keywords, as Scalars.
+bool PlainArgs(PyObject* args, PyObject* kwargs, Scalar* out, size_t* n) {
+  const PyApi& py = Py();
+  if (kwargs && (TypeOf(kwargs) != py.PyDict_Type || py.PyDict_Size(kwargs) != 0)) return false;
+  if (TypeOf(args) != py.PyTuple_Type) return false;
+  Py_ssize_t count = py.PyTuple_Size(args);
+  if (count < 0 || static_cast<size_t>(count) > kPlainArgs) return false;
+  for (Py_ssize_t i = 0; i < count; i++) {
+    PyObject* o = py.PyTuple_GetItem(args, i);
+    Scalar& v = out[i];
+    PyObject* t = TypeOf(o);
+    if (o == py._Py_NoneStruct) {
+      v.kind = Scalar::Kind::kNone;
+    } else if (o == py._Py_TrueStruct || o == py._Py_FalseStruct) {
+      v.kind = Scalar::Kind::kBool;
+      v.b = o == py._Py_TrueStruct;
+    } else if (t == py.PyLong_Type) {
+      int overflow = 0;
+      long long x = py.PyLong_AsLongLongAndOverflow(o, &overflow);
+      if (overflow || x > kMaxSafeInt || x < -kMaxSafeInt) return false;
+      v.kind = Scalar::Kind::kInt;
+      v.i = x;
+    } else if (t == py.PyFloat_Type) {
+      v.kind = Scalar::Kind::kFloat;
+      v.f = py.PyFloat_AsDouble(o);
+    } else if (t == py.PyUnicode_Type) {
+      Py_ssize_t len = 0;
+      const char* text = py.PyUnicode_AsUTF8AndSize(o, &len);
+      if (!text) {
+        py.PyErr_Clear();  // lone surrogates: the wire keeps them
+        return false;
+      }
+      v.kind = Scalar::Kind::kStr;
+      v.utf16 = false;
+      v.s.assign(text, static_cast<size_t>(len));
+    } else {
+      return false;
+    }
+  }
+  *n = static_cast<size_t>(count);
+  return true;
+}
+
 PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject* args, PyObject* kwargs) {
   const PyApi& py = Py();
   if (!channel || channel->closing.load(std::memory_order_acquire)) {
     return Gone("the JS side of this function is gone: its bridge was shut down or its worker_thread ended");
+  }
+  SyncCall* sync = SyncCall::Current();
+  Scalar plain[kPlainArgs];
+  size_t n = 0;
+  if (sync && sync->channel == channel.get() && sync->run_plain && PlainArgs(args, kwargs, plain, &n)) {
+    // A callSync() on this thread with plain arguments: no wire bytes, no job.
+    PlainAnswer answer;
+    PyThreadState* ts = py.PyEval_SaveThread();
+    sync->run_plain(sync->bridge, id, plain, n, &answer);
+    py.PyEval_RestoreThread(ts);
+    if (answer.plain) return ScalarToPy(answer.value).Release();
+    if (answer.job) return Answer(channel, std::move(answer.job));
+    py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: the JS function gave no answer");
+    return nullptr;
   }
   OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
   if (!pair) return nullptr;
@@ -139,7 +201,6 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   job->channel = channel;
   job->ref = static_cast<uint64_t>(id);
   if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
-  SyncCall* sync = SyncCall::Current();
   if (sync && sync->channel == channel.get()) {
     // A callSync() on this thread is Python's caller: run the JS function here.
     channel->ctx.CommitTypes(job->described);  // decoded before anything else on this thread

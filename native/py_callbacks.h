@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "py_ref.h"
+#include "scalar.h"
 
 namespace esem {
 
@@ -26,11 +27,22 @@ struct Job;
 // function of that bridge that Python calls meanwhile, on that thread, runs
 // at once through `run` (no thread hop). `run` fills job->wire and job->ok
 // from the JS function's outcome; GIL not held.
+// The answer of a JS function run through SyncCall::run_plain: a plain
+// value, or (for any other outcome) the job to read as run() leaves it.
+struct PlainAnswer {
+  bool plain = false;
+  Scalar value;
+  std::unique_ptr<Job> job;
+};
+
 struct SyncCall {
   const Channel* channel;
   void* bridge;
   void (*run)(void* bridge, Job* job);
   SyncCall* outer;
+  // The same with plain arguments (no wire bytes either way when the
+  // result is plain too); GIL not held.
+  void (*run_plain)(void* bridge, long long id, Scalar* args, size_t n, PlainAnswer* out) = nullptr;
   static SyncCall* Current();
   void Enter();
   void Leave();

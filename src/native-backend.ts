@@ -17,6 +17,30 @@ const VALUE_ROOT = ["value"];
  * ones past 2^53, whose exact int needs the wire), strings, booleans, null
  * and undefined go to C++ as they are. Anything else is wire bytes.
  */
+// A callback's outcome during a callSync(): a promise cannot be waited for.
+function syncOutcome(outcome: CallbackOutcome | Promise<CallbackOutcome>): CallbackOutcome {
+  if (!(outcome instanceof Promise)) return outcome;
+  outcome.catch(() => {});
+  return {
+    ok: false,
+    value: ["BridgeError", "the JS function returned a promise, which a callSync() cannot wait for: make it synchronous, or await the call", ""],
+  };
+}
+
+// A value the addon takes as itself: null, undefined, boolean, string, or a number (but an integral one past 2^53).
+function isPlain(v: unknown): boolean {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "number":
+      return !(Number.isInteger(v) && !Number.isSafeInteger(v));
+    default:
+      return v === null;
+  }
+}
+
 function allScalars(args: unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -94,16 +118,15 @@ export class NativeBackend implements Backend {
           else answer(outcome);
         },
         releaseCallback: (fnId, count) => callbacks.release(fnId, count),
-        callbackSync: (fnId, [args, kwargs]) => {
-          let outcome = callbacks.run(fnId, args, kwargs);
-          if (outcome instanceof Promise) {
-            outcome.catch(() => {});
-            outcome = {
-              ok: false,
-              value: ["BridgeError", "the JS function returned a promise, which a callSync() cannot wait for: make it synchronous, or await the call", ""],
-            };
-          }
+        // Plain arguments as themselves; a plain result goes back as itself.
+        callbackSyncPlain: (fnId, ...args) => {
+          const outcome = syncOutcome(callbacks.run(fnId, args, null));
+          if (outcome.ok && isPlain(outcome.value)) return outcome.value;
           const { ok, bytes } = encodeOutcome(replies, outcome);
+          return [ok, bytes];
+        },
+        callbackSync: (fnId, [args, kwargs]) => {
+          const { ok, bytes } = encodeOutcome(replies, syncOutcome(callbacks.run(fnId, args, kwargs)));
           return [ok, bytes];
         },
       },

@@ -27,6 +27,8 @@ export interface NativeJsHooks {
   releaseCallback(fnId: number, count: number): void;
   /** Python called JS function `fnId` during a callSync on this thread: run it now; [ok, wire bytes]. */
   callbackSync(fnId: number, call: [unknown[], Record<string, unknown> | null]): [boolean, Uint8Array];
+  /** The same with plain arguments passed as themselves: a plain value, or [ok, bytes]. */
+  callbackSyncPlain(fnId: number, ...args: unknown[]): unknown;
 }
 
 /** A value for Python as wire bytes and the JS buffers beside them. */

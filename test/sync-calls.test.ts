@@ -92,6 +92,39 @@ describe.skipIf(skipReason("native"))("callSync()'s fast path (module functions,
   });
 });
 
+describe.skipIf(skipReason("native"))("a JS function called during callSync() with plain values", () => {
+  it("gets every argument and gives every result as the general path does", async () => {
+    await withBridge("native", async (bridge) => {
+      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
+      const echo = (...args: unknown[]) => args;
+      const args = [null, true, false, 0, -1, 2 ** 53 - 1, 0.5, -0, NaN, Infinity, "", "héllo 😀", "a\u0000b"];
+      // Plain arguments (up to 8), then ones that go the wire's way: more than 8, an unsafe int, a lone surrogate, keywords.
+      expect(callSync(cb.call, echo, ...args.slice(0, 8))).toEqual(args.slice(0, 8));
+      expect(callSync(cb.call, echo, ...args.slice(8))).toEqual(args.slice(8));
+      expect(callSync(cb.call, echo, ...args)).toEqual(args);
+      expect(callSync(cb.call, echo, 2 ** 60)).toEqual([2n ** 60n]);
+      expect(callSync(cb.call, echo, "\ud800")).toEqual(["\ud800"]);
+      expect(callSync(cb.call, echo, 1, kw({ k: 2 }))).toEqual([1, { k: 2 }]);
+      const results: [unknown, [string, unknown]][] = [
+        [undefined, ["NoneType", null]], [null, ["NoneType", null]], [true, ["bool", true]], [7, ["int", 7]], [-0, ["float", -0]],
+        [0.25, ["float", 0.25]], [2 ** 60, ["int", 2n ** 60n]], [2n ** 70n, ["int", 2n ** 70n]], ["😀", ["str", "😀"]],
+        ["\ud800", ["str", "\ud800"]], [[1, 2], ["list", [1, 2]]], [{ a: 1 }, ["dict", { a: 1 }]],
+      ];
+      for (const [value, expected] of results) expect(callSync(cb.call_and_type, () => value, 1)).toEqual(expected);
+    });
+  });
+
+  it("turns a throw into JSError and refuses a promise, and keeps working", async () => {
+    await withBridge("native", async (bridge) => {
+      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
+      const [type, name, message] = callSync(cb.catch_js, () => { throw new RangeError("nope"); }) as string[];
+      expect([type, name, message]).toEqual(["JSError", "RangeError", "nope"]);
+      expect((callSync(cb.catch_js, async () => 1) as string[])[2]).toMatch(/returned a promise/);
+      expect(callSync(cb.call, (a: number, b: number) => a + b, 2, 3)).toBe(5);
+    });
+  });
+});
+
 describe.skipIf(skipReason("subprocess"))("callSync() on the subprocess backend", () => {
   it("is refused with ESEM_UNSUPPORTED_MODE, and the bridge keeps working", async () => {
     await withBridge("subprocess", async (bridge) => {

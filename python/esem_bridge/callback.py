@@ -21,6 +21,8 @@ import weakref
 
 from .cancel import CallCancelled  # noqa: F401 (here too: the addon's canceller takes it from this module)
 
+_modules = sys.modules
+
 __all__ = ["JSError", "CallbackGone", "CallCancelled", "JsFunction", "CallbackTable"]
 
 
@@ -51,7 +53,15 @@ class JsFunction:
         self._table = table
 
     def __call__(self, *args, **kwargs):
-        return self._table.call(self._id, args, kwargs)
+        # CallbackTable.call inlined: this is every callback's path.
+        table = self._table
+        if table.closed:
+            raise CallbackGone("this JS function's bridge was shut down")
+        events = _modules.get("asyncio.events")
+        loop = events._get_running_loop() if events is not None else None
+        if loop is not None:
+            return loop.run_in_executor(None, table._invoke, self._id, args, kwargs)
+        return table._invoke(self._id, args, kwargs)
 
     def __repr__(self):
         return f"<JS function #{self._id}>"
