@@ -116,6 +116,11 @@ describe("an interpreter older than 3.8", () => {
         expect(out[mode].message, mode).not.toContain("Traceback");
       }
       expect(result.stderr).not.toContain("Traceback");
+      const doctor = await runNode(path.join(repoRoot, "dist", "cli.js"), ["doctor"], 30_000, { env: { ...process.env, ESEM_PYTHON: exe } });
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(new RegExp(`^embeddable +Python ${version.replace(/\./g, "\\.")} is not supported`, "m"));
+      expect(doctor.stdout).toMatch(/^subprocess +does not work: .*is not supported/m);
+      expect(doctor.stdout).toMatch(/^mode +none works/m);
     },
   );
 });
@@ -156,6 +161,11 @@ describe("an interpreter the native mode cannot embed but the worker can run", (
       expect(refused.native).toMatchObject({ code: "ESEM_NO_PYTHON" });
       expect(refused.native.message).toContain("free-threaded");
       expect(refused.subprocess).toEqual({ started: "subprocess" });
+      const doctor = await runNode(path.join(repoRoot, "dist", "cli.js"), ["doctor"], 30_000, { env: { ...process.env, ESEM_PYTHON: exe } });
+      expect(doctor.code, doctor.stdout).toBe(0);
+      expect(doctor.stdout).toMatch(/^python +cpython \S+ \(free-threaded build, GIL off\)/m);
+      expect(doctor.stdout).toMatch(/^embeddable +Python \S+ is a free-threaded build \(Py_GIL_DISABLED\)/m);
+      expect(doctor.stdout).toMatch(/^mode +subprocess \(auto falls back/m);
     },
   );
 
