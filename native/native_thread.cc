@@ -3,6 +3,7 @@
 #include "native_thread.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <system_error>
 
