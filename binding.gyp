@@ -11,6 +11,7 @@
         "native/interpreter.cc",
         "native/js_values.cc",
         "native/loop_spinner.cc",
+        "native/native_thread.cc",
         "native/py_api.cc",
         "native/py_callbacks.cc",
         "native/py_context.cc",
@@ -64,7 +65,8 @@
       },
       "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } },
       "conditions": [
-        ["OS=='linux'", { "libraries": ["-ldl"] }]
+        ["OS=='linux'", { "libraries": ["-ldl"] }],
+        ["OS=='mac'", { "product_prefix": "", "product_extension": "so" }]
       ]
     }
   ]

@@ -2,6 +2,7 @@
 #include "interpreter.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "py_ref.h"
 
@@ -57,6 +58,45 @@ void ConfigureStreams() {
   if (!done) py.PyErr_Clear();
 }
 
+// Python 3.14+ (PEP 741). PyInitConfig_Create starts from the isolated
+// configuration, so the options that differ from what the legacy
+// Py_InitializeEx gives (Python's "compat" configuration) are set back:
+// environment variables (PYTHONPATH, PYTHONHOME...), the user site folder
+// and LC_CTYPE from the environment, as in 3.8-3.13. Signal handlers stay
+// off: Ctrl-C stays Node's. "" on success, else Python's message.
+std::string InitializeFromInitConfig(const std::string& program) {
+  const PyApi& py = Py();
+  PyInitConfig* config = py.PyInitConfig_Create();
+  if (!config) return "PyInitConfig_Create failed (out of memory)";
+  const struct {
+    const char* name;
+    int64_t value;
+  } ints[] = {
+      {"isolated", 0},           {"use_environment", 1},         {"user_site_directory", 1},
+      {"configure_locale", 1},   {"install_signal_handlers", 0}, {"parse_argv", 0},
+  };
+  bool ok = py.PyInitConfig_SetStr(config, "program_name", program.c_str()) == 0;
+  for (const auto& option : ints) ok = ok && py.PyInitConfig_SetInt(config, option.name, option.value) == 0;
+  ok = ok && py.Py_InitializeFromInitConfig(config) == 0;
+  std::string error;
+  if (!ok) {
+    const char* message = nullptr;
+    error = py.PyInitConfig_GetError(config, &message) == 1 && message ? message : "Py_InitializeFromInitConfig failed";
+  }
+  py.PyInitConfig_Free(config);
+  return error;
+}
+
+// Python 3.8-3.13 (and any later one that still has Py_SetProgramName
+// but not PEP 741's functions).
+void InitializeLegacy(const std::string& program) {
+  const PyApi& py = Py();
+  // Python keeps this pointer for its lifetime: never freed.
+  wchar_t* name = py.Py_DecodeLocale(program.c_str(), nullptr);
+  if (name) py.Py_SetProgramName(name);
+  py.Py_InitializeEx(0);  // 0: Python installs no signal handlers; Ctrl-C stays Node's
+}
+
 }  // namespace
 
 std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate, std::string* library) {
@@ -77,10 +117,12 @@ std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate,
     // Another embedder in this process started it: join as a thread of its own.
     py.PyGILState_Ensure();
   } else {
-    // Python keeps this pointer for its lifetime: never freed.
-    wchar_t* program = py.Py_DecodeLocale(config.program.c_str(), nullptr);
-    if (program) py.Py_SetProgramName(program);
-    py.Py_InitializeEx(0);  // 0: Python installs no signal handlers; Ctrl-C stays Node's
+    if (py.HasInitConfig()) {
+      error = InitializeFromInitConfig(config.program);
+      if (!error.empty()) return "Python " + std::to_string(py.major) + "." + std::to_string(py.minor) + " did not start: " + error;
+    } else {
+      InitializeLegacy(config.program);
+    }
     error = ExtendSysPath(config);
     if (!error.empty()) {
       py.PyErr_Clear();

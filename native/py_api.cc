@@ -2,9 +2,16 @@
 // process-wide state is guarded by a mutex and written once.
 #include "py_api.h"
 
+#include <cstdlib>
 #include <mutex>
 
 #ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
 #include <windows.h>
 #else
 #include <dlfcn.h>
@@ -66,6 +73,34 @@ std::string Resolve(LibHandle h, PyApi* api) {
   }
   ESEM_PY_OBJECT_POINTERS(ESEM_RESOLVE_PTR)
 #undef ESEM_RESOLVE_PTR
+#define ESEM_RESOLVE_OPTIONAL(ret, name, params) \
+  api->name = reinterpret_cast<ret(*) params>(FindSymbol(h, #name));
+  ESEM_PY_OPTIONAL_FUNCTIONS(ESEM_RESOLVE_OPTIONAL)
+#undef ESEM_RESOLVE_OPTIONAL
+  return "";
+}
+
+// Why the library cannot serve the addon, or "". Reads only what needs no
+// initialized interpreter: Py_GetVersion() ("3.14.0 (main, ...)") and
+// which symbols exist. `h` is the library itself.
+std::string AbiProblem(LibHandle h, PyApi* api) {
+  const char* version = api->Py_GetVersion();
+  char* end = nullptr;
+  api->major = static_cast<int>(std::strtol(version, &end, 10));
+  api->minor = (end && *end == '.') ? static_cast<int>(std::strtol(end + 1, nullptr, 10)) : 0;
+  if (api->major != 3 || api->minor < 8) {
+    return std::string("it is Python ") + std::to_string(api->major) + "." + std::to_string(api->minor) +
+           ", which is not supported (esem-bridge needs CPython 3.8 or newer)";
+  }
+  // Only a Py_GIL_DISABLED build defines these (Objects/object.c, 3.13+):
+  // its object header is 32 bytes with ob_type at offset 24, not the
+  // 16-byte header every ob_type read and every type of the addon assume.
+  if (FindSymbol(h, "_Py_MergeZeroLocalRefcount") || FindSymbol(h, "_Py_DecRefShared")) {
+    return "it is a free-threaded build (Py_GIL_DISABLED), whose object header the native mode does not support";
+  }
+  if (!api->Py_SetProgramName && !api->HasInitConfig()) {
+    return "it has neither Py_SetProgramName nor the PEP 741 PyInitConfig functions to start Python with";
+  }
   return "";
 }
 
@@ -97,7 +132,13 @@ std::string LoadPyApi(const std::vector<std::string>& candidates, std::string* l
     PyApi api;
     std::string missing = Resolve(h, &api);
     if (!missing.empty()) {
-      report += "\n  " + path + ": missing symbol " + missing + " (not a CPython 3.8-3.13 library?)";
+      report += "\n  " + path + ": missing symbol " + missing + " (not a CPython 3.8-3.15 library?)";
+      CloseLibrary(h);
+      continue;
+    }
+    std::string problem = AbiProblem(h, &api);
+    if (!problem.empty()) {
+      report += "\n  " + path + ": " + problem;
       CloseLibrary(h);
       continue;
     }

@@ -1,25 +1,32 @@
 // The CPython C-API surface of the addon, resolved at run time from a
 // dlopen'd libpython. No Python header is included: every function listed
-// here has the same signature and meaning in CPython 3.8-3.13 (GIL builds),
-// so one binary serves all of them. Thread: loading happens once per process
-// under a lock; the pointers are then read-only and usable from any thread
-// that holds the GIL (the GIL functions themselves need no GIL).
+// here has the same signature and meaning in CPython 3.8-3.15 (GIL builds;
+// the audit per symbol is docs/python-versions.md), so one binary serves all
+// of them. Thread: loading happens once per process under a lock; the
+// pointers are then read-only and usable from any thread that holds the GIL
+// (the GIL functions themselves need no GIL).
 #pragma once
 
-#include <sys/types.h>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace esem {
 
-using Py_ssize_t = ssize_t;
+// Python's own Py_ssize_t is ssize_t on POSIX and Py_intptr_t on Windows
+// (MSVC has no ssize_t): a signed integer of pointer size either way.
+using Py_ssize_t = std::ptrdiff_t;
+static_assert(sizeof(Py_ssize_t) == sizeof(void*), "Py_ssize_t is pointer-sized");
 struct PyObject;  // opaque everywhere but PyObjectHead
 struct PyThreadState;
+struct PyInitConfig;  // PEP 741 (3.14+), opaque
 using PyGILState_STATE = int;
 
-// The object header every non-debug GIL build of 3.8-3.13 shares
-// (3.12's ob_refcnt union keeps the size). Only ob_type is read.
+// The object header every non-debug GIL build of 3.8-3.15 shares (3.12's
+// ob_refcnt union, 3.14's ob_flags/ob_overflow halves keep the size). Only
+// ob_type is read. A free-threaded build (Py_GIL_DISABLED) has a 32-byte
+// header with ob_type last: LoadPyApi refuses its libpython.
 struct PyObjectHead {
   Py_ssize_t refcnt;
   PyObject* type;
@@ -80,7 +87,6 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
 #define ESEM_PY_FUNCTIONS(X)                                                        \
   X(void, Py_InitializeEx, (int))                                                   \
   X(int, Py_IsInitialized, (void))                                                  \
-  X(void, Py_SetProgramName, (const wchar_t*))                                      \
   X(wchar_t*, Py_DecodeLocale, (const char*, size_t*))                              \
   X(PyThreadState*, PyEval_SaveThread, (void))                                      \
   X(void, PyEval_RestoreThread, (PyThreadState*))                                   \
@@ -156,6 +162,20 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(void, PyObject_Free, (void*))                                                   \
   X(const char*, Py_GetVersion, (void))
 
+// X(return type, name, parameter list): functions only some versions have,
+// resolved when present (nullptr otherwise). Initialization takes the
+// PEP 741 set when the library has it (3.14+), else Py_SetProgramName
+// (deprecated in 3.11, pending removal in 3.15): one of the two must be
+// there (LoadPyApi checks).
+#define ESEM_PY_OPTIONAL_FUNCTIONS(X)                                     \
+  X(void, Py_SetProgramName, (const wchar_t*))                            \
+  X(PyInitConfig*, PyInitConfig_Create, (void))                           \
+  X(void, PyInitConfig_Free, (PyInitConfig*))                             \
+  X(int, PyInitConfig_SetInt, (PyInitConfig*, const char*, int64_t))      \
+  X(int, PyInitConfig_SetStr, (PyInitConfig*, const char*, const char*))  \
+  X(int, PyInitConfig_GetError, (PyInitConfig*, const char**))            \
+  X(int, Py_InitializeFromInitConfig, (PyInitConfig*))
+
 // X(name): data symbols whose address is the object (types, singletons).
 #define ESEM_PY_OBJECTS(X) \
   X(_Py_NoneStruct)        \
@@ -179,25 +199,36 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
 #define ESEM_PY_OBJECT_POINTERS(X) \
   X(PyExc_TypeError)               \
   X(PyExc_ValueError)              \
-  X(PyExc_RuntimeError)              \
+  X(PyExc_RuntimeError)            \
   X(PyExc_MemoryError)
 
 struct PyApi {
 #define ESEM_DECLARE_FN(ret, name, params) ret(*name) params = nullptr;
   ESEM_PY_FUNCTIONS(ESEM_DECLARE_FN)
+  ESEM_PY_OPTIONAL_FUNCTIONS(ESEM_DECLARE_FN)
 #undef ESEM_DECLARE_FN
 #define ESEM_DECLARE_OBJ(name) PyObject* name = nullptr;
   ESEM_PY_OBJECTS(ESEM_DECLARE_OBJ)
   ESEM_PY_OBJECT_POINTERS(ESEM_DECLARE_OBJ)
 #undef ESEM_DECLARE_OBJ
+  int major = 0;  // from Py_GetVersion()
+  int minor = 0;
+
+  // Whether the PEP 741 initialization functions are all there (3.14+).
+  bool HasInitConfig() const {
+    return PyInitConfig_Create && PyInitConfig_Free && PyInitConfig_SetInt && PyInitConfig_SetStr &&
+           PyInitConfig_GetError && Py_InitializeFromInitConfig;
+  }
 };
 
 // The process-wide table, valid after LoadPyApi succeeded.
 const PyApi& Py();
 
 // dlopens each candidate in turn (RTLD_GLOBAL, so C extensions such as numpy
-// resolve their libpython symbols) and fills the table. Returns "" on
-// success, else a description of every attempt. Safe to call again: once a
+// resolve their libpython symbols) and fills the table. A library that is
+// older than 3.8, free-threaded, or lacks every way to initialize is
+// refused (AbiProblem in py_api.cc). Returns "" on success, else a
+// description of every attempt. Safe to call again: once a
 // library is loaded, later calls succeed only with the same library.
 std::string LoadPyApi(const std::vector<std::string>& candidates, std::string* loaded_path);
 

@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "executor.h"
 #include "gil.h"
+#include "native_thread.h"
 #include "py_callbacks.h"
 #include "py_error.h"
 
@@ -99,7 +100,7 @@ PythonHost& PythonHost::Get() {
   static PythonHost* host = [] {
     auto* h = new PythonHost();  // leaked on purpose: see the header
     CallbackWait::on_done = [] { PythonHost::Get().WakeWaiters(); };
-    std::thread([h] { h->Main(); }).detach();
+    esem::StartDetachedThread([h] { h->Main(); });
     return h;
   }();
   return *host;
@@ -178,7 +179,7 @@ void PythonHost::RequestCancel(CancelRequest r) {
   cancels_.push_back(r);
   if (!canceller_started_) {
     canceller_started_ = true;
-    std::thread([this] { CancellerMain(); }).detach();
+    esem::StartDetachedThread([this] { CancellerMain(); });
   }
   cancel_wake_.notify_one();
 }
@@ -296,7 +297,7 @@ void PythonHost::Freeze(std::chrono::milliseconds wait) {
     bool taken = false;
   };
   auto done = std::make_shared<Done>();
-  std::thread([done] {
+  esem::StartDetachedThread([done] {
     Py().PyGILState_Ensure();  // kept until the process ends
     {
       std::lock_guard<std::mutex> lock(done->mutex);
@@ -304,7 +305,7 @@ void PythonHost::Freeze(std::chrono::milliseconds wait) {
     }
     done->cv.notify_all();
     ParkForever();
-  }).detach();
+  });
   std::unique_lock<std::mutex> lock(done->mutex);
   done->cv.wait_for(lock, wait, [&] { return done->taken; });
 }
@@ -390,7 +391,7 @@ void PythonHost::StartSpareIfNeeded() {
   auto* w = new Worker();  // never freed: the thread lives until the process ends
   workers_.push_back(w);
   spares_idle_++;  // counted idle from the start, so that no second one starts for the same wait
-  std::thread([this, w] { SpareMain(w); }).detach();
+  esem::StartDetachedThread([this, w] { SpareMain(w); });
 }
 
 void PythonHost::SpareMain(Worker* me) {

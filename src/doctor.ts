@@ -4,6 +4,7 @@ import { createBridge } from "./bridge.js";
 import { loadAddon } from "./native-binding.js";
 import { cacheFolders, usableCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython, type PythonInfo } from "./python-probe.js";
+import { SUPPORTED_RANGE } from "./python-support.js";
 
 interface Line {
   label: string;
@@ -24,10 +25,11 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
   let info: PythonInfo | undefined;
   try {
     info = await probePython(choice, cwd);
-    lines.push({ label: "python", value: `${info.implementation} ${info.version} at ${info.executable}${info.inVenv ? ` (venv ${info.prefix})` : ""}` });
+    const build = info.freeThreaded ? ` (free-threaded build, GIL ${info.gilEnabled ? "on" : "off"})` : "";
+    lines.push({ label: "python", value: `${info.implementation} ${info.version}${build} at ${info.executable}${info.inVenv ? ` (venv ${info.prefix})` : ""}` });
     lines.push({ label: "libpython", value: info.libraries[0] ?? "none found" });
   } catch (error) {
-    problem("python", (error as Error).message.split("\n")[0], "install CPython 3.8-3.13 or set ESEM_PYTHON=/path/to/python3");
+    problem("python", (error as Error).message.split("\n")[0], `install CPython ${SUPPORTED_RANGE} or set ESEM_PYTHON=/path/to/python3`);
   }
   const cache = process.env.ESEM_PROBE_CACHE === "0" ? "off (ESEM_PROBE_CACHE=0)" : usableCacheFolder();
   lines.push({
@@ -35,7 +37,7 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
     value: cache ?? `not used: none of ${cacheFolders().join(", ")} is a folder of this user's that only this user can write`,
   });
   const why = info ? embedProblem(info) : null;
-  if (why) problem("embeddable", why, "point ESEM_PYTHON at a CPython 3.8-3.13 built with --enable-shared");
+  if (why) problem("embeddable", why, `point ESEM_PYTHON at a CPython ${SUPPORTED_RANGE} built with --enable-shared (not free-threaded)`);
 
   const addon = loadAddon();
   if (addon.addon) {

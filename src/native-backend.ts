@@ -8,6 +8,7 @@ import { rootOf } from "./proxy.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { choosePython, embedProblem, probePython } from "./python-probe.js";
+import { supportProblem, unsupportedError } from "./python-support.js";
 
 const ARG_ROOTS = ["args", "kwargs"];
 const VALUE_ROOT = ["value"];
@@ -84,6 +85,7 @@ export class NativeBackend implements Backend {
   static async start(options: { python?: string; cwd: string; threads?: number }, hooks: BackendHooks): Promise<NativeBackend> {
     const choice = choosePython(options.python, options.cwd);
     const info = await probePython(choice, options.cwd);
+    if (supportProblem(info)) throw unsupportedError(info.version, choice.command, choice.source);
     const problem = embedProblem(info);
     if (problem) throw new BridgeError("ESEM_NO_PYTHON", `Native mode cannot use ${choice.command}: ${problem}.`);
     const load = loadAddon();

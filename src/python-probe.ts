@@ -7,6 +7,9 @@ import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { BridgeError } from "./errors.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { readEntry, usableCacheFolder, writeEntry, type InterpreterFile } from "./probe-cache.js";
+import { SUPPORTED_RANGE } from "./python-support.js";
+
+export { embedProblem, supportProblem } from "./python-support.js";
 
 export interface PythonInfo {
   version: string;
@@ -18,7 +21,12 @@ export interface PythonInfo {
   inVenv: boolean;
   sysPath: string[];
   shared: boolean;
+  /** A Py_GIL_DISABLED build (ABI flag "t", libpython3.13t.so). */
   freeThreaded: boolean;
+  /** sys._is_gil_enabled() when the probe ran (absent in entries cached by 0.2.0). */
+  gilEnabled?: boolean;
+  /** sys.abiflags: "", "t", "d", "td" (absent in entries cached by 0.2.0). */
+  abiflags?: string;
   debug: boolean;
   libraries: string[];
 }
@@ -75,7 +83,7 @@ export function probePython(choice: PythonChoice, cwd: string): Promise<PythonIn
 // and only missing entries are added. ESEM_PROBE_CACHE=0 turns it off.
 // Where it lives and when an entry is trusted: src/probe-cache.ts.
 
-const CACHE_FORMAT = "2";
+const CACHE_FORMAT = "3"; // 3: gilEnabled, abiflags
 
 /** 64-bit FNV-1a (two 32-bit lanes) as hex: a file name, not a security hash. */
 function fnv64(text: string): string {
@@ -167,7 +175,7 @@ async function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> 
           new BridgeError(
             "ESEM_NO_PYTHON",
             `Python interpreter "${choice.command}" (chosen by ${choice.source}) ${how}. ` +
-              `Install Python 3.8-3.13, or point at one with createBridge({ python }) or ESEM_PYTHON=/path/to/python3.` +
+              `Install Python ${SUPPORTED_RANGE}, or point at one with createBridge({ python }) or ESEM_PYTHON=/path/to/python3.` +
               (stderr ? `\n${String(stderr).trim()}` : ""),
           ),
         );
@@ -182,18 +190,4 @@ async function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> 
       }
     });
   });
-}
-
-/** Why this interpreter cannot be embedded, or null when it can be tried. */
-export function embedProblem(info: PythonInfo): string | null {
-  const [major, minor] = info.versionInfo;
-  if (info.implementation !== "cpython") return `${info.implementation} is not CPython; only CPython can be embedded`;
-  if (major !== 3 || minor < 8 || minor > 13) return `Python ${info.version} is outside the supported 3.8-3.13`;
-  if (info.freeThreaded) return `Python ${info.version} is a free-threaded build, which the native mode does not support yet`;
-  if (info.debug) return `Python ${info.version} is a debug build, whose object layout the native mode does not support`;
-  if (!info.shared || info.libraries.length === 0) {
-    return `${info.executable} has no shared libpython (it was built without --enable-shared); ` +
-      `rebuild it with PYTHON_CONFIGURE_OPTS=--enable-shared (pyenv) or install your distribution's libpython3.X package`;
-  }
-  return null;
 }

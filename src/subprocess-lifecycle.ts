@@ -10,6 +10,7 @@ import type { ShutdownOptions } from "./backend.js";
 import { BridgeError } from "./errors.js";
 import { ProtocolError } from "./framing.js";
 import { cachedProbe, type PythonChoice } from "./python-probe.js";
+import { OLDEST, SUPPORTED_RANGE, UNSUPPORTED_EXIT_CODE, unsupportedError, unsupportedVersionIn } from "./python-support.js";
 import { WorkerProcess } from "./subprocess-worker.js";
 
 export interface LifecycleEvents {
@@ -82,13 +83,25 @@ export class WorkerLifecycle {
     worker.exited = true;
     this.lose(worker);
     if (worker.broken) return; // its calls were rejected with the protocol error
+    if (!spawnError && !worker.started && code === UNSUPPORTED_EXIT_CODE) {
+      // Its one stderr line may still be in the pipe at "exit": read it at "close".
+      const fail = () => {
+        const version = unsupportedVersionIn(worker.stderrLines()) ?? `older than ${OLDEST.join(".")}`;
+        const error = unsupportedError(version, this.choice.command, this.choice.source);
+        worker.failReady(error);
+        this.rejectAll(worker, error);
+      };
+      if (worker.child.stdio.every((s) => !s || s.destroyed)) fail();
+      else worker.child.once("close", fail);
+      return;
+    }
     const tail = worker.stderrLines();
     if (spawnError || !worker.started) {
       const how = spawnError?.code === "ENOENT" ? "was not found" : spawnError ? `could not start (${spawnError.message})` : `exited at start (code ${code}, signal ${signal})`;
       const error = new BridgeError(
         "ESEM_NO_PYTHON",
         `Python interpreter "${this.choice.command}" (chosen by ${this.choice.source}) ${how}. ` +
-          `Install Python 3.8-3.13, or point at one with createBridge({ python }) or ESEM_PYTHON=/path/to/python3.${tail}`,
+          `Install Python ${SUPPORTED_RANGE}, or point at one with createBridge({ python }) or ESEM_PYTHON=/path/to/python3.${tail}`,
       );
       worker.failReady(error);
       this.rejectAll(worker, error);

@@ -6,6 +6,7 @@ import type { Socket } from "node:net";
 import type { RefDescription } from "./backend.js";
 import { FrameReader, REPLY_HEADER } from "./framing.js";
 import { pythonRuntimeDir } from "./paths.js";
+import { VERSION_GATE } from "./python-support.js";
 import { PendingCalls } from "./subprocess-pending.js";
 import { wireLibraryPath } from "./wire-library.js";
 
@@ -13,8 +14,11 @@ const STDERR_LINES = 20;
 
 // On Linux the worker asks to be killed when Node dies (PR_SET_PDEATHSIG),
 // so even a busy worker never outlives Node; elsewhere the socket's EOF ends it.
+// VERSION_GATE first: an interpreter older than 3.8 exits with one line
+// the lifecycle turns into "Python X is not supported" before it reads a
+// line of the runtime (which it could not parse).
 const BOOT =
-  "import sys\n" +
+  VERSION_GATE +
   "if sys.platform.startswith('linux'):\n" +
   "    try:\n" +
   "        import ctypes; ctypes.CDLL(None).prctl(1, 9)\n" +

@@ -70,7 +70,7 @@ describe("esem doctor", () => {
     const result = await runNode(dist("cli.js"), ["doctor"], 30_000, { env });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('"/nonexistent/python3" (chosen by ESEM_PYTHON) was not found');
-    expect(result.stdout).toMatch(/fix: install CPython 3\.8-3\.13 or set ESEM_PYTHON/);
+    expect(result.stdout).toMatch(/fix: install CPython 3\.8-3\.15 or set ESEM_PYTHON/);
     expect(result.stdout).toMatch(/^mode +none works/m);
   });
 });

@@ -1,9 +1,18 @@
 """Describes this interpreter to the bridge as one line of JSON: version,
-executable, sys.path and where its shared libpython is. Run as a script by
-src/python-probe.ts; imports nothing outside the standard library."""
+executable, sys.path, whether it is a free-threaded build and where its
+shared libpython is. Run as a script by src/python-probe.ts; imports nothing
+outside the standard library.
+
+Kept runnable by Python 2.7 and 3.x before 3.8 (no f-strings, no
+sys.implementation or sys.base_prefix assumed): an interpreter too old for
+the bridge still answers, and the bridge then says "Python X is not
+supported" (src/python-support.ts) instead of showing a traceback. Tested
+under every interpreter found on the machine (test/python-versions.test.ts).
+"""
 
 import json
 import os
+import platform
 import sys
 import sysconfig
 
@@ -24,7 +33,8 @@ def libpython_candidates():
     else:
         names += ["libpython%s%s.so.1.0" % (version, abiflags), "libpython%s%s.so" % (version, abiflags)]
     folders = []
-    for folder in (var("LIBDIR"), var("LIBPL"), os.path.join(sys.base_prefix, "lib"), sys.base_prefix,
+    base_prefix = getattr(sys, "base_prefix", sys.prefix)
+    for folder in (var("LIBDIR"), var("LIBPL"), os.path.join(base_prefix, "lib"), base_prefix,
                    os.path.dirname(sys.executable)):
         if folder:
             folders.append(folder)
@@ -42,20 +52,37 @@ def libpython_candidates():
     return out
 
 
+def implementation():
+    """"cpython", "pypy", ...: sys.implementation from 3.3, platform before."""
+    impl = getattr(sys, "implementation", None)
+    return impl.name if impl is not None else platform.python_implementation().lower()
+
+
+def gil_enabled(free_threaded):
+    """Whether the GIL is on right now: a free-threaded build can turn it
+    back on (PYTHON_GIL=1, or an extension that needs it)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return bool(check()) if check is not None else not free_threaded
+
+
 def main():
     script_dir = os.path.dirname(os.path.abspath(__file__))
     path = [p for p in sys.path if p and os.path.abspath(p) != script_dir]
+    base_prefix = getattr(sys, "base_prefix", getattr(sys, "real_prefix", sys.prefix))
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     info = {
-        "version": "%d.%d.%d" % sys.version_info[:3],
+        "version": "%d.%d.%d" % tuple(sys.version_info[:3]),
         "versionInfo": list(sys.version_info[:2]),
-        "implementation": sys.implementation.name,
+        "implementation": implementation(),
         "executable": sys.executable,
         "prefix": sys.prefix,
-        "basePrefix": sys.base_prefix,
-        "inVenv": sys.prefix != sys.base_prefix,
+        "basePrefix": base_prefix,
+        "inVenv": sys.prefix != base_prefix,
         "sysPath": path,
         "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")) or sys.platform == "win32",
-        "freeThreaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "freeThreaded": free_threaded,
+        "gilEnabled": gil_enabled(free_threaded),
+        "abiflags": getattr(sys, "abiflags", ""),
         "debug": hasattr(sys, "gettotalrefcount"),
         "libraries": libpython_candidates(),
     }
