@@ -34,7 +34,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
-                      InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::Cancel>("cancel"),
+                      InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::ReplyPlain>("replyPlain"), InstanceMethod<&Bridge::Cancel>("cancel"),
                       InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync"),
                       InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning"), InstanceMethod<&Bridge::CallPrepared>("callPrepared"), InstanceMethod<&Bridge::CallFast>("callFast")});
 }
@@ -60,6 +60,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   helpers_.make_error = Weak(env, js.Get("makeError"));
   helpers_.decode = Weak(env, js.Get("decode"));
   helpers_.callback = Weak(env, js.Get("callback"));
+  helpers_.callback_plain = Weak(env, js.Get("callbackPlain"));
   helpers_.release_callback = Weak(env, js.Get("releaseCallback"));
   helpers_.callback_sync = Weak(env, js.Get("callbackSync"));
   helpers_.callback_sync_plain = Weak(env, js.Get("callbackSyncPlain"));

@@ -104,6 +104,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Helper(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value ReplyPlain(const Napi::CallbackInfo& info);
   Napi::Value Reply(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   Napi::Value CallSync(const Napi::CallbackInfo& info);  // bridge_sync.cc

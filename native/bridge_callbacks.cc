@@ -33,6 +33,18 @@ void Bridge::StartCallback(napi_env env, std::unique_ptr<Job> job) {
   if (state_ != State::kRunning) return;  // destroyed here: abandoned
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
+  if (job->plain) {
+    // callbackPlain(token, fnId, ...args): the arguments as themselves.
+    std::vector<napi_value> argv(2 + job->scalars.size());
+    uint64_t token = next_callback_++;
+    argv[0] = Number(env, static_cast<double>(token));
+    argv[1] = Number(env, static_cast<double>(job->ref));
+    for (size_t i = 0; i < job->scalars.size(); i++) argv[2 + i] = ScalarToJs(env, helpers_, job->scalars[i]);
+    callbacks_.emplace(token, std::move(job));
+    if (!CallHook(env, helpers_.callback_plain, argv.size(), argv.data())) callbacks_.erase(token);
+    napi_close_handle_scope(env, scope);
+    return;
+  }
   napi_value pair = ResultToJs(env, helpers_, *job);
   if (!pair) {
     bool pending = false;
@@ -80,6 +92,32 @@ Napi::Value Bridge::Reply(const Napi::CallbackInfo& info) {
   Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
   job->wire.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
   job->ok = info[1].ToBoolean().Value();
+  job->plain = false;
+  std::shared_ptr<CallbackWait> waiter = std::move(job->waiter);
+  if (waiter) waiter->Complete(std::move(job));
+  return env.Undefined();
+}
+
+// replyPlain(token, value): the JS function returned a plain value (null,
+// undefined, boolean, string, or a number that is not an integer past 2^53).
+Napi::Value Bridge::ReplyPlain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "replyPlain(token, value)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto found = callbacks_.find(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
+  if (found == callbacks_.end()) return env.Undefined();  // abandoned meanwhile
+  Scalar value;
+  if (!ScalarFromJs(env, info[1], &value)) {
+    Napi::TypeError::New(env, "replyPlain(token, value): the value is not plain").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::unique_ptr<Job> job = std::move(found->second);
+  callbacks_.erase(found);
+  job->result = std::move(value);
+  job->ok = true;
+  job->plain = true;
   std::shared_ptr<CallbackWait> waiter = std::move(job->waiter);
   if (waiter) waiter->Complete(std::move(job));
   return env.Undefined();

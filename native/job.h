@@ -104,6 +104,9 @@ struct Job {
   bool cancel_requested = false;  // host mutex
   bool sync = false;  // run on the JS thread (callSync): a coroutine result is refused
   bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
+  // kCallback: the arguments are plain, in `scalars` (no wire bytes); in
+  // the reply, the JS function's plain value is in `result`.
+  bool plain = false;
   std::shared_ptr<CallbackWait> waiter;  // kCallback: who waits for the reply
 
   Job() = default;
@@ -149,6 +152,7 @@ struct Job {
     cancel_requested = false;
     sync = false;
     keep_result = false;
+    plain = false;
     if (waiter) {
       waiter->Abandon();
       waiter.reset();

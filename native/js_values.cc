@@ -314,7 +314,7 @@ std::string JsUtf8(napi_env env, napi_value s) {
 }
 
 void JsHelpers::Reset(napi_env env) {
-  for (napi_ref* r : {&wrap, &make_error, &decode, &callback, &release_callback, &callback_sync, &callback_sync_plain}) {
+  for (napi_ref* r : {&wrap, &make_error, &decode, &callback, &release_callback, &callback_sync, &callback_sync_plain, &callback_plain}) {
     if (*r) napi_delete_reference(env, *r);
     *r = nullptr;
   }

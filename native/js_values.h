@@ -22,6 +22,7 @@ struct JsHelpers {
   napi_ref callback = nullptr;    // (token, fnId, [args, kwargs]) => void; answers with bridge.reply(token, ok, bytes)
   napi_ref release_callback = nullptr;  // (fnId, count) => void
   napi_ref callback_sync = nullptr;     // (fnId, [args, kwargs]) => [ok, bytes], during callSync
+  napi_ref callback_plain = nullptr;    // (token, fnId, ...plain args) => void; answers with reply or replyPlain
   napi_ref callback_sync_plain = nullptr;  // (fnId, ...plain args) => a plain value, or [ok, bytes]
 
   void Reset(napi_env env);

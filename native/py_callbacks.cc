@@ -192,15 +192,21 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
     py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: the JS function gave no answer");
     return nullptr;
   }
-  OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
-  if (!pair) return nullptr;
-  py.PyTuple_SetItem(pair.get(), 0, OwnedRef::Borrow(args).Release());
-  py.PyTuple_SetItem(pair.get(), 1, OwnedRef::Borrow(kwargs).Release());
   auto job = std::make_unique<Job>();
   job->op = Op::kCallback;
   job->channel = channel;
   job->ref = static_cast<uint64_t>(id);
-  if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
+  if (!(sync && sync->channel == channel.get()) && PlainArgs(args, kwargs, plain, &n)) {
+    // Plain arguments travel as themselves (StartCallback makes them JS values).
+    job->plain = true;
+    job->scalars.assign(std::make_move_iterator(plain), std::make_move_iterator(plain + n));
+  } else {
+    OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
+    if (!pair) return nullptr;
+    py.PyTuple_SetItem(pair.get(), 0, OwnedRef::Borrow(args).Release());
+    py.PyTuple_SetItem(pair.get(), 1, OwnedRef::Borrow(kwargs).Release());
+    if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
+  }
   if (sync && sync->channel == channel.get()) {
     // A callSync() on this thread is Python's caller: run the JS function here.
     channel->ctx.CommitTypes(job->described);  // decoded before anything else on this thread
@@ -225,6 +231,7 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
 // The value (or JSError) of an answered callback.
 PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply) {
   const PyApi& py = Py();
+  if (reply->plain && reply->ok) return ScalarToPy(reply->result).Release();
   OwnedRef values = OwnedRef::Steal(py.PyList_New(0));
   if (!values) return nullptr;
   std::string code, message;

@@ -119,6 +119,16 @@ export class NativeBackend implements Backend {
           if (outcome instanceof Promise) void outcome.then(answer);
           else answer(outcome);
         },
+        callbackPlain: (token, fnId, ...args) => {
+          const answer = (outcome: CallbackOutcome): void => {
+            if (outcome.ok && isPlain(outcome.value)) return native.replyPlain(token, outcome.value);
+            const { ok, bytes } = encodeOutcome(replies, outcome);
+            native.reply(token, ok, bytes);
+          };
+          const outcome = callbacks.run(fnId, args, null);
+          if (outcome instanceof Promise) void outcome.then(answer);
+          else answer(outcome);
+        },
         releaseCallback: (fnId, count) => callbacks.release(fnId, count),
         // Plain arguments as themselves; a plain result goes back as itself.
         callbackSyncPlain: (fnId, ...args) => {

@@ -27,6 +27,8 @@ export interface NativeJsHooks {
   releaseCallback(fnId: number, count: number): void;
   /** Python called JS function `fnId` during a callSync on this thread: run it now; [ok, wire bytes]. */
   callbackSync(fnId: number, call: [unknown[], Record<string, unknown> | null]): [boolean, Uint8Array];
+  /** callback() with plain arguments passed as themselves. */
+  callbackPlain(token: number, fnId: number, ...args: unknown[]): void;
   /** The same with plain arguments passed as themselves: a plain value, or [ok, bytes]. */
   callbackSyncPlain(fnId: number, ...args: unknown[]): unknown;
 }
@@ -54,6 +56,8 @@ export interface NativeBridge {
   shutdown(): Promise<void>;
   /** Answers callback `token`: wire bytes of [value] (ok) or of [name, message, stack]. */
   reply(token: number, ok: boolean, bytes: Uint8Array): void;
+  /** A callback's plain value (see isPlain in native-backend.ts). */
+  replyPlain(token: number, value: unknown): void;
   /** Rejects call `seq` with `error` at once and cancels its job; false when it already settled. */
   cancel(seq: number, error: Error): boolean;
   /** Runs the call on this thread under the GIL and returns its result (throws its error). */

@@ -19,6 +19,26 @@ describe.each(BACKENDS)("callbacks on the %s backend", (mode) => {
     });
   });
 
+  it.skipIf(skip)("gives plain arguments and results their exact types (the plain path and the wire's)", async () => {
+    await withBridge(mode, async (bridge) => {
+      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
+      const echo = (...args: unknown[]) => args;
+      const args = [null, true, false, 0, -1, 2 ** 53 - 1, 0.5, -0, NaN, -Infinity, "", "héllo 😀", "a\u0000b"];
+      expect(await cb.call(echo, ...args.slice(0, 8))).toEqual(args.slice(0, 8));
+      expect(await cb.call(echo, ...args)).toEqual(args);
+      expect(await cb.call(echo, 2 ** 60, "\ud800")).toEqual([2n ** 60n, "\ud800"]);
+      const results: [unknown, [string, unknown]][] = [
+        [undefined, ["NoneType", null]], [true, ["bool", true]], [7, ["int", 7]], [-0, ["float", -0]], [0.25, ["float", 0.25]],
+        [2 ** 60, ["int", 2n ** 60n]], [2n ** 70n, ["int", 2n ** 70n]], ["😀", ["str", "😀"]], ["\ud800", ["str", "\ud800"]],
+        [[1, 2], ["list", [1, 2]]], [{ a: 1 }, ["dict", { a: 1 }]],
+      ];
+      for (const [value, expected] of results) {
+        expect(await cb.call_and_type(() => value, 1)).toEqual(expected);
+        expect(await cb.call_and_type(async () => value)).toEqual(expected);
+      }
+    });
+  });
+
   it.skipIf(skip)("passes Python keyword arguments as one trailing object, and converts values both ways", async () => {
     await withBridge(mode, async (bridge) => {
       const cb = (await bridge.python(fixture("callbacks.py"))) as any;
