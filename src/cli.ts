@@ -2,7 +2,8 @@
 // The `esem` command: run a script with `python:` imports, print the version.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { packageRoot } from "./paths.js";
 
 const pkg = JSON.parse(readFileSync(resolve(packageRoot, "package.json"), "utf8")) as { version: string };
@@ -71,7 +72,7 @@ async function main(args: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    const register = new URL("./register.js", import.meta.url).href;
+    const register = pathToFileURL(join(__dirname, "register.mjs")).href;
     const child = spawn(process.execPath, ["--import", register, resolve(rest[0]), ...rest.slice(1)], { stdio: "inherit" });
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
     child.on("exit", (code, signal) => {
@@ -84,4 +85,4 @@ async function main(args: string[]): Promise<void> {
   process.exitCode = 2;
 }
 
-await main(process.argv.slice(2));
+void main(process.argv.slice(2));

@@ -82,7 +82,7 @@ let loaded: AddonLoad | undefined;
 /** The addon, loaded once per environment; `error` says why when it cannot load. */
 export function loadAddon(): AddonLoad {
   if (loaded) return loaded;
-  const require = createRequire(import.meta.url);
+  const require = createRequire(__filename);
   try {
     const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
     // ESEM_ADDON: an explicit .node file (a sanitizer or debug build).

@@ -12,13 +12,13 @@ const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "ut
 
 describe("python: imports", () => {
   it("work under node --import esem-bridge/register, with named and default exports", async () => {
-    const result = await runNode(script, [], 20_000, { nodeArgs: ["--import", dist("register.js")] });
+    const result = await runNode(script, [], 20_000, { nodeArgs: ["--import", dist("register.mjs")] });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().split("\n")).toEqual(expected);
   });
 
   it("keep working under the 0.1 form node --experimental-loader esem-bridge/loader", async () => {
-    const result = await runNode(script, [], 20_000, { nodeArgs: ["--no-warnings", "--experimental-loader", dist("loader.js")] });
+    const result = await runNode(script, [], 20_000, { nodeArgs: ["--no-warnings", "--experimental-loader", dist("loader.mjs")] });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().split("\n")).toEqual(expected);
   });
