@@ -14,6 +14,7 @@ Usage:
   esem run <file.js> [args...]   run a script with python: imports enabled
   esem node <file.js> [args...]  the same (kept from 0.1)
   esem doctor                    which Python and libpython, whether native mode works, and fixes
+  esem build-addon               compile the native addon here (where no prebuilt binary matches)
   esem bench                     a short benchmark of the native and subprocess modes here
   esem types <file.py|module>    TypeScript declarations from the module's type hints (stdout)
   esem --version                 print the version
@@ -64,6 +65,11 @@ async function main(args: string[]): Promise<void> {
   if (command === "doctor") {
     const { doctor } = await import("./doctor.js");
     process.exitCode = await doctor(process.cwd(), (text) => process.stdout.write(text));
+    return;
+  }
+  if (command === "build-addon") {
+    const { buildAddon } = await import("./build-addon.js");
+    process.exitCode = await buildAddon((text) => process.stdout.write(text), (text) => process.stderr.write(text));
     return;
   }
   if (command === "run" || command === "node") {

@@ -1,6 +1,7 @@
 // Loads the addon (a prebuild or the local build) and types its surface.
 import { createRequire } from "node:module";
 import { isMainThread } from "node:worker_threads";
+import { BUILD_COMMAND } from "./build-addon.js";
 import { packageRoot } from "./paths.js";
 import type { AttrPath, RefDescription } from "./backend.js";
 
@@ -100,7 +101,7 @@ export function loadAddon(): AddonLoad {
       prebuilt: false,
       error:
         `the native addon is not built (${(error as Error).message.split("\n")[0]}). ` +
-        `Build it with "npm rebuild esem-bridge" (or approve the package's install script: npm install-scripts approve esem-bridge)`,
+        `Build it with: ${BUILD_COMMAND} (needs a C++ compiler; see docs/troubleshooting.md#the-native-addon-is-not-built)`,
     };
   }
   return loaded;
