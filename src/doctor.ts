@@ -42,7 +42,10 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
   if (addon.addon) {
     lines.push({ label: "addon", value: `${addon.path} (${addon.prebuilt ? "prebuilt" : "built from source"})` });
   } else {
-    problem("addon", addon.error ?? "not loaded", `run \`${BUILD_COMMAND}\` (compiles it here; needs a C++ compiler, make and Python 3)`);
+    const fix = process.env.ESEM_ADDON
+      ? "unset ESEM_ADDON, or point it at a built esem_bridge.node"
+      : `run \`${BUILD_COMMAND}\` (compiles it here; needs a C++ compiler, make and Python 3)`;
+    problem("addon", addon.error ?? "not loaded", fix);
   }
 
   if (info && !why && addon.addon) {

@@ -95,13 +95,15 @@ export function loadAddon(): AddonLoad {
     // no __del__ or Python thread runs during that. Workers end with the process.
     if (isMainThread) process.once("exit", () => addon.freeze());
   } catch (error) {
+    const why = (error as Error).message.split("\n")[0];
     loaded = {
       addon: null,
       path: null,
       prebuilt: false,
-      error:
-        `the native addon is not built (${(error as Error).message.split("\n")[0]}). ` +
-        `Build it with: ${BUILD_COMMAND} (needs a C++ compiler; see docs/troubleshooting.md#the-native-addon-is-not-built)`,
+      error: process.env.ESEM_ADDON
+        ? `the addon that ESEM_ADDON names does not load (${why}). Unset ESEM_ADDON to use the package's own addon, or point it at a built esem_bridge.node`
+        : `the native addon is not built (${why}). ` +
+          `Build it with: ${BUILD_COMMAND} (needs a C++ compiler; see docs/troubleshooting.md#the-native-addon-is-not-built)`,
     };
   }
   return loaded;
