@@ -5,7 +5,12 @@
 // scripts at all, so npm never asks a user to approve an install script
 // (the prebuilt binary needs none), and gypfile: false keeps npm from
 // turning the shipped binding.gyp into an implicit `node-gyp rebuild`.
-// Usage: node scripts/pack-manifest.mjs strip|restore [folder]
+//
+// Publish the packed tarball (npm pack, then npm publish ./esem-bridge-X.tgz):
+// a directory publish sends the registry the package.json it reads after
+// postpack, the repository's, with its install script, so prepublishOnly
+// (run by directory publishes only) refuses one.
+// Usage: node scripts/pack-manifest.mjs strip|restore|refuse-directory-publish [folder]
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -35,7 +40,14 @@ if (action === "strip") {
   writeFileSync(manifest, JSON.stringify(publishedManifest(dev), null, 2) + "\n");
 } else if (action === "restore") {
   restore();
+} else if (action === "refuse-directory-publish") {
+  const { name, version } = JSON.parse(readFileSync(manifest, "utf8"));
+  console.error(
+    `pack-manifest: publish the packed tarball, not the folder: npm pack, then npm publish ./${name}-${version}.tgz ` +
+      "(a folder publish would send the registry the repository's package.json, install script included).",
+  );
+  process.exitCode = 1;
 } else {
-  console.error("usage: node scripts/pack-manifest.mjs strip|restore [folder]");
+  console.error("usage: node scripts/pack-manifest.mjs strip|restore|refuse-directory-publish [folder]");
   process.exitCode = 2;
 }

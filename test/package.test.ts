@@ -130,6 +130,7 @@ describe("the packed tarball's package.json and files", () => {
     const dev = JSON.parse(devManifest);
     expect(dev.scripts.prepack).toMatch(/&& node scripts\/pack-manifest\.mjs strip$/);
     expect(dev.scripts.postpack).toBe("node scripts/pack-manifest.mjs restore");
+    expect(dev.scripts.prepublishOnly).toBe("node scripts/pack-manifest.mjs refuse-directory-publish");
     expect(manifest.scripts).toBeUndefined();
     expect(manifest.devDependencies).toBeUndefined();
     expect(manifest.gypfile).toBe(false); // binding.gyp ships (for esem build-addon); npm must not run it on install
@@ -151,6 +152,17 @@ describe("the packed tarball's package.json and files", () => {
       expect(parsed.sourcesContent?.length, map).toBe(parsed.sources.length);
       expect(parsed.sourcesContent?.every((s) => s.length > 0), map).toBe(true);
     }
+  });
+});
+
+describe("publishing", () => {
+  // npm publish of a folder re-reads package.json after postpack restored the repository's: the registry would get its install script.
+  it("refuses a folder publish and says to publish the packed tarball", () => {
+    const stage = path.join(work, "stage-source");
+    const result = spawnSync("npm", ["publish", "--dry-run", "--offline"], { cwd: stage, encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/publish the packed tarball, not the folder: npm pack, then npm publish \.\/esem-bridge-[\d.]+\.tgz/);
+    expect(readFileSync(path.join(stage, "package.json"), "utf8")).toContain('"scripts"'); // untouched
   });
 });
 
