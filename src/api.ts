@@ -15,8 +15,8 @@ function bridge(): Bridge {
   return (defaultBridge ??= new Bridge());
 }
 
-/** `const { add } = await python("./calc.py")`: loads a module on the default bridge. */
-export async function python<T = never>(spec: string): Promise<ModuleProxy<T>> {
+/** `const { add } = await python("./calc.py")` (or `new URL("./calc.py", import.meta.url)`): loads a module on the default bridge. */
+export async function python<T = never>(spec: string | URL): Promise<ModuleProxy<T>> {
   return bridge().python<T>(spec);
 }
 

@@ -3,6 +3,7 @@ import type { BridgeInfo, Mode, ShutdownOptions } from "./backend.js";
 import { BridgeError, atCaller } from "./errors.js";
 import { NativeBackend } from "./native-backend.js";
 import { SubprocessBackend } from "./subprocess-backend.js";
+import { moduleSpec } from "./module-spec.js";
 import { Session } from "./proxy.js";
 import type { PyProxy, Remote } from "./types.js";
 import { evaluate, execute, readStatement } from "./expressions.js";
@@ -59,12 +60,15 @@ export class Bridge {
     return { ...this.details };
   }
 
-  /** Loads a Python file (`./x.py`, resolved against cwd) or module (`json`, `os.path`). */
-  async python<T = never>(spec: string): Promise<ModuleProxy<T>> {
-    if (typeof spec !== "string" || spec === "") throw new TypeError("python() takes a file path or a module name");
+  /**
+   * Loads a Python file (`./x.py`, resolved against cwd; a `file:` URL or
+   * `new URL("./x.py", import.meta.url)`) or module (`json`, `os.path`).
+   */
+  async python<T = never>(spec: string | URL): Promise<ModuleProxy<T>> {
     try {
+      const target = moduleSpec(spec);
       const session = await this.ensure();
-      return (await session.backend.importModule(spec, this.cwd())) as ModuleProxy<T>;
+      return (await session.backend.importModule(target, this.cwd())) as ModuleProxy<T>;
     } catch (error) {
       throw atCaller(error, this.python);
     }

@@ -2,7 +2,8 @@
 // The `esem` command: run a script with `python:` imports, print the version.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { packageRoot } from "./paths.js";
 
 const pkg = JSON.parse(readFileSync(resolve(packageRoot, "package.json"), "utf8")) as { version: string };
@@ -13,6 +14,7 @@ Usage:
   esem run <file.js> [args...]   run a script with python: imports enabled
   esem node <file.js> [args...]  the same (kept from 0.1)
   esem doctor                    which Python and libpython, whether native mode works, and fixes
+  esem build-addon               compile the native addon here (where no prebuilt binary matches)
   esem bench                     a short benchmark of the native and subprocess modes here
   esem types <file.py|module>    TypeScript declarations from the module's type hints (stdout)
   esem --version                 print the version
@@ -65,13 +67,18 @@ async function main(args: string[]): Promise<void> {
     process.exitCode = await doctor(process.cwd(), (text) => process.stdout.write(text));
     return;
   }
+  if (command === "build-addon") {
+    const { buildAddon } = await import("./build-addon.js");
+    process.exitCode = await buildAddon((text) => process.stdout.write(text), (text) => process.stderr.write(text));
+    return;
+  }
   if (command === "run" || command === "node") {
     if (rest.length === 0) {
       process.stderr.write("esem: no file given. Usage: esem run <file.js>\n");
       process.exitCode = 2;
       return;
     }
-    const register = new URL("./register.js", import.meta.url).href;
+    const register = pathToFileURL(join(__dirname, "register.mjs")).href;
     const child = spawn(process.execPath, ["--import", register, resolve(rest[0]), ...rest.slice(1)], { stdio: "inherit" });
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
     child.on("exit", (code, signal) => {
@@ -84,4 +91,4 @@ async function main(args: string[]): Promise<void> {
   process.exitCode = 2;
 }
 
-await main(process.argv.slice(2));
+void main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // `esem doctor`: which Python, which libpython, which mode and why, with a
 // fix for each problem found. Exit code 1 when the default mode cannot work.
 import { createBridge } from "./bridge.js";
+import { BUILD_COMMAND } from "./build-addon.js";
 import { loadAddon } from "./native-binding.js";
 import { cacheFolders, usableCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython, type PythonInfo } from "./python-probe.js";
@@ -43,7 +44,10 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
   if (addon.addon) {
     lines.push({ label: "addon", value: `${addon.path} (${addon.prebuilt ? "prebuilt" : "built from source"})` });
   } else {
-    problem("addon", addon.error ?? "not loaded", "run `npm rebuild esem-bridge` (needs a C++ compiler), or approve the install script: `npm install-scripts approve esem-bridge`");
+    const fix = process.env.ESEM_ADDON
+      ? "unset ESEM_ADDON, or point it at a built esem_bridge.node"
+      : `run \`${BUILD_COMMAND}\` (compiles it here; needs a C++ compiler, make and Python 3)`;
+    problem("addon", addon.error ?? "not loaded", fix);
   }
 
   if (info && !why && addon.addon) {

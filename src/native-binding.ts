@@ -1,6 +1,7 @@
 // Loads the addon (a prebuild or the local build) and types its surface.
 import { createRequire } from "node:module";
 import { isMainThread } from "node:worker_threads";
+import { BUILD_COMMAND } from "./build-addon.js";
 import { packageRoot } from "./paths.js";
 import type { AttrPath, RefDescription } from "./backend.js";
 
@@ -91,7 +92,7 @@ let loaded: AddonLoad | undefined;
 /** The addon, loaded once per environment; `error` says why when it cannot load. */
 export function loadAddon(): AddonLoad {
   if (loaded) return loaded;
-  const require = createRequire(import.meta.url);
+  const require = createRequire(__filename);
   try {
     const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
     // ESEM_ADDON: an explicit .node file (a sanitizer or debug build).
@@ -103,13 +104,15 @@ export function loadAddon(): AddonLoad {
     // no __del__ or Python thread runs during that. Workers end with the process.
     if (isMainThread) process.once("exit", () => addon.freeze());
   } catch (error) {
+    const why = (error as Error).message.split("\n")[0];
     loaded = {
       addon: null,
       path: null,
       prebuilt: false,
-      error:
-        `the native addon is not built (${(error as Error).message.split("\n")[0]}). ` +
-        `Build it with "npm rebuild esem-bridge" (or approve the package's install script: npm install-scripts approve esem-bridge)`,
+      error: process.env.ESEM_ADDON
+        ? `the addon that ESEM_ADDON names does not load (${why}). Unset ESEM_ADDON to use the package's own addon, or point it at a built esem_bridge.node`
+        : `the native addon is not built (${why}). ` +
+          `Build it with: ${BUILD_COMMAND} (needs a C++ compiler; see docs/troubleshooting.md#the-native-addon-is-not-built)`,
     };
   }
   return loaded;

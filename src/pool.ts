@@ -7,6 +7,7 @@
 import type { BridgeInfo, Mode, ShutdownOptions } from "./backend.js";
 import { Bridge, type BridgeOptions } from "./bridge.js";
 import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
+import { moduleSpec } from "./module-spec.js";
 
 export interface PoolOptions extends BridgeOptions {
   /** How many bridges (default: 2; 1 to 64). */
@@ -48,8 +49,9 @@ export class Pool {
    * Loads the module on every member, and returns one proxy for all of
    * them: its functions and classes run on the least busy member.
    */
-  async python(spec: string): Promise<unknown> {
-    const modules = (await Promise.all(this.members.map((m) => m.python(spec)))) as unknown[];
+  async python(spec: string | URL): Promise<unknown> {
+    const target = moduleSpec(spec); // a bad spec rejects once, not once per member
+    const modules = (await Promise.all(this.members.map((m) => m.python(target)))) as unknown[];
     return this.spread(modules, []);
   }
 

@@ -3,7 +3,8 @@
 // the smoke test passes in each mode, and an idle bridge lets the runtime
 // exit. The runtimes come from the npm registry (devDependencies).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { childScript, fixture, repoRoot } from "./helpers.ts";
@@ -41,5 +42,26 @@ describe.each(runtimes)("under %s", (name, flags) => {
       error: "PythonError(TypeError)",
       mode,
     });
+  });
+
+  it.skipIf(!existsSync(bin)).each(["native", "subprocess"])("runs require(\"esem-bridge\") from a .cjs file on the %s mode, one implementation with the ESM entry", async (mode) => {
+    const folder = mkdtempSync(path.join(tmpdir(), "esem-runtime-cjs-"));
+    try {
+      const result = await run(bin, [...flags, childScript("require-smoke.cjs"), mode, folder]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout.trim())).toMatchObject({
+        add: 5,
+        mode,
+        esmInstanceof: true,
+        cjsInstanceof: true,
+        sameClasses: true,
+        sameDefaultBridge: true,
+        missingInEsm: [],
+        missingInCjs: [],
+        defaultAdd: 101,
+      });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

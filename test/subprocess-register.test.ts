@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BACKENDS, childScript, repoRoot, runNode, skipReason } from "./helpers.ts";
 
-const register = path.join(repoRoot, "dist", "register.js");
+const register = path.join(repoRoot, "dist", "register.mjs");
 const RUNS = 20;
 const RUN_TIMEOUT_MS = 10_000;
 

@@ -19,6 +19,10 @@ interface CalculatorModule {
 
 export async function typed() {
   const mod = await python<CalculatorModule>("./calculator.py");
+  // A file: URL names the same file beside the caller (SPEC §2).
+  const byUrl = await python<CalculatorModule>(new URL("file:///srv/app/calculator.py"));
+  const viaUrl = await byUrl.add(2, 3);
+  type _viaUrl = Expect<Equal<typeof viaUrl, number>>;
   const sum = await mod.add(2, 3);
   type _sum = Expect<Equal<typeof sum, number>>;
   const version = await mod.VERSION;

@@ -3,7 +3,7 @@
 // shutdown() (an idle bridge must not keep the runtime alive).
 // Usage: <runtime> runtime-smoke.mjs <mode> <fixtures dir>
 import path from "node:path";
-import { createBridge } from "../../dist/index.js";
+import { createBridge } from "../../dist/index.mjs"; // the ESM entry (`import "esem-bridge"`)
 
 const [mode, fixtures] = process.argv.slice(-2);
 const bridge = createBridge({ mode });

@@ -1,5 +1,5 @@
 // `node --import esem-bridge/register app.js`: enables `python:` imports.
-// The hooks (loader.ts) run on Node's hooks thread but need each module's
+// The hooks (loader.mts) run on Node's hooks thread but need each module's
 // public names: they ask this thread over a port, which loads the module on
 // the default bridge, the one the generated module then uses, so the
 // module's top level runs once (in subprocess mode a bridge of the hooks
@@ -31,4 +31,4 @@ port1.on("message", ({ id, spec }: NamesRequest) => {
 });
 port1.unref(); // answering the hooks never keeps Node alive
 
-register("./loader.js", { parentURL: import.meta.url, data: { namesPort: port2 }, transferList: [port2] });
+register("./loader.mjs", { parentURL: import.meta.url, data: { namesPort: port2 }, transferList: [port2] });

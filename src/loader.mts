@@ -1,4 +1,4 @@
-// Module hooks for `import x from "python:./x.py"`: registered by
+// Module hooks for `import x from "python:./x.py"` (ESM, as hooks must be): registered by
 // esem-bridge/register (node --import), or used directly as the 0.1
 // `node --experimental-loader esem-bridge/loader`. They run on Node's hooks
 // thread; the generated module runs on the importing thread.
@@ -50,7 +50,7 @@ export async function load(url: string, context: object, next: Load) {
   return { format: "module", source, shortCircuit: true };
 }
 
-// Set by register.ts: the importing thread answers name requests on it.
+// Set by register.mts: the importing thread answers name requests on it.
 // While this hook waits for the answer, Node's hooks thread may serve no
 // other request of the importing thread until the hook returns (Node 20: a
 // resolve or load sent meanwhile can wait for good, and both threads hang),
