@@ -252,13 +252,21 @@ describe.each(BACKENDS)("the object model on the %s backend", (mode) => {
       const emitter = new EventEmitter();
       const adder = await m.Adder(1);
       const calls: Promise<unknown>[] = [];
-      emitter.on("n", (x: number) => calls.push(adder(x)));
-      emitter.on("n", m.take_events);
-      emitter.on("n", adder.add);
+      const seen: unknown[] = [];
+      const record = (p: Promise<unknown>) => calls.push(p.then((v) => seen.push(v)));
+      emitter.on("n", (x: number) => record(adder(x)));
+      // A Python function and a method as the listeners themselves (EventEmitter calls them with .apply / Reflect.apply).
+      const viaModule = m.Adder;
+      const viaMethod = adder.add;
+      emitter.on("n", (...args: unknown[]) => record(viaModule.apply(null, args)));
+      emitter.on("n", (...args: unknown[]) => record(viaMethod.call(adder, ...args)));
+      emitter.on("n", viaMethod);
       const ok = once(emitter, "n");
       emitter.emit("n", 41);
       await ok;
-      expect(await Promise.all(calls)).toEqual([42]);
+      await Promise.all(calls);
+      expect(typeof seen[1]).toBe("function"); // Adder(41): a proxy of the new object
+      expect([seen[0], seen[2]]).toEqual([42, 42]);
     });
   });
 

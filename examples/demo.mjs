@@ -1,7 +1,7 @@
 // npm run demo: loads examples/calculator.py and calls into it.
 // Works from any folder: the Python file is found next to this one.
 import { fileURLToPath } from "node:url";
-import { createBridge, kw, release, PythonError } from "../dist/index.js";
+import { createBridge, kw, release, PythonError } from "esem-bridge";
 
 const file = fileURLToPath(new URL("./calculator.py", import.meta.url));
 
