@@ -5,7 +5,7 @@
 // member that made it, so its methods run there. Subprocess members (the
 // default) run Python on more than one core.
 import type { BridgeInfo, Mode, ShutdownOptions } from "./backend.js";
-import { Bridge, type BridgeOptions } from "./bridge.js";
+import { Bridge, type BridgeOptions, type ModuleProxy } from "./bridge.js";
 
 export interface PoolOptions extends BridgeOptions {
   /** How many bridges (default: 2; 1 to 64). */
@@ -47,9 +47,9 @@ export class Pool {
    * Loads the module on every member, and returns one proxy for all of
    * them: its functions and classes run on the least busy member.
    */
-  async python(spec: string): Promise<unknown> {
+  async python<T = never>(spec: string): Promise<ModuleProxy<T>> {
     const modules = (await Promise.all(this.members.map((m) => m.python(spec)))) as unknown[];
-    return this.spread(modules, []);
+    return this.spread(modules, []) as ModuleProxy<T>;
   }
 
   /** Shuts every member down. */
