@@ -121,14 +121,19 @@ type Options = CallOptionsMarker;
 type ProxyResult = CallOptionsMarker<{ result: "proxy" }>;
 
 /** A parameter list's own trailing Kwargs type (from `esem types`: keyword-only parameters), else any kw(). */
-type KwOf<A extends unknown[]> = Required<A> extends [...unknown[], infer L] ? (L extends Kwargs<any> ? L : Kwargs<any>) : Kwargs<any>;
+type KwOf<A extends unknown[]> = [OwnKw<A>] extends [never] ? Kwargs<any> : OwnKw<A>;
+// Distributes over a union of argument lists (`...args: [a: number, kwargs: K] | [kwargs: K]`).
+type OwnKw<A> = A extends unknown[]
+  ? Required<A> extends [...unknown[], infer L] ? (L extends Kwargs<any> ? L : never) : never
+  : never;
 
 /** The argument lists A allows when its optional parameters are left out, so a marker can follow any of them. */
-type Heads<A extends unknown[], Done extends unknown[] = []> =
+type Heads<A extends unknown[]> = A extends unknown ? HeadsOf<A> : never;
+type HeadsOf<A extends unknown[], Done extends unknown[] = []> =
   number extends A["length"] ? [...Done, ...unknown[]]
   : A extends [] ? Done
-  : A extends [infer H, ...infer T] ? Heads<T, [...Done, H]>
-  : A extends [(infer H)?, ...infer T] ? Done | Heads<T, [...Done, H]>
+  : A extends [infer H, ...infer T] ? HeadsOf<T, [...Done, H]>
+  : A extends [(infer H)?, ...infer T] ? Done | HeadsOf<T, [...Done, H]>
   : Done;
 
 /** `(...A) => R` as an async function, also called with kw() and opts(). */

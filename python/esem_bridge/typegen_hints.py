@@ -114,7 +114,7 @@ class Hints(object):
         if origin is tuple:
             if len(args) == 2 and args[1] is Ellipsis:
                 return "%s[]" % paren(self.ts(args[0], out))
-            if args == ((),):
+            if args == ((),) or (not args and hint is not typing.Tuple):  # Tuple[()] (3.11+ drops the ())
                 return "[]"
             return "[%s]" % ", ".join(self.ts(a, out) for a in args) if args else "any[]"
         if origin in (set, frozenset) or _abc_name(origin) in _SETS:
