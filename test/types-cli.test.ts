@@ -105,6 +105,13 @@ describe("esem types", () => {
     // What the module prints at import goes to stderr, never into the declarations.
     expect(d).not.toContain("typegen_forms imported");
     expect(result.stderr).toContain("typegen_forms imported");
+    // The same declarations from the other mode (where a print is forwarded to Node's stdout).
+    for (const mode of BACKENDS) {
+      if (skipReason(mode)) continue;
+      const other = await runNode(cli, ["types", fixture("typegen_forms.py")], 60_000, { env: { ...process.env, ESEM_MODE: mode } });
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.stdout, mode).toBe(d);
+    }
 
     const dir = path.join(out, "forms");
     rmSync(dir, { recursive: true, force: true });
