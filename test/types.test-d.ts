@@ -27,6 +27,20 @@ import {
   type RemoteGenerator,
   type RemoteIterable,
   type Value,
+  type Member,
+  type PyCallable,
+  type RemoteConstructor,
+  type NumericArray,
+  type BridgeInfo,
+  type BridgeErrorCode,
+  type Mode,
+  PythonError,
+  BridgeError,
+  shared,
+  toJs,
+  len,
+  getitem,
+  contains,
 } from "../src/index.ts";
 
 type Expect<T extends true> = T;
@@ -348,4 +362,41 @@ export function helperTypes() {
   // @ts-expect-error: a typed Kwargs checks its values
   const wrong: Kwargs<{ a: number }> = kw({ a: "1" });
   void k, loose, wrong;
+}
+
+// The rest of the public surface that proxies meet.
+export async function otherPublicTypes() {
+  const bridge = createBridge();
+  const info: BridgeInfo = bridge.info();
+  const mode: Mode | null = info.mode;
+  // @ts-expect-error: not a mode
+  const bad: Mode = "threads";
+  const mod = await bridge.python("json");
+  const n: number = await len(mod);
+  const item: unknown = await getitem(mod, 0);
+  const has: boolean = await contains(mod, "x");
+  const plain: unknown = await toJs(mod);
+  shared(new Float64Array(2));
+  // @ts-expect-error: shared() takes memory, not a string
+  shared("text");
+  try {
+    await mod.loads("{");
+  } catch (error) {
+    if (error instanceof PythonError) {
+      const t: string = error.pythonType;
+      const tb: string = error.pythonTraceback;
+      void t, tb;
+    }
+    if (error instanceof BridgeError) {
+      const code: BridgeErrorCode = error.code;
+      void code;
+    }
+  }
+  const call: PyCallable = mod.dumps;
+  const arr: NumericArray = new Float64Array(1);
+  // @ts-expect-error: a plain array is not a TypedArray
+  const notArr: NumericArray = [1];
+  type _member = Expect<Equal<Member<number>, PromiseLike<number>>>;
+  type _ctor = Expect<RemoteClass<typeof Calculator> extends RemoteConstructor<[precision?: number], Calculator> ? true : false>;
+  void mode, bad, n, item, has, plain, call, arr, notArr;
 }
