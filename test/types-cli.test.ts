@@ -145,6 +145,31 @@ describe("esem types", () => {
     }
   }, 180_000);
 
+  it("types numpy parameters as TypedArrays with or without shape, and results as NDArray, in both modes", async (ctx) => {
+    const result = await types([fixture("typegen_arrays.py")]);
+    if (result.code !== 0 && result.stderr.includes("No module named 'numpy'")) ctx.skip("numpy is not installed for the bridge's interpreter");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("  grid(rows: number, cols: number): NDArray<Float64Array>;");
+    expect(result.stdout).toContain("  total(a: NDArrayLike<NumericArray>): number;");
+    expect(result.stdout).toContain("  dims(a: NDArrayLike<Float64Array>): number[];");
+    const dir = path.join(out, "arrays");
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "arrays.d.ts"), result.stdout);
+    copyFileSync(fixture("typegen-arrays-usage.ts"), path.join(dir, "usage.ts"));
+    project(dir, ["usage.ts", "arrays.d.ts"], true);
+    compile(dir);
+    for (const mode of BACKENDS) {
+      if (skipReason(mode)) continue;
+      const run = await runNode(path.join(dir, "usage.js"), [], 60_000, { env: { ...process.env, ESEM_MODE: mode } });
+      expect(run.code, `${mode}: ${run.stderr}`).toBe(0);
+      expect(JSON.parse(run.stdout.trim()), mode).toEqual({
+        isFloat64: true, shape: [2, 3], dtype: "float64", totalOfResult: 15, totalFlat: 4,
+        dimsShaped: [3, 2], dimsFlat: [4], mean: 2.5,
+      });
+    }
+  }, 180_000);
+
   it("describes real stdlib modules (json, math, statistics, pathlib) in declarations that compile under --strict", async () => {
     const dir = path.join(out, "stdlib");
     mkdirSync(dir, { recursive: true });

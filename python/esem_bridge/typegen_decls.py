@@ -108,12 +108,12 @@ class Decls(object):
         return "...args: %s" % " | ".join(forms)
 
     def kwargs_type(self, keywords, extra):
-        self.h.use("Kwargs")
+        kwargs = self.h.use("Kwargs")
         fields = ["%s%s: %s" % (_key(n), "" if required else "?", t) for n, t, required in keywords]
         if extra is not None:
             every = union([extra] + [t for _, t, _ in keywords] + (["undefined"] if keywords else []))
             fields.append("[key: string]: %s" % every)
-        return "Kwargs<{ %s }>" % "; ".join(fields) if fields else "Kwargs<{}>"
+        return "%s<{ %s }>" % (kwargs, "; ".join(fields)) if fields else "%s<{}>" % kwargs
 
     def value_type(self, value, out):
         if isinstance(value, bool):

@@ -75,10 +75,12 @@ class Hints(object):
         self.names = names
         self.typed_dicts = typed_dicts
         self.used = set()
+        self.aliases = {}  # an esem-bridge type whose name a class of the module has: Remote -> EsemRemote
 
     def use(self, name):
+        """An esem-bridge type the output needs, by the name it is imported as."""
         self.used.add(name)
-        return name
+        return self.aliases.get(name, name)
 
     def ts(self, hint, out):
         if hint is inspect.Parameter.empty or hint is typing.Any or hint is object:
@@ -219,7 +221,7 @@ class Hints(object):
             scalar = dtype_args[0] if dtype_args else None
             array = _TYPED_ARRAYS.get(getattr(scalar, "__name__", "").rstrip("_"), "NumericArray")
         if array == "NumericArray":
-            self.use("NumericArray")
+            array = self.use("NumericArray")
         wrapper = self.use("NDArray" if out else "NDArrayLike")
         return "%s<%s>" % (wrapper, array)
 

@@ -299,6 +299,19 @@ def test_ambient_form_declares_the_python_specifier():
     assert d.endswith("}\n")
 
 
+def test_a_class_named_like_a_bridge_type_does_not_clash():
+    d = generate_source("""
+        class Remote:
+            def ping(self) -> "Remote":
+                return self
+        def make(*, kind: str = "") -> Remote:
+            return Remote()
+    """)
+    assert 'import type { Kwargs, Remote as EsemRemote } from "esem-bridge";' in d
+    assert "ping(): EsemRemote<Remote>;" in d
+    assert member(d, "make") == "make(kwargs?: Kwargs<{ kind?: string }>): EsemRemote<Remote>;"
+
+
 def test_a_string_annotation_that_does_not_resolve_is_any():
     h = Hints(sys.modules[__name__], {}, {})
     assert h.ts("NoSuchName[int]", True) == "any"
