@@ -140,7 +140,7 @@ describe("esem types", () => {
         countIsArray: false, count: [0, 1, 2], send: [0], bare: [0, 2, 4], ticks: [0, 1], listed: [1, 2, 3],
         added: 2, countProp: 2, size: 9, label: "renamed", kinds: ["wood", "steel"], of: 2, defaultSize: 3,
         names: ["a", "b"], norm: 5, x: 6, originX: 0, red: "red",
-        ambientAdd: 7, ambientShelf: 1, ambientDefault: 12, ambientCount: [0, 1],
+        ambientAdd: 7, ambientShelf: 1, ambientDefault: 12, ambientCount: [0, 1], ambientVersion: "1.2",
       });
     }
   }, 180_000);

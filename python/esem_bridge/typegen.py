@@ -20,7 +20,7 @@ from .typegen_hints import Hints
 
 # Names the `python:` loader never exports (src/loader.ts RESERVED).
 _LOADER_RESERVED = TS_RESERVED | {"mod", "__esem_mod"}
-_BRIDGE_TYPES = ("Kwargs", "NDArray", "NDArrayLike", "NumericArray", "PyProxy", "Remote", "RemoteGenerator",
+_BRIDGE_TYPES = ("Kwargs", "Member", "NDArray", "NDArrayLike", "NumericArray", "PyProxy", "Remote", "RemoteGenerator",
                  "RemoteIterable")
 
 
@@ -137,7 +137,8 @@ class _Module(object):
                 continue
             if value in class_set:
                 lines.append("%sexport type %s = %s<py.%s>;" % (indent, n, self.hints.use("Remote"), _class_name(n)))
-            lines.append('%sexport const %s: %s["%s"];' % (indent, n, remote, n))
+            # A named import is the module's member proxy (src/loader.ts): awaited, called, never assigned.
+            lines.append('%sexport const %s: %s<%s["%s"]>;' % (indent, n, self.hints.use("Member"), self.interface, n))
         return lines
 
 

@@ -294,7 +294,8 @@ def test_ambient_form_declares_the_python_specifier():
     assert "  namespace py {\n    class Shelf {" in d
     assert "make(): Remote<py.Shelf>;" in d
     assert "  export type Shelf = Remote<py.Shelf>;" in d
-    assert '  export const Shelf: Remote<' in d
+    assert '  export const Shelf: Member<Mod%dModule["Shelf"]>;' % _count[0] in d
+    assert '  export const make: Member<Mod%dModule["make"]>;' % _count[0] in d
     assert "export const default" not in d  # a reserved word is never a named export (src/loader.ts)
     assert d.endswith("}\n")
 
