@@ -25,14 +25,15 @@ export interface CallOptions {
   timeout?: number;
 }
 
-export interface CallOptionsMarker {
-  readonly [OPTIONS]: Readonly<CallOptions>;
+/** What opts() returns; O is the options given (a typed proxy's call with `result: "proxy"` resolves to a PyProxy). */
+export interface CallOptionsMarker<O extends CallOptions = CallOptions> {
+  readonly [OPTIONS]: Readonly<O>;
 }
 
 const KEYS = new Set(["result", "signal", "timeout"]);
 
 /** Options for one call; throws a TypeError at once on an unknown option or value. */
-export function opts(options: CallOptions): CallOptionsMarker {
+export function opts<O extends CallOptions>(options: O): CallOptionsMarker<O> {
   const proto = options !== null && typeof options === "object" ? Object.getPrototypeOf(options) : undefined;
   if (proto !== Object.prototype && proto !== null) throw new TypeError("opts() takes a plain object of call options");
   for (const key of Object.keys(options)) {

@@ -17,6 +17,8 @@ Usage:
   esem build-addon               compile the native addon here (where no prebuilt binary matches)
   esem bench                     a short benchmark of the native and subprocess modes here
   esem types <file.py|module>    TypeScript declarations from the module's type hints (stdout)
+       [--out f.d.ts] [--check]   write them to a file, or exit 1 when that file is stale
+       [--ambient]                as declare module "python:./file.py", for python: imports
   esem --version                 print the version
   esem --help                    this text
 
@@ -39,22 +41,9 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   if (command === "types") {
-    if (rest.length !== 1) {
-      process.stderr.write("esem: usage: esem types <file.py|module>   (writes a .d.ts to stdout)\n");
-      process.exitCode = 2;
-      return;
-    }
-    const { createBridge } = await import("./bridge.js");
-    const bridge = createBridge();
-    try {
-      const typegen = await bridge.python("esem_bridge.typegen");
-      process.stdout.write((await typegen.generate(rest[0], process.cwd())) as string);
-    } catch (error) {
-      process.stderr.write(`esem: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    } finally {
-      await bridge.shutdown();
-    }
+    const { typesCommand } = await import("./types-command.js");
+    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+    process.exitCode = await typesCommand(rest, process.cwd(), write(process.stdout), write(process.stderr));
     return;
   }
   if (command === "bench") {

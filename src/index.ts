@@ -11,4 +11,20 @@ export { shared, Shared } from "./shared.js";
 export { toJs, type ToJsOptions, type ToJsPolicy } from "./to-js.js";
 export { PythonError, BridgeError, type BridgeErrorCode } from "./errors.js";
 export type { BridgeInfo, Mode, PythonDetails } from "./backend.js";
-export type { PyProxy, PyMember, Remote, ProxyOps } from "./types.js";
+export type {
+  PyProxy,
+  PyMember,
+  PyCallable,
+  Remote,
+  RemoteClass,
+  RemoteConstructor,
+  RemoteFunction,
+  RemoteIterable,
+  RemoteGenerator,
+  Member,
+  Value,
+  ProxyOps,
+  NDArray,
+  NDArrayLike,
+  NumericArray,
+} from "./types.js";

@@ -2,8 +2,9 @@
 
 const KWARGS = Symbol("esem.kwargs");
 
-export interface Kwargs {
-  readonly [KWARGS]: Record<string, unknown>;
+/** Keyword arguments for a call; K is their type (`Kwargs<{ precision: number }>`), checked against a typed signature. */
+export interface Kwargs<K extends object = Record<string, unknown>> {
+  readonly [KWARGS]: K;
 }
 
 /**
@@ -11,7 +12,9 @@ export interface Kwargs {
  * plain object (read when the call is made) or a Map with string keys
  * (copied now); anything else throws a TypeError, in both modes.
  */
-export function kw(values: Record<string, unknown> | ReadonlyMap<string, unknown>): Kwargs {
+export function kw(values: ReadonlyMap<string, unknown>): Kwargs<any>;
+export function kw<K extends object>(values: K): Kwargs<K>;
+export function kw(values: Record<string, unknown> | ReadonlyMap<string, unknown>): Kwargs<any> {
   if (values instanceof Map) return { [KWARGS]: fromMap(values) };
   const proto = values !== null && typeof values === "object" ? Object.getPrototypeOf(values) : undefined;
   if (proto !== Object.prototype && proto !== null) {
@@ -37,5 +40,5 @@ function fromMap(map: ReadonlyMap<unknown, unknown>): Record<string, unknown> {
 /** The keyword arguments of a trailing kw(), or undefined. */
 export function kwargsOf(args: unknown[]): Record<string, unknown> | undefined {
   const last = args[args.length - 1] as Kwargs | undefined;
-  return last !== null && typeof last === "object" && KWARGS in last ? last[KWARGS] : undefined;
+  return last !== null && typeof last === "object" && KWARGS in last ? (last[KWARGS] as Record<string, unknown>) : undefined;
 }

@@ -5,7 +5,7 @@
 // member that made it, so its methods run there. Subprocess members (the
 // default) run Python on more than one core.
 import type { BridgeInfo, Mode, ShutdownOptions } from "./backend.js";
-import { Bridge, type BridgeOptions } from "./bridge.js";
+import { Bridge, type BridgeOptions, type ModuleProxy } from "./bridge.js";
 import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
 import { moduleSpec } from "./module-spec.js";
 
@@ -49,10 +49,10 @@ export class Pool {
    * Loads the module on every member, and returns one proxy for all of
    * them: its functions and classes run on the least busy member.
    */
-  async python(spec: string | URL): Promise<unknown> {
+  async python<T = never>(spec: string | URL): Promise<ModuleProxy<T>> {
     const target = moduleSpec(spec); // a bad spec rejects once, not once per member
     const modules = (await Promise.all(this.members.map((m) => m.python(target)))) as unknown[];
-    return this.spread(modules, []);
+    return this.spread(modules, []) as ModuleProxy<T>;
   }
 
   /**

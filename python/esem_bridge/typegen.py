@@ -1,216 +1,146 @@
 """`esem types`: TypeScript declarations for a Python module, from its type
-hints, for `python<Module>(spec)` (src/types.ts: Remote<T>). Unknown or
-missing hints become `any`. Runs in either mode, like any module."""
+hints, for `python<Module>(spec)` (src/types.ts: Remote<T>), or as an
+ambient `declare module "python:..."` for `import { f } from "python:./m.py"`.
+Unknown or missing hints become `any`. Runs in either mode, like any module;
+whatever the module prints while it is imported goes to stderr, never into
+the declarations (docs/typescript.md)."""
 
-import datetime
+import contextlib
 import inspect
-import keyword
+import os
 import re
 import sys
 import types
 import typing
 
 from . import ops
+from .typegen_decls import IDENT, TS_RESERVED, Decls, jsdoc
+from .typegen_exports import export_names
+from .typegen_hints import Hints
 
-_IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
-_TS_RESERVED = set(keyword.kwlist) | {
-    "default", "function", "var", "let", "const", "new", "delete", "typeof", "void", "this", "switch", "case",
-    "enum", "export", "extends", "super", "interface", "package", "private", "protected", "public", "static",
-}
-
-
-def _hints(obj):
-    try:
-        return typing.get_type_hints(obj)
-    except Exception:  # unresolvable forward references, odd objects
-        return getattr(obj, "__annotations__", {}) or {}
-
-
-class _Writer(object):
-    def __init__(self, module):
-        self.module = module
-        self.classes = {}  # class -> TS name, for classes declared in the output
-
-    def ts(self, hint):
-        """The TS type of a Python annotation."""
-        if hint is inspect.Parameter.empty or hint is inspect.Signature.empty or hint is typing.Any:
-            return "any"
-        if hint is None or hint is type(None):
-            return "null"
-        if isinstance(hint, str):
-            return "any"  # an unresolved forward reference
-        if hint in self.classes:
-            return "Remote<%s>" % self.classes[hint]
-        simple = {bool: "boolean", int: "number", float: "number", complex: "any", str: "string",
-                  bytes: "Buffer", bytearray: "Buffer", memoryview: "Buffer", datetime.datetime: "Date",
-                  list: "any[]", tuple: "any[]", dict: "Record<string, any>", set: "Set<any>",
-                  frozenset: "Set<any>", object: "any"}
-        if hint in simple:
-            return simple[hint]
-        origin = getattr(typing, "get_origin", lambda h: getattr(h, "__origin__", None))(hint)
-        args = getattr(typing, "get_args", lambda h: getattr(h, "__args__", ()))(hint)
-        if origin is typing.Union or (sys.version_info >= (3, 10) and origin is getattr(types, "UnionType", None)):
-            parts = []
-            for a in args:
-                t = self.ts(a)
-                if t not in parts:
-                    parts.append(t)
-            return " | ".join(parts)
-        if origin in (list, typing.List, set, frozenset) or _is_abc(origin, ("Sequence", "Iterable", "Collection",
-                                                                              "MutableSequence", "Iterator")):
-            inner = self.ts(args[0]) if args else "any"
-            wrapped = "(%s)" % inner if "|" in inner else inner
-            return ("Set<%s>" % inner) if origin in (set, frozenset) else "%s[]" % wrapped
-        if origin is tuple:
-            if len(args) == 2 and args[1] is Ellipsis:
-                inner = self.ts(args[0])
-                return "(%s)[]" % inner if "|" in inner else "%s[]" % inner
-            return "[%s]" % ", ".join(self.ts(a) for a in args) if args else "any[]"
-        if origin is dict or _is_abc(origin, ("Mapping", "MutableMapping")):
-            key, val = (args + (typing.Any, typing.Any))[:2]
-            if key is str:
-                return "Record<string, %s>" % self.ts(val)
-            return "Map<%s, %s>" % (self.ts(key), self.ts(val))
-        if origin is getattr(typing, "Literal", None):
-            return " | ".join(_literal(a) for a in args)
-        if _is_abc(origin, ("Awaitable", "Coroutine")) and args:
-            return self.ts(args[-1])
-        if getattr(hint, "__module__", "") == "numpy" and getattr(hint, "__name__", "") == "ndarray":
-            return "ArrayBufferView & { shape: number[]; dtype: string }"
-        return "any"
-
-    def params(self, fn, skip_first):
-        try:
-            sig = inspect.signature(fn)
-        except (TypeError, ValueError):
-            return "...args: any[]"
-        hints = _hints(fn)
-        out = []
-        params = list(sig.parameters.values())
-        if skip_first and params:
-            params = params[1:]
-        optional = False
-        for p in params:
-            if p.kind == p.VAR_KEYWORD or p.kind == p.KEYWORD_ONLY:
-                continue  # keyword arguments go through kw()
-            if p.kind == p.VAR_POSITIONAL:
-                out.append("...%s: %s[]" % (_name(p.name), _paren(self.ts(hints.get(p.name, p.annotation)))))
-                break
-            optional = optional or p.default is not p.empty
-            hint = hints.get(p.name, p.annotation)
-            if hint is p.empty and p.default is not p.empty and p.default is not None:
-                t = self.value_type(p.default)  # no hint: the default's type (precision=2 -> number)
-            else:
-                t = self.ts(hint)
-            out.append("%s%s: %s" % (_name(p.name), "?" if optional else "", t))
-        return ", ".join(out)
-
-    def returns(self, fn):
-        return self.ts(_hints(fn).get("return", inspect.Signature.empty))
-
-    def value_type(self, value):
-        if isinstance(value, bool):
-            return "boolean"
-        for py, ts in ((int, "number"), (float, "number"), (str, "string"), (bytes, "Buffer")):
-            if isinstance(value, py):
-                return ts
-        if value is None:
-            return "null"
-        if isinstance(value, (list, tuple)):
-            return "any[]"
-        if isinstance(value, dict):
-            return "Record<string, any>"
-        return "any"
-
-    def class_decl(self, cls, name):
-        lines = ["export declare class %s {" % name]
-        init = cls.__dict__.get("__init__")
-        lines.append("  constructor(%s);" % (self.params(init, True) if init else ""))
-        for attr, hint in _hints(cls).items():
-            if not attr.startswith("_") and _IDENT.match(attr):
-                lines.append("  %s: %s;" % (attr, self.ts(hint)))
-        for attr, member in sorted(vars(cls).items()):
-            if attr.startswith("_") or not _IDENT.match(attr):
-                continue
-            if isinstance(member, property):
-                lines.append("  readonly %s: %s;" % (attr, self.returns(member.fget) if member.fget else "any"))
-            elif isinstance(member, (staticmethod, classmethod)):
-                fn = member.__func__
-                lines.append("  static %s(%s): %s;" % (attr, self.params(fn, isinstance(member, classmethod)),
-                                                      self.returns(fn)))
-            elif inspect.isfunction(member):
-                lines.append("  %s(%s): %s;" % (attr, self.params(member, True), self.returns(member)))
-        lines.append("}")
-        return "\n".join(lines)
-
-    def generate(self, interface):
-        mod = self.module
-        names = [n for n in dir(mod) if not n.startswith("_") and _IDENT.match(n)
-                 and getattr(getattr(mod, n, None), "__module__", None) != "typing"]  # `from typing import List`
-        classes = [(n, getattr(mod, n)) for n in names if inspect.isclass(getattr(mod, n, None))]
-        for n, cls in classes:
-            self.classes[cls] = _class_name(n)
-        out = [
-            "// Generated by `esem types` from %s. Edit freely." % (getattr(mod, "__file__", None) or mod.__name__),
-            "// Use: python<%s>(\"...\") (esem-bridge maps it to Remote<%s>)." % (interface, interface),
-            'import type { Remote } from "esem-bridge";',
-            "",
-        ]
-        for n, cls in classes:
-            out.append(self.class_decl(cls, self.classes[cls]))
-            out.append("")
-        out.append("export interface %s {" % interface)
-        for n in names:
-            value = getattr(mod, n, None)
-            if isinstance(value, types.ModuleType):
-                continue
-            if inspect.isclass(value):
-                out.append("  %s: typeof %s;" % (n, self.classes[value]))
-            elif callable(value):
-                out.append("  %s(%s): %s;" % (n, self.params(value, False), self.returns(value)))
-            else:
-                out.append("  %s: %s;" % (n, self.value_type(value)))
-        out.append("}")
-        out.append("")
-        return "\n".join(out)
-
-
-def _is_abc(origin, names):
-    return origin is not None and getattr(origin, "__module__", "") in ("collections.abc", "typing") and \
-        getattr(origin, "__name__", "") in names
-
-
-def _literal(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
-    return "any"
-
-
-def _paren(t):
-    return "(%s)" % t if "|" in t else t
-
-
-def _name(n):
-    return n + "_" if n in _TS_RESERVED else n
-
-
-def _class_name(n):
-    return n + "_" if n in _TS_RESERVED else n
+# Names the `python:` loader never exports (src/loader.ts RESERVED).
+_LOADER_RESERVED = TS_RESERVED | {"mod", "__esem_mod"}
+_BRIDGE_TYPES = ("Kwargs", "Member", "NDArray", "NDArrayLike", "NumericArray", "PyProxy", "Remote", "RemoteGenerator",
+                 "RemoteIterable")
 
 
 def interface_name(spec):
     """./calculator.py -> CalculatorModule; os.path -> PathModule; my_tools -> MyToolsModule."""
-    import os
-
     stem = os.path.splitext(os.path.basename(spec))[0] if ops.is_file_spec(spec) else spec.rsplit(".", 1)[-1]
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", stem) if part) + "Module"
 
 
-def generate(spec, cwd):
-    """The declarations for the module `spec` (a file or a module name)."""
-    module = ops.import_module(spec, cwd)
-    return _Writer(module).generate(interface_name(spec))
+def default_specifier(spec):
+    """The `python:` specifier an ambient declaration answers: ./m.py for a file (imported from its folder)."""
+    return "python:" + ("./" + os.path.basename(spec) if ops.is_file_spec(spec) else spec)
+
+
+def generate(spec, cwd, ambient=None):
+    """The declarations for the module `spec` (a file or a module name).
+    ambient: None for a module of declarations, or the `python:` specifier
+    ("" for the default one) to declare as an ambient module."""
+    with contextlib.redirect_stdout(sys.stderr):  # a print at import time is not part of the output
+        module = ops.import_module(spec, cwd)
+    if ambient == "":
+        ambient = default_specifier(spec)
+    source = os.path.basename(spec) if ops.is_file_spec(spec) else spec
+    return _Module(module, interface_name(spec), source, ambient).text()
+
+
+def _is_typed_dict(cls):
+    is_typeddict = getattr(typing, "is_typeddict", None)
+    if is_typeddict is not None:
+        return is_typeddict(cls)
+    return issubclass(cls, dict) and hasattr(cls, "__total__") and hasattr(cls, "__annotations__")
+
+
+class _Module(object):
+    def __init__(self, module, interface, source, ambient):
+        self.module, self.interface, self.source, self.ambient = module, interface, source, ambient
+        self.names = [n for n in export_names(module) if IDENT.match(n)]
+        qualify = "py." if ambient else ""
+        self.classes = [(n, getattr(module, n)) for n in self.names if inspect.isclass(getattr(module, n))]
+        typed_dicts = {c: n for n, c in self.classes if _is_typed_dict(c)}
+        class_names = {c: qualify + _class_name(n) for n, c in self.classes if c not in typed_dicts}
+        self.hints = Hints(module, class_names, typed_dicts)
+        taken = {n for n, _ in self.classes} | {interface}
+        self.hints.aliases = {t: "Esem" + t for t in _BRIDGE_TYPES if t in taken}
+        self.decls = Decls(self.hints)
+
+    def text(self):
+        indent = "  " if self.ambient else ""
+        export = "export "
+        body = []
+        for n, cls in self.classes:
+            if cls in self.hints.typed_dicts:
+                body += self.decls.typed_dict(cls, n, indent, export) + [""]
+        classes = [(n, c) for n, c in self.classes if c not in self.hints.typed_dicts]
+        if self.ambient and classes:
+            body.append("%s/** The Python classes, as descriptions for Remote<T>. */" % indent)
+            body.append("%snamespace py {" % indent)
+            for n, cls in classes:
+                body += self.decls.class_decl(cls, _class_name(n), indent + "  ", "class") + [""]
+            body[-1] = "%s}" % indent
+            body.append("")
+        else:
+            for n, cls in classes:
+                body += self.decls.class_decl(cls, _class_name(n), indent, "export declare class") + [""]
+        body += self.interface_lines(indent)
+        if self.ambient:
+            body += self.ambient_exports(indent, classes)
+        aliases = self.hints.aliases
+        used = ["%s as %s" % (t, aliases[t]) if t in aliases else t for t in sorted(self.hints.used) if t in _BRIDGE_TYPES]
+        head = ["// Generated by `esem types` from %s: regenerate it rather than editing it (`esem types --check`)." % self.source]
+        if not self.ambient:
+            head.append('// Use: python<%s>("...") (esem-bridge maps it to Remote<%s>).' % (self.interface, self.interface))
+        head += jsdoc(self.module, "")
+        if self.ambient:
+            head.append('declare module "%s" {' % self.ambient.replace("\\", "\\\\").replace('"', '\\"'))
+            if used:
+                head.append('  import type { %s } from "esem-bridge";' % ", ".join(used))
+            head.append("")
+            return "\n".join(head + body + ["}", ""])
+        if used:
+            head.append('import type { %s } from "esem-bridge";' % ", ".join(used))
+        head.append("")
+        return "\n".join(head + body)
+
+    def interface_lines(self, indent):
+        inner = indent + "  "
+        lines = ["%sexport interface %s {" % (indent, self.interface)]
+        for n in self.names:
+            value = getattr(self.module, n, None)
+            if isinstance(value, types.ModuleType):
+                continue
+            if inspect.isclass(value) and value in self.hints.typed_dicts:
+                td = self.hints.typed_dicts[value]
+                lines.append("%s%s(...args: [value: %s] | [kwargs: %s<%s>]): %s;" % (inner, n, td, self.hints.use("Kwargs"), td, td))
+            elif inspect.isclass(value):
+                lines.append("%s%s: typeof %s;" % (inner, n, self.hints.names[value]))
+            elif callable(value):
+                params, ret = self.decls.signature(value, False)
+                lines += jsdoc(value, inner)
+                lines.append("%s%s(%s): %s;" % (inner, n, params, ret))
+            else:
+                lines.append("%s%s: %s;" % (inner, n, self.decls.value_type(value, True)))
+        lines.append("%s}" % indent)
+        lines.append("")
+        return lines
+
+    def ambient_exports(self, indent, classes):
+        remote = "%s<%s>" % (self.hints.use("Remote"), self.interface)
+        lines = ["%sconst mod: %s;" % (indent, remote), "%sexport default mod;" % indent, "%sexport { mod };" % indent]
+        class_set = {c for _, c in classes}
+        for n in self.names:
+            value = getattr(self.module, n, None)
+            if n in _LOADER_RESERVED or isinstance(value, types.ModuleType):
+                continue
+            if value in class_set:
+                lines.append("%sexport type %s = %s<py.%s>;" % (indent, n, self.hints.use("Remote"), _class_name(n)))
+            # A named import is the module's member proxy (src/loader.ts): awaited, called, never assigned.
+            lines.append('%sexport const %s: %s<%s["%s"]>;' % (indent, n, self.hints.use("Member"), self.interface, n))
+        return lines
+
+
+def _class_name(n):
+    return n + "_" if n in TS_RESERVED else n
