@@ -46,7 +46,7 @@ describe("esem types", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "typed.d.ts"), result.stdout);
     writeFileSync(
-      path.join(dir, "usage.ts"),
+      path.join(dir, "usage.mts"),
       [
         'import { python, kw } from "esem-bridge";',
         'import type { TypedModule } from "./typed.js";',
@@ -75,7 +75,7 @@ describe("esem types", () => {
         "",
       ].join("\n"),
     );
-    project(dir, ["usage.ts", "typed.d.ts"]);
+    project(dir, ["usage.mts", "typed.d.ts"]);
     compile(dir);
   }, 120_000);
 
@@ -120,14 +120,14 @@ describe("esem types", () => {
     const ambient = await types([fixture("typegen_forms.py"), "--specifier", "python:../../fixtures/typegen_forms.py", "--out", path.join(dir, "forms-ambient.d.ts")]);
     expect(ambient.code, ambient.stderr).toBe(0);
     expect(readFileSync(path.join(dir, "forms-ambient.d.ts"), "utf8")).toContain('declare module "python:../../fixtures/typegen_forms.py" {');
-    copyFileSync(fixture("typegen-usage.ts"), path.join(dir, "usage.ts"));
-    project(dir, ["usage.ts", "forms.d.ts", "forms-ambient.d.ts"], true);
+    copyFileSync(fixture("typegen-usage.ts"), path.join(dir, "usage.mts"));
+    project(dir, ["usage.mts", "forms.d.ts", "forms-ambient.d.ts"], true);
     compile(dir); // must compile, and each @ts-expect-error line must fail
 
     for (const mode of BACKENDS) {
       if (skipReason(mode)) continue;
-      const run = await runNode(path.join(dir, "usage.js"), [], 60_000, {
-        nodeArgs: ["--import", path.join(repoRoot, "dist", "register.js")],
+      const run = await runNode(path.join(dir, "usage.mjs"), [], 60_000, {
+        nodeArgs: ["--import", path.join(repoRoot, "dist", "register.mjs")],
         env: { ...process.env, ESEM_MODE: mode },
       });
       expect(run.code, `${mode}: ${run.stderr}`).toBe(0);
@@ -156,12 +156,12 @@ describe("esem types", () => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "arrays.d.ts"), result.stdout);
-    copyFileSync(fixture("typegen-arrays-usage.ts"), path.join(dir, "usage.ts"));
-    project(dir, ["usage.ts", "arrays.d.ts"], true);
+    copyFileSync(fixture("typegen-arrays-usage.ts"), path.join(dir, "usage.mts"));
+    project(dir, ["usage.mts", "arrays.d.ts"], true);
     compile(dir);
     for (const mode of BACKENDS) {
       if (skipReason(mode)) continue;
-      const run = await runNode(path.join(dir, "usage.js"), [], 60_000, { env: { ...process.env, ESEM_MODE: mode } });
+      const run = await runNode(path.join(dir, "usage.mjs"), [], 60_000, { env: { ...process.env, ESEM_MODE: mode } });
       expect(run.code, `${mode}: ${run.stderr}`).toBe(0);
       expect(JSON.parse(run.stdout.trim()), mode).toEqual({
         isFloat64: true, shape: [2, 3], dtype: "float64", totalOfResult: 15, totalFlat: 4,
@@ -209,8 +209,8 @@ describe("esem types", () => {
       "}",
       "",
     );
-    writeFileSync(path.join(dir, "usage.ts"), usage.join("\n"));
-    project(dir, ["usage.ts", ...files]);
+    writeFileSync(path.join(dir, "usage.mts"), usage.join("\n"));
+    project(dir, ["usage.mts", ...files]);
     compile(dir);
   }, 180_000);
 
