@@ -10,7 +10,10 @@
 // variables (the block should say so in a comment, for the reader);
 // `numpy` marks a block that needs numpy in the bridge's Python (skipped,
 // and said so, where it has none).
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 export interface DocBlock {
   /** "js", "python", ... */
@@ -81,4 +84,40 @@ export function expectedOutput(code: string): string[] {
     if (m) out.push(m[1].trimEnd());
   }
   return out;
+}
+
+/** A fresh folder with the page's Python files, where "esem-bridge" resolves to `packageRoot`. */
+export function folderFor(files: Map<string, string>, packageRoot: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "esem-docs-"));
+  mkdirSync(path.join(dir, "node_modules"));
+  symlinkSync(packageRoot, path.join(dir, "node_modules", "esem-bridge"), "dir");
+  for (const [name, text] of files) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+/**
+ * Runs a block as its own module with `node` in `dir` and returns the
+ * non-empty lines it printed (trailing blanks trimmed). Throws, with its
+ * output, when it exits with an error or takes over a minute.
+ */
+export function runBlock(dir: string, block: DocBlock, where: string): string[] {
+  const script = path.join(dir, `block-${block.line}.mjs`);
+  writeFileSync(script, block.code + "\n");
+  let stdout: string;
+  try {
+    stdout = execFileSync(process.execPath, [...block.nodeArgs, script], {
+      cwd: dir,
+      env: { ...process.env, ...block.env },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+    });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${where}:${block.line} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+  return stdout.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
 }

@@ -2,12 +2,11 @@
 // executed as a user would run it (test/doc-blocks.ts says how), and what
 // it prints is checked against the comments beside its console.log lines.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { choosePython } from "../src/python-probe.ts";
-import { expectedOutput, readPage } from "./doc-blocks.ts";
+import { expectedOutput, folderFor, readPage, runBlock } from "./doc-blocks.ts";
 import { repoRoot } from "./helpers.ts";
 
 // Every page: README.md and docs/*.md.
@@ -30,37 +29,11 @@ function whyNoNumpy(): string | null {
   return numpyMissing;
 }
 
-function folderFor(files: Map<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "esem-docs-"));
-  mkdirSync(path.join(dir, "node_modules"));
-  symlinkSync(repoRoot, path.join(dir, "node_modules", "esem-bridge"), "dir");
-  for (const [name, text] of files) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
-
-describe.each(pages.map((p) => [path.relative(repoRoot, p.file), p] as const))("the code blocks of %s", (_name, page) => {
-  const dir = folderFor(page.files);
-  it.for(page.runnable.map((b) => [b.line, b] as const))("the block at line %i runs and prints what it says", ([line, block], ctx) => {
+describe.each(pages.map((p) => [path.relative(repoRoot, p.file), p] as const))("the code blocks of %s", (name, page) => {
+  const dir = folderFor(page.files, repoRoot);
+  it.for(page.runnable.map((b) => [b.line, b] as const))("the block at line %i runs and prints what it says", ([, block], ctx) => {
     if (block.numpy && whyNoNumpy()) ctx.skip(`needs numpy: ${whyNoNumpy()}`);
-    const script = path.join(dir, `block-${line}.mjs`);
-    writeFileSync(script, block.code + "\n");
-    let stdout: string;
-    try {
-      stdout = execFileSync(process.execPath, [...block.nodeArgs, script], {
-        cwd: dir,
-        env: { ...process.env, ...block.env },
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: 60_000,
-      });
-    } catch (error) {
-      const e = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`${path.relative(repoRoot, page.file)}:${line} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
-    }
-    const printed = stdout.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+    const printed = runBlock(dir, block, name);
     const expected = expectedOutput(block.code);
     if (expected.length) expect(printed).toEqual(expected);
   });
