@@ -9,7 +9,9 @@
 // those node options, `env="ESEM_MODE=subprocess"` with those environment
 // variables (the block should say so in a comment, for the reader);
 // `numpy` marks a block that needs numpy in the bridge's Python (skipped,
-// and said so, where it has none).
+// and said so, where it has none). Each ```ts block is type-checked
+// instead (test/doc-types.test.ts), beside the `.d.ts` that `esem types`
+// writes for each page file it imports (`./calculator.js`).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +40,8 @@ export interface DocPage {
   files: Map<string, string>;
   /** The blocks to run. */
   runnable: DocBlock[];
+  /** The ```ts blocks (not no-run), which test/doc-types.test.ts type-checks. */
+  typed: DocBlock[];
 }
 
 const FENCE = /^(\s*)```(\S*)\s*(.*)$/;
@@ -73,7 +77,8 @@ export function readPage(file: string): DocPage {
     if (name) files.set(name, b.code + "\n");
   }
   const runnable = blocks.filter((b) => (b.lang === "js" || b.lang === "javascript" || b.lang === "mjs") && !/(^|\s)no-run(\s|$)/.test(b.info));
-  return { file, blocks, files, runnable };
+  const typed = blocks.filter((b) => (b.lang === "ts" || b.lang === "typescript") && !/(^|\s)no-run(\s|$)/.test(b.info));
+  return { file, blocks, files, runnable, typed };
 }
 
 /** The lines a block must print, from its `console.log(...); // text` lines, in order. */
