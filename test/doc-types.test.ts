@@ -1,7 +1,7 @@
 // Docs that compile: every ```ts block of README.md and docs/*.md is
-// type-checked as its own module by tsc, against the package's published
-// declarations (dist/index.d.ts), so a TypeScript example cannot drift from
-// the types. `// @ts-expect-error` lines in a block must still be errors. A
+// type-checked as its own module by tsc, against the package's types
+// (src/index.ts, so a stale dist/ cannot hide a change), and a TypeScript
+// example cannot drift from them. `// @ts-expect-error` lines in a block must still be errors. A
 // block that imports `./name.js` for a page file `name.py` gets the `.d.ts`
 // that `esem types ./name.py` writes, as the page tells the reader to make.
 // A block that declares an interface the package exports (`BridgeOptions`)
@@ -17,7 +17,7 @@ const pages = [path.join(repoRoot, "README.md"), ...readdirSync(path.join(repoRo
   .map(readPage)
   .filter((p) => p.typed.length > 0);
 
-const publicTypes = readFileSync(path.join(repoRoot, "dist", "index.d.ts"), "utf8");
+const publicTypes = readFileSync(path.join(repoRoot, "src", "index.ts"), "utf8");
 
 /** For each interface the block declares that the package exports too: a check that the two agree. */
 function agreement(code: string, line: number): string {
@@ -36,7 +36,7 @@ function agreement(code: string, line: number): string {
 }
 
 describe.each(pages.map((p) => [path.relative(repoRoot, p.file), p] as const))("the TypeScript blocks of %s", (name, page) => {
-  it("type-check against the package's declarations", () => {
+  it("type-check against the package's types", () => {
     const dir = folderFor(page.files, repoRoot);
     writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
     writeFileSync(
@@ -52,6 +52,7 @@ describe.each(pages.map((p) => [path.relative(repoRoot, p.file), p] as const))("
           strict: true,
           noEmit: true,
           skipLibCheck: true,
+          paths: { "esem-bridge": [path.join(repoRoot, "src", "index.ts")] },
         },
         include: ["*.ts"],
       }),
