@@ -2,7 +2,8 @@
 // names a file of the repository and, for a page, a heading of it (GitHub's
 // anchor for the heading) or an `<a id="...">` of it. The one
 // exception is the generated API reference (docs/reference/, made by
-// `npm run docs:api`, not committed).
+// `npm run docs:api`, not committed). And every `npm run x` the docs
+// mention is a script of package.json.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -42,6 +43,13 @@ describe("links between the docs", () => {
       else if (anchor && target.endsWith(".md") && !anchorsOf(target).has(anchor)) broken.push(`${link} (no heading #${anchor} in ${target})`);
     }
     expect(broken).toEqual([]);
+  });
+
+  it.each(pages)("every `npm run <script>` that %s names is a script of package.json", (page) => {
+    const scripts = Object.keys((JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
+    const text = readFileSync(path.join(repoRoot, page), "utf8");
+    const missing = [...text.matchAll(/npm run ([\w:.-]+)/g)].map((m) => m[1]).filter((name) => !scripts.includes(name));
+    expect(missing).toEqual([]);
   });
 
   it("finds GitHub's anchors for headings with code and punctuation, and <a id> anchors", () => {
