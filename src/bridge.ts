@@ -179,7 +179,7 @@ export class Bridge {
       return await NativeBackend.start(options, session);
     } catch (error) {
       if (this.requested === "native" || !(error instanceof BridgeError) || error.code !== "ESEM_NO_PYTHON") throw error;
-      const why = error.message.split("\n")[0];
+      const why = error.message.split("\n")[0].replace(/^Native mode is unavailable: /, "");
       return SubprocessBackend.start({ ...sub, reason: `subprocess, because the native mode is unavailable: ${why}` }, session);
     }
   }

@@ -76,7 +76,7 @@ export function readPage(file: string): DocPage {
     const name = b.lang === "python" ? FILE_NAME.exec(b.code.split("\n")[0])?.[1] : undefined;
     if (name) files.set(name, b.code + "\n");
   }
-  const runnable = blocks.filter((b) => (b.lang === "js" || b.lang === "javascript" || b.lang === "mjs") && !/(^|\s)no-run(\s|$)/.test(b.info));
+  const runnable = blocks.filter((b) => (b.lang === "js" || b.lang === "javascript" || b.lang === "mjs" || b.lang === "cjs") && !/(^|\s)no-run(\s|$)/.test(b.info));
   const typed = blocks.filter((b) => (b.lang === "ts" || b.lang === "typescript") && !/(^|\s)no-run(\s|$)/.test(b.info));
   return { file, blocks, files, runnable, typed };
 }
@@ -109,7 +109,7 @@ export function folderFor(files: Map<string, string>, packageRoot: string): stri
  * output, when it exits with an error or takes over a minute.
  */
 export function runBlock(dir: string, block: DocBlock, where: string): string[] {
-  const script = path.join(dir, `block-${block.line}.mjs`);
+  const script = path.join(dir, `block-${block.line}.${block.lang === "cjs" ? "cjs" : "mjs"}`);
   writeFileSync(script, block.code + "\n");
   let stdout: string;
   try {

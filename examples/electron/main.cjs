@@ -1,5 +1,5 @@
 // Electron main process (documented, not run here: Electron cannot be
-// installed on the test machines). See docs/concurrency.md#electron.
+// installed on the test machines). See docs/concurrency.md (worker_threads and Electron).
 //
 //   npm install esem-bridge electron
 //   npx electron examples/electron/main.cjs
