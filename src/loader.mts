@@ -2,6 +2,7 @@
 // esem-bridge/register (node --import), or used directly as the 0.1
 // `node --experimental-loader esem-bridge/loader`. They run on Node's hooks
 // thread; the generated module runs on the importing thread.
+import { existsSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { MessagePort } from "node:worker_threads";
@@ -21,14 +22,22 @@ function isFileSpec(spec: string): boolean {
   return spec.endsWith(".py") || spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("/");
 }
 
-/** `python:./x.py` resolves against the importing file's folder (else the cwd); module names stay as they are. */
+/**
+ * `python:./x.py` resolves against the importing file's folder, falling
+ * back to the current folder when no such file is there (SPEC §9; 0.1
+ * resolved against the current folder only); module names stay as they are.
+ */
 export function resolve(specifier: string, context: { parentURL?: string }, next: Resolve) {
   if (!specifier.startsWith(PREFIX)) return next(specifier, context);
   const spec = specifier.slice(PREFIX.length);
   let target = spec;
   if (isFileSpec(spec)) {
-    const base = context.parentURL?.startsWith("file:") ? dirname(fileURLToPath(context.parentURL)) : process.cwd();
-    target = resolvePath(base, spec);
+    const importer = context.parentURL?.startsWith("file:") ? dirname(fileURLToPath(context.parentURL)) : undefined;
+    target = resolvePath(importer ?? process.cwd(), spec);
+    if (importer !== undefined && !existsSync(target)) {
+      const fromCwd = resolvePath(process.cwd(), spec);
+      if (existsSync(fromCwd)) target = fromCwd;
+    }
   }
   return { url: SCHEME + encodeURIComponent(target), shortCircuit: true };
 }

@@ -17,6 +17,12 @@ describe("python: imports", () => {
     expect(result.stdout.trim().split("\n")).toEqual(expected);
   });
 
+  it("fall back to the current folder for a file that is not beside the importing one", async () => {
+    const result = await runNode(childScript(path.join("imports", "from-cwd.mjs")), [], 20_000, { nodeArgs: ["--import", dist("register.mjs")], cwd: repoRoot });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe("42");
+  });
+
   it("keep working under the 0.1 form node --experimental-loader esem-bridge/loader", async () => {
     const result = await runNode(script, [], 20_000, { nodeArgs: ["--no-warnings", "--experimental-loader", dist("loader.mjs")] });
     expect(result.code, result.stderr).toBe(0);
