@@ -7,6 +7,9 @@ import { cacheFolders, usableCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython, type PythonInfo } from "./python-probe.js";
 import { SUPPORTED_RANGE } from "./python-support.js";
 
+// The environment variables that change what an app gets (docs/api.md#environment-variables).
+const SETTINGS = ["ESEM_MODE", "ESEM_PYTHON", "ESEM_ADDON", "VIRTUAL_ENV", "CONDA_PREFIX", "ESEM_PROBE_CACHE", "ESEM_DEBUG"];
+
 interface Line {
   label: string;
   value: string;
@@ -20,6 +23,14 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
     healthy = false;
     lines.push({ label, value, fix });
   };
+
+  // What the app will get: the settings it reads from the environment.
+  const settings = SETTINGS.filter((name) => process.env[name] !== undefined && process.env[name] !== "");
+  if (settings.length) lines.push({ label: "settings", value: settings.map((name) => `${name}=${process.env[name]}`).join(" ") });
+  const requested = process.env.ESEM_MODE || "auto";
+  if (!["auto", "native", "subprocess"].includes(requested)) {
+    problem("ESEM_MODE", `"${requested}" is not a mode: the app's createBridge() throws ESEM_UNSUPPORTED_MODE`, 'set ESEM_MODE to "auto", "native" or "subprocess", or unset it');
+  }
 
   const choice = choosePython(undefined, cwd);
   lines.push({ label: "interpreter", value: `${choice.command} (chosen by ${choice.source})` });
@@ -67,15 +78,23 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
       await bridge.shutdown();
     }
   }
-  let mode = healthy ? "native (the default, auto, will use it)" : "";
-  if (!healthy) {
+  const nativeWorks = healthy;
+  let mode = "";
+  if (requested === "native") {
+    mode = nativeWorks ? "native (ESEM_MODE=native)" : "";
+  } else if (requested === "auto" && nativeWorks) {
+    mode = "native (the default, auto, will use it)";
+  }
+  if (requested === "subprocess" || (requested === "auto" && !nativeWorks)) {
     // auto falls back to a worker process: say whether that works.
     const bridge = createBridge({ mode: "subprocess", cwd });
     try {
       const sys = await bridge.python("sys");
       const version = String(await sys.version).split(" ")[0];
       lines.push({ label: "subprocess", value: `works: CPython ${version} in a worker process` });
-      mode = "subprocess (auto falls back to it: the native mode cannot work here, see above)";
+      mode = requested === "subprocess"
+        ? "subprocess (ESEM_MODE=subprocess)"
+        : "subprocess (auto falls back to it: the native mode cannot work here, see above)";
       healthy = true;
     } catch (error) {
       lines.push({ label: "subprocess", value: `does not work: ${(error as Error).message.split("\n")[0]}` });
@@ -83,7 +102,11 @@ export async function doctor(cwd: string, out: (text: string) => void): Promise<
       await bridge.shutdown();
     }
   }
-  lines.push({ label: "mode", value: mode || "none works: fix the problems above" });
+  if (requested === "native" && !nativeWorks) {
+    lines.push({ label: "mode", value: "none: ESEM_MODE=native and the native mode cannot work here (the app's python() rejects with ESEM_NO_PYTHON)", fix: "fix the problems above, or unset ESEM_MODE to let auto fall back to the subprocess mode" });
+  } else {
+    lines.push({ label: "mode", value: mode || "none works: fix the problems above" });
+  }
 
   const width = Math.max(...lines.map((l) => l.label.length));
   for (const line of lines) {

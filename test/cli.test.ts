@@ -72,6 +72,22 @@ describe("esem doctor", () => {
     expect(result.stdout).toMatch(/^mode +subprocess \(auto falls back/m);
   });
 
+  it("honours ESEM_MODE as the app would: the settings, the mode the app gets, exit 1 when that cannot work", async () => {
+    const sub = await runNode(dist("cli.js"), ["doctor"], 30_000, { env: { ...process.env, ESEM_MODE: "subprocess" } });
+    expect(sub.code, sub.stdout + sub.stderr).toBe(0);
+    expect(sub.stdout).toMatch(/^settings +ESEM_MODE=subprocess/m);
+    expect(sub.stdout).toMatch(/^subprocess +works: CPython 3\.\d+/m);
+    expect(sub.stdout).toMatch(/^mode +subprocess \(ESEM_MODE=subprocess\)$/m);
+    const native = await runNode(dist("cli.js"), ["doctor"], 30_000, { env: { ...process.env, ESEM_MODE: "native", ESEM_ADDON: "/nonexistent/esem_bridge.node" } });
+    expect(native.code).toBe(1);
+    expect(native.stdout).not.toMatch(/^subprocess +works/m); // native never falls back
+    expect(native.stdout).toMatch(/^mode +none: ESEM_MODE=native and the native mode cannot work here/m);
+    expect(native.stdout).toMatch(/fix: fix the problems above, or unset ESEM_MODE/);
+    const bogus = await runNode(dist("cli.js"), ["doctor"], 30_000, { env: { ...process.env, ESEM_MODE: "fast" } });
+    expect(bogus.code).toBe(1);
+    expect(bogus.stdout).toMatch(/^ESEM_MODE +"fast" is not a mode/m);
+  });
+
   it("names the problem and its fix and exits 1 when the interpreter does not exist", async () => {
     const env = { ...process.env, ESEM_PYTHON: "/nonexistent/python3" };
     const result = await runNode(dist("cli.js"), ["doctor"], 30_000, { env });
