@@ -2,8 +2,9 @@
 import { Bridge, type ModuleProxy } from "./bridge.js";
 import { BridgeError } from "./errors.js";
 import { kwargsOf } from "./kwargs.js";
-import { iterateProxy, releaseProxy, rootOf, rootStateOf, type Session } from "./proxy.js";
+import { calleeName, iterateProxy, releaseProxy, rootOf, rootStateOf, type Session } from "./proxy.js";
 import { NOT_FAST, type FastSync } from "./backend.js";
+import { DEBUG_CALLS, logSync } from "./debug-log.js";
 import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
 import { atCaller } from "./errors.js";
 import type { PyProxy } from "./types.js";
@@ -43,6 +44,13 @@ export function release(proxy: unknown): Promise<void> {
  * returns; keep it for short, hot calls. Throws PythonError or BridgeError.
  */
 export function callSync(fn: unknown, ...args: unknown[]): unknown {
+  if (DEBUG_CALLS) {
+    return logSync(rootOf(fn)?.session.mode ?? "?", calleeName(fn), () => syncCall(fn, args));
+  }
+  return syncCall(fn, args);
+}
+
+function syncCall(fn: unknown, args: unknown[]): unknown {
   // The hot path: a module function called before, plain arguments.
   const fast = fastCalls.get(fn as object);
   if (fast && !fast.root.released && !fast.root.session.closed) {

@@ -7,6 +7,7 @@ import type { AttrPath, Backend, BackendHooks, RefDescription } from "./backend.
 import { BridgeError, atCaller } from "./errors.js";
 import { splitOptions } from "./call-options.js";
 import { kwargsOf } from "./kwargs.js";
+import { DEBUG_CALLS, callName, logCall } from "./debug-log.js";
 import type { RefAnswer } from "./codec.js";
 
 // Identity: every Session has a ref symbol of its own, which only its
@@ -164,6 +165,7 @@ function invoke(root: RootState, path: AttrPath, args: unknown[]): Promise<unkno
   const pending = kwargs
     ? backend.call(root.ref, path, args.slice(0, -1), kwargs, options)
     : backend.call(root.ref, path, args, undefined, options);
+  if (DEBUG_CALLS) logCall(backend.mode, callName(root.desc.typeName, path), pending).catch(() => {});
   return pending.then(undefined, restamp);
 }
 
@@ -216,6 +218,13 @@ function stateOf(proxy: unknown): RootState | MemberState | undefined {
 export function rootStateOf(proxy: unknown): { readonly released: boolean; readonly session: Session } | undefined {
   const state = stateOf(proxy);
   return state && ("ref" in state ? state : state.root);
+}
+
+/** What a proxy calls, for the ESEM_DEBUG log: `module.function`, `module.Class.method`. */
+export function calleeName(proxy: unknown): string {
+  const state = stateOf(proxy);
+  if (!state) return "?";
+  return "ref" in state ? callName(state.desc.typeName, null) : callName(state.root.desc.typeName, state.path);
 }
 
 /** The root state of any proxy, or undefined for other values. */
