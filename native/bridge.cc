@@ -358,7 +358,7 @@ Napi::Value Bridge::Shutdown(const Napi::CallbackInfo& info) {
   napi_create_promise(env, &stop_deferred_, &promise);
   state_ = State::kStopping;
   // Calls still pending reject now; their results, if any come, are dropped.
-  ErrorInfo error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call finished");
+  ErrorInfo error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call finished; load the module again with python() to go on");
   for (napi_deferred d : pending_.TakeAll()) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);

@@ -66,8 +66,8 @@ export function splitOptions(args: unknown[]): [unknown[], Readonly<CallOptions>
 /** The error a cancelled call rejects with. */
 export function cancelError(timedOut: boolean, reason?: unknown): BridgeError {
   const error = timedOut
-    ? new BridgeError("ESEM_TIMEOUT", "the call was cancelled: its timeout passed")
-    : new BridgeError("ESEM_ABORTED", "the call was cancelled: its signal aborted", { cause: reason });
+    ? new BridgeError("ESEM_TIMEOUT", "the call was cancelled: its timeout passed (Python got CallCancelled); pass a longer opts({ timeout }) if it needs more time")
+    : new BridgeError("ESEM_ABORTED", "the call was cancelled: its signal aborted (Python got CallCancelled); the abort reason is this error's cause", { cause: reason });
   error.name = timedOut ? "TimeoutError" : "AbortError";
   return error;
 }

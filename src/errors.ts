@@ -19,7 +19,8 @@ export type BridgeErrorCode =
 export class BridgeError extends Error {
   readonly code: BridgeErrorCode;
   constructor(code: BridgeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // An internal failure is a bug of the bridge: say what to do with it.
+    super(code === "ESEM_INTERNAL" && !message.includes("report") ? `${message} (a bug in esem-bridge: please report it, with the call that caused it)` : message, options);
     this.name = "BridgeError";
     this.code = code;
   }
