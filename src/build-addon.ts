@@ -9,7 +9,9 @@ import { delimiter, dirname, join } from "node:path";
 import { packageRoot } from "./paths.js";
 
 /** The command users are told to run (doctor, info().reason, docs). */
-export const BUILD_COMMAND = "npx esem build-addon";
+import { BUILD_COMMAND } from "./build-command.js";
+
+export { BUILD_COMMAND };
 
 const NEEDS =
   "It needs what node-gyp needs: a C++17 compiler, make and Python 3 " +

@@ -1,7 +1,7 @@
 // `esem doctor`: which Python, which libpython, which mode and why, with a
 // fix for each problem found. Exit code 1 when the default mode cannot work.
 import { createBridge } from "./bridge.js";
-import { BUILD_COMMAND } from "./build-addon.js";
+import { BUILD_COMMAND } from "./build-command.js";
 import { loadAddon } from "./native-binding.js";
 import { cacheFolders, usableCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython, type PythonInfo } from "./python-probe.js";

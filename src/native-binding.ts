@@ -1,7 +1,6 @@
 // Loads the addon (a prebuild or the local build) and types its surface.
 import { createRequire } from "node:module";
-import { isMainThread } from "node:worker_threads";
-import { BUILD_COMMAND } from "./build-addon.js";
+import { BUILD_COMMAND } from "./build-command.js";
 import { packageRoot } from "./paths.js";
 import type { AttrPath, RefDescription } from "./backend.js";
 
@@ -102,7 +101,8 @@ export function loadAddon(): AddonLoad {
     // The process is ending (normal end, process.exit, an uncaught error):
     // Python stops before Node tears environments and C++ statics down, so
     // no __del__ or Python thread runs during that. Workers end with the process.
-    if (isMainThread) process.once("exit", () => addon.freeze());
+    // node:worker_threads is loaded here, when the addon is, not at import (start-up time).
+    if ((require("node:worker_threads") as typeof import("node:worker_threads")).isMainThread) process.once("exit", () => addon.freeze());
   } catch (error) {
     const why = (error as Error).message.split("\n")[0];
     loaded = {

@@ -16,7 +16,6 @@
 //   recorded mtime and size, libraries that exist as regular files named
 //   like libpython, none writable by group or others.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
-import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join } from "node:path";
 
 const isWindows = process.platform === "win32";
@@ -55,7 +54,7 @@ export function cacheFolders(): string[] {
   } else if (env.HOME) {
     folders.push(join(env.HOME, ".cache", "esem-bridge"));
   }
-  folders.push(join(tmpdir(), `esem-bridge-${isWindows ? (env.USERNAME ?? "user") : currentUid()}`));
+  folders.push(join((require("node:os") as typeof import("node:os")).tmpdir(), `esem-bridge-${isWindows ? (env.USERNAME ?? "user") : currentUid()}`));
   return folders;
 }
 

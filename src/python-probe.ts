@@ -1,7 +1,6 @@
 // Chooses the Python interpreter (SPEC 6) and asks it about itself.
 // Static, never `await import()`: a module load on python()'s path can
 // deadlock with the module hooks of esem-bridge/register (see register.ts).
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { BridgeError } from "./errors.js";
@@ -168,7 +167,8 @@ async function probeWithCache(choice: PythonChoice, cwd: string): Promise<Python
 async function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> {
   const script = join(pythonRuntimeDir, "esem_bridge", "probe.py");
   return new Promise((resolve, reject) => {
-    execFile(choice.command, [script], { cwd, timeout: 30_000, windowsHide: true }, (error, stdout, stderr) => {
+    // node:child_process on first use: a cached probe never loads it.
+    (require("node:child_process") as typeof import("node:child_process")).execFile(choice.command, [script], { cwd, timeout: 30_000, windowsHide: true }, (error, stdout, stderr) => {
       if (error) {
         const how = (error as NodeJS.ErrnoException).code === "ENOENT" ? "was not found" : `failed (${error.message.trim()})`;
         reject(

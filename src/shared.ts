@@ -5,7 +5,6 @@
 // (native/py_js_buffer.cc). The subprocess mode sends a copy, as for any
 // buffer. docs/api.md, "shared()".
 import { types } from "node:util";
-import { markAsUntransferable } from "node:worker_threads";
 
 /** Element types a shared TypedArray may have (the wire's Typed formats, and bytes). */
 const ELEMENT_TYPES: Function[] = [
@@ -68,6 +67,12 @@ export function shared(x: ArrayBufferView | ArrayBufferLike): Shared {
   }
   const why = unshareable(view.buffer);
   if (why !== undefined) throw new TypeError(why);
-  if (types.isArrayBuffer(view.buffer)) markAsUntransferable(view.buffer);
+  if (types.isArrayBuffer(view.buffer)) untransferable(view.buffer);
   return new Shared(view, MAKER);
+}
+
+// node:worker_threads on first use (it costs start-up time at import).
+let markAsUntransferable: ((buffer: ArrayBuffer) => void) | undefined;
+function untransferable(buffer: ArrayBuffer): void {
+  (markAsUntransferable ??= (require("node:worker_threads") as typeof import("node:worker_threads")).markAsUntransferable as (b: ArrayBuffer) => void)(buffer);
 }

@@ -1,7 +1,7 @@
 // One worker process of the subprocess mode and what belongs to it: the
 // child, its socket (fd 3 in the worker), its pending calls, type
 // descriptions and stderr tail, and whether it keeps Node alive.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import type { RefDescription } from "./backend.js";
 import { FrameReader, REPLY_HEADER } from "./framing.js";
@@ -53,7 +53,8 @@ export class WorkerProcess {
   constructor(python: string, cwd: string, private readonly firstId: number, threads = 4) {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {});
-    this.child = spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath(), String(threads)], {
+    // node:child_process on first use (start-up time of an app that never needs the worker).
+    this.child = (require("node:child_process") as typeof import("node:child_process")).spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath(), String(threads)], {
       cwd,
       stdio: ["ignore", "inherit", "pipe", "pipe"],
       windowsHide: true,

@@ -17,10 +17,25 @@ import types
 from time import perf_counter as _clock
 
 from .plain import ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
-from .to_plain import to_plain  # noqa: F401 (toJs())
-from .statements import (  # noqa: F401 (helpers of the JS API: withContext, pyEval, pyExec, delattr, isinstance, toArray)
-    context_enter, context_exit, new_namespace, evaluate, execute, del_attr, is_instance, to_list,
-)
+
+# Helpers of the JS API that most programs never call live in modules of
+# their own, imported on first use (start-up time): toJs() in to_plain.py;
+# withContext, pyEval/pyExec, delattr, isinstance, toArray in statements.py.
+_LAZY = {
+    "to_plain": "to_plain",
+    "context_enter": "statements", "context_exit": "statements", "new_namespace": "statements",
+    "evaluate": "statements", "execute": "statements", "del_attr": "statements",
+    "is_instance": "statements", "to_list": "statements",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    value = getattr(importlib.import_module("." + module, __package__), name)
+    globals()[name] = value
+    return value
 
 _file_modules = {}  # realpath -> module
 _file_locks = {}  # realpath -> RLock held while that file's top level runs
