@@ -57,6 +57,15 @@ export class Session implements BackendHooks {
   // Finalizers of one GC run are called one after the other in one task;
   // their ids go to Python in one release job after them.
   private collected(id: number): void {
+    this.releaseSoon(id);
+  }
+
+  /**
+   * Releases id in the next release job: ids released in one task (a GC
+   * pass, or `Promise.all(objs.map(release))`) go to Python in one job,
+   * submitted before any `await` of the caller resumes.
+   */
+  releaseSoon(id: number): void {
     if (this.closed) return;
     if (this.garbage.push(id) === 1) queueMicrotask(this.flushGarbage);
   }
@@ -204,9 +213,10 @@ export async function releaseProxy(proxy: unknown): Promise<void> {
   if (root.released || root.session.closed) return;
   root.released = true;
   root.members = undefined; // nothing more is kept for a released object but this state
-  // No round trip: the release is queued in order, so every later call on
-  // this bridge already sees the object gone.
-  root.session.backend.release(root.ref);
+  // No round trip: the release goes in the next release job (with the
+  // others of this task, one job for many), queued before this caller's
+  // `await` resumes, so its later calls on this bridge see the object gone.
+  root.session.releaseSoon(root.ref);
 }
 
 function stateOf(proxy: unknown): RootState | MemberState | undefined {

@@ -32,3 +32,14 @@ describe.each(BACKENDS)("garbage collection on the %s backend", (mode) => {
     90_000,
   );
 });
+
+describe.each(BACKENDS)("explicit release on the %s backend", (mode) => {
+  it.skipIf(skipReason(mode) !== null)("gives back the memory of 100 000 released objects: after release the process holds no more than while they were held", async () => {
+    const result = await runNode(childScript("release-memory.mjs"), [mode, fixture()], 90_000, { nodeArgs: ["--expose-gc"] });
+    expect(result.code, result.stderr).toBe(0);
+    const r = JSON.parse(result.stdout.trim().split("\n").pop()!);
+    expect(r.live).toBe(0);
+    expect(r.releasedMB, result.stdout).toBeLessThanOrEqual(r.heldMB + 5);
+  });
+});
+
