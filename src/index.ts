@@ -10,7 +10,7 @@ export { opts, type CallOptions, type CallOptionsMarker } from "./call-options.j
 export { shared, Shared } from "./shared.js";
 export { toJs, type ToJsOptions, type ToJsPolicy } from "./to-js.js";
 export { PythonError, BridgeError, type BridgeErrorCode } from "./errors.js";
-export type { BridgeInfo, Mode, PythonDetails } from "./backend.js";
+export type { BridgeInfo, Mode, PythonDetails, ShutdownOptions } from "./backend.js";
 export type {
   PyProxy,
   PyMember,

@@ -170,7 +170,7 @@ async function runProbe(choice: PythonChoice, cwd: string): Promise<PythonInfo> 
     // node:child_process on first use: a cached probe never loads it.
     (require("node:child_process") as typeof import("node:child_process")).execFile(choice.command, [script], { cwd, timeout: 30_000, windowsHide: true }, (error, stdout, stderr) => {
       if (error) {
-        const how = (error as NodeJS.ErrnoException).code === "ENOENT" ? "was not found" : `failed (${error.message.trim()})`;
+        const how = (error as NodeJS.ErrnoException).code === "ENOENT" ? "was not found" : `failed (${error.message.split("\n")[0].trim()})`; // its stderr follows once, below
         reject(
           new BridgeError(
             "ESEM_NO_PYTHON",
