@@ -21,7 +21,9 @@ describe.skipIf(reason !== null)("a malformed wire payload in native mode", () =
         .split("\n")
         .map((line) => [line.slice(0, line.indexOf(" ")), line.slice(line.indexOf(" ") + 1)]),
     );
-    const rejected = (code: string, message: string) => `BridgeError ${code} ${message}`;
+    // An ESEM_INTERNAL message ends by saying what to do with it.
+    const rejected = (code: string, message: string) =>
+      `BridgeError ${code} ${message}${code === "ESEM_INTERNAL" ? " (a bug in esem-bridge: please report it, with the call that caused it)" : ""}`;
     const malformed = (what: string) => rejected("ESEM_INTERNAL", `malformed wire data: ${what}`);
     expect(Object.fromEntries(lines)).toEqual({
       "ref-path-count": malformed("a count of 4294967295 at byte 14 is more than the 1 bytes left can hold"),
