@@ -36,7 +36,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::ReplyPlain>("replyPlain"), InstanceMethod<&Bridge::Cancel>("cancel"),
                       InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync"),
-                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning"), InstanceMethod<&Bridge::CallPrepared>("callPrepared"), InstanceMethod<&Bridge::CallFast>("callFast")});
+                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning"), InstanceMethod<&Bridge::CallFast>("callFast")});
 }
 
 // new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros, threads },

@@ -112,8 +112,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value CancelRunning(const Napi::CallbackInfo& info);
   Napi::Value SyncOutcome(napi_env env, std::unique_ptr<Job> job);
   Napi::Value CallFast(const Napi::CallbackInfo& info);
-  static constexpr size_t kFastArgs = 8;  // callFast's most arguments
-  Napi::Value CallPrepared(const Napi::CallbackInfo& info);
+  static constexpr size_t kInlineArgs = 8;  // callFast's arguments held without an allocation
   static void RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, PlainAnswer* out);
   static void RunCallbackNow(void* bridge, Job* job);
   bool started_ = false;  // its start job came back ok (the interpreter runs)
@@ -135,6 +134,8 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
   static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
   void Drain(napi_env env);
+  // A result that reached no promise: decoded and dropped.
+  void DropResult(napi_env env, Job& job);
   // Releases the exception objects of an error that reached no promise.
   void ReleaseLinks(napi_env env, const ErrorInfo& error);
   void Settle(napi_env env, Job& job, napi_deferred d);

@@ -111,54 +111,6 @@ Napi::Value Bridge::PrepareSync(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(ctx.sync_targets.size()));
 }
 
-// callPrepared(handle, args): callSync's fast path, scalar args only.
-Napi::Value Bridge::CallPrepared(const Napi::CallbackInfo& info) {
-  napi_env env = info.Env();
-  auto job = NewJob();
-  if (state_ != State::kRunning || !channel_ || !ScalarsFromJs(env, info[1], &job->scalars)) {
-    Recycle(std::move(job));
-    Throw(env, ErrorToJs(env, helpers_, BridgeFailure("ESEM_SHUTDOWN", "the bridge is not running")));
-    return Napi::Env(env).Undefined();
-  }
-  size_t handle = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
-  job->channel = channel_;
-  {
-    JsThreadGil gil;
-    const PyApi& py = Py();
-    PyContext& ctx = channel_->ctx;
-    SyncCall sync{channel_.get(), this, &Bridge::RunCallbackNow, nullptr, &Bridge::RunPlainCallbackNow};
-    sync.Enter();
-    ReleaseDeferral releases;
-    OwnedRef result;
-    if (handle >= 1 && handle <= ctx.sync_targets.size()) {
-      OwnedRef args = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(job->scalars.size())));
-      for (size_t i = 0; args && i < job->scalars.size(); i++) {
-        OwnedRef item = ScalarToPy(job->scalars[i]);
-        if (!item) {
-          args.Reset();
-          break;
-        }
-        py.PyTuple_SetItem(args.get(), static_cast<Py_ssize_t>(i), item.Release());
-      }
-      if (args) result = OwnedRef::Steal(py.PyObject_Call(ctx.sync_targets[handle - 1].get(), args.get(), nullptr));
-      if (!result) {
-        job->Fail(FetchPythonError(ctx));
-      } else if (TypeOf(result.get()) == ctx.coroutine_type.get()) {
-        RefuseCoroutine(result.get(), *job);
-      } else {
-        ErrorInfo error;
-        if (!WriteResult(ctx, result.get(), job.get(), &error)) job->Fail(std::move(error));
-      }
-    } else {
-      job->Fail(BridgeFailure("ESEM_INTERNAL", "callSync(): an unknown function handle"));
-    }
-    result.Reset();
-    sync.Leave();
-    ctx.CommitTypes(job->described);
-  }
-  return SyncOutcome(env, std::move(job));
-}
-
 namespace {
 
 constexpr long long kMaxSafeInt = 9007199254740991LL;  // Number.MAX_SAFE_INTEGER
@@ -189,23 +141,60 @@ bool FastResultToJs(napi_env env, PyObject* o, napi_value* out) {
   return false;
 }
 
+// A sync hook's [ok, bytes] answer into job (wire, ok); false (job->ok
+// false) for anything else.
+bool ReadHookAnswer(napi_env env, napi_value answer, Job* job) {
+  job->ok = false;
+  job->wire.clear();
+  napi_value ok_v, bytes_v;
+  bool ok = false, typed = false;
+  if (napi_get_element(env, answer, 0, &ok_v) != napi_ok || napi_get_element(env, answer, 1, &bytes_v) != napi_ok) return false;
+  napi_get_value_bool(env, ok_v, &ok);
+  napi_is_typedarray(env, bytes_v, &typed);
+  if (!typed) return false;
+  void* data = nullptr;
+  size_t length = 0;
+  napi_get_typedarray_info(env, bytes_v, nullptr, &length, &data, nullptr, nullptr);
+  job->wire.assign(static_cast<const char*>(data), length);
+  job->ok = ok;
+  return true;
+}
+
+// Calls a JS hook; the answer, or nullptr (its exception cleared).
+napi_value CallSyncHook(napi_env env, napi_ref ref, size_t argc, napi_value* argv) {
+  napi_value hook = nullptr, undefined, answer = nullptr;
+  napi_get_undefined(env, &undefined);
+  if (ref && napi_get_reference_value(env, ref, &hook) == napi_ok && hook &&
+      napi_call_function(env, undefined, hook, argc, argv, &answer) == napi_ok) {
+    return answer;
+  }
+  bool pending = false;
+  napi_value ignored;
+  napi_is_exception_pending(env, &pending);
+  if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  return nullptr;
+}
+
 }  // namespace
 
-// callFast(handle, ...args): callPrepared with the arguments themselves
-// (at most kFastArgs scalars, checked by the caller) and plain results
-// made here, without a job: the hottest sync path.
+// callFast(handle, ...args): a prepared module function with scalar
+// arguments passed as themselves (the caller checks they are scalars),
+// and a plain result made here without a job: callSync's hot path.
 Napi::Value Bridge::CallFast(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   size_t argc = info.Length();
-  Scalar args[kFastArgs];
-  bool ok = state_ == State::kRunning && channel_ && argc >= 1 && argc <= kFastArgs + 1;
-  for (size_t i = 1; ok && i < argc; i++) ok = ScalarFromJs(env, info[i], &args[i - 1]);
+  size_t n = argc > 0 ? argc - 1 : 0;
+  Scalar inline_args[kInlineArgs];
+  std::vector<Scalar> more;  // past kInlineArgs arguments only
+  if (n > kInlineArgs) more.resize(n);
+  Scalar* args = n > kInlineArgs ? more.data() : inline_args;
+  bool ok = state_ == State::kRunning && channel_ && argc >= 1;
+  for (size_t i = 0; ok && i < n; i++) ok = ScalarFromJs(env, info[i + 1], &args[i]);
   if (!ok) {
     Throw(env, ErrorToJs(env, helpers_, state_ == State::kRunning ? BridgeFailure("ESEM_INTERNAL", "callSync(): malformed fast arguments")
                                                                    : BridgeFailure("ESEM_SHUTDOWN", "the bridge is not running")));
     return Napi::Env(env).Undefined();
   }
-  size_t n = argc - 1;
   size_t handle = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   napi_value out = nullptr;
   std::unique_ptr<Job> job;  // for an error, or a result the fast way does not make
@@ -259,84 +248,37 @@ void Bridge::RunCallbackNow(void* self, Job* job) {
   napi_env env = bridge->env_;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  job->ok = false;
-  job->wire.clear();
-  napi_value pair = ResultToJs(env, bridge->helpers_, *job);
-  napi_value hook = nullptr, undefined, argv[2], answer = nullptr;
-  napi_get_undefined(env, &undefined);
+  napi_value argv[2];
   napi_create_double(env, static_cast<double>(job->ref), &argv[0]);
-  argv[1] = pair;
-  if (pair && bridge->helpers_.callback_sync && napi_get_reference_value(env, bridge->helpers_.callback_sync, &hook) == napi_ok &&
-      hook && napi_call_function(env, undefined, hook, 2, argv, &answer) == napi_ok) {
-    napi_value ok_v, bytes_v;
-    bool ok = false;
-    napi_get_element(env, answer, 0, &ok_v);
-    napi_get_element(env, answer, 1, &bytes_v);
-    napi_get_value_bool(env, ok_v, &ok);
-    bool typed = false;
-    napi_is_typedarray(env, bytes_v, &typed);
-    if (typed) {
-      void* data = nullptr;
-      size_t length = 0;
-      napi_get_typedarray_info(env, bytes_v, nullptr, &length, &data, nullptr, nullptr);
-      job->wire.assign(static_cast<const char*>(data), length);
-      job->ok = ok;
-    }
-  } else {
-    bool pending = false;
-    napi_value ignored;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  argv[1] = ResultToJs(env, bridge->helpers_, *job);
+  napi_value answer = argv[1] ? CallSyncHook(env, bridge->helpers_.callback_sync, 2, argv) : nullptr;
+  if (!answer || !ReadHookAnswer(env, answer, job)) {
+    job->ok = false;
+    job->wire.clear();
   }
   napi_close_handle_scope(env, scope);
 }
 
-}  // namespace esem
-
-namespace esem {
-
-// The same for plain arguments: the hook takes them as themselves and
-// answers a plain value itself, or [ok, bytes] for any other outcome.
+// The same for plain arguments (at most kPlainArgs): the hook takes them as
+// themselves and answers a plain value itself, or [ok, bytes] for any
+// other outcome.
 void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, PlainAnswer* out) {
   auto* bridge = static_cast<Bridge*>(self);
   napi_env env = bridge->env_;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[1 + kFastArgs], hook = nullptr, undefined, answer = nullptr;
-  napi_get_undefined(env, &undefined);
+  napi_value argv[1 + kPlainArgs];
+  n = std::min(n, kPlainArgs);
   napi_create_double(env, static_cast<double>(id), &argv[0]);
-  for (size_t i = 0; i < n && i < kFastArgs; i++) argv[1 + i] = ScalarToJs(env, bridge->helpers_, args[i]);
-  bool called = bridge->helpers_.callback_sync_plain &&
-                napi_get_reference_value(env, bridge->helpers_.callback_sync_plain, &hook) == napi_ok && hook &&
-                napi_call_function(env, undefined, hook, 1 + std::min(n, kFastArgs), argv, &answer) == napi_ok;
+  for (size_t i = 0; i < n; i++) argv[1 + i] = ScalarToJs(env, bridge->helpers_, args[i]);
+  napi_value answer = CallSyncHook(env, bridge->helpers_.callback_sync_plain, 1 + n, argv);
   napi_valuetype type = napi_undefined;
-  if (called) napi_typeof(env, answer, &type);
-  if (called && type == napi_object) {
-    // [ok, bytes]: read as RunCallbackNow reads its hook's answer
+  if (answer) napi_typeof(env, answer, &type);
+  if (answer && type == napi_object) {
     out->job = std::make_unique<Job>();
-    Job* job = out->job.get();
-    napi_value ok_v, bytes_v;
-    bool ok = false, typed = false;
-    napi_get_element(env, answer, 0, &ok_v);
-    napi_get_element(env, answer, 1, &bytes_v);
-    napi_get_value_bool(env, ok_v, &ok);
-    napi_is_typedarray(env, bytes_v, &typed);
-    if (typed) {
-      void* data = nullptr;
-      size_t length = 0;
-      napi_get_typedarray_info(env, bytes_v, nullptr, &length, &data, nullptr, nullptr);
-      job->wire.assign(static_cast<const char*>(data), length);
-      job->ok = ok;
-    } else {
-      out->job.reset();
-    }
-  } else if (called) {
+    if (!ReadHookAnswer(env, answer, out->job.get())) out->job.reset();
+  } else if (answer) {
     out->plain = ScalarFromJs(env, answer, &out->value);
-  } else {
-    bool pending = false;
-    napi_value ignored;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &ignored);
   }
   napi_close_handle_scope(env, scope);
 }

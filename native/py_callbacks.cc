@@ -126,7 +126,6 @@ PyObject* RaiseJsError(PyObject* values) {
 
 PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply);
 
-constexpr size_t kPlainArgs = 8;
 constexpr long long kMaxSafeInt = 9007199254740991LL;
 
 // Positional arguments that are all plain (None, bool, an int JS holds

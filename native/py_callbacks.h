@@ -27,6 +27,10 @@ struct Job;
 // function of that bridge that Python calls meanwhile, on that thread, runs
 // at once through `run` (no thread hop). `run` fills job->wire and job->ok
 // from the JS function's outcome; GIL not held.
+// The most arguments a JS function gets as themselves (plain ones); more
+// go as wire bytes.
+constexpr size_t kPlainArgs = 8;
+
 // The answer of a JS function run through SyncCall::run_plain: a plain
 // value, or (for any other outcome) the job to read as run() leaves it.
 struct PlainAnswer {

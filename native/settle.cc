@@ -64,6 +64,8 @@ void Bridge::Drain(napi_env env) {
     napi_deferred d = job->seq ? pending_.Take(job->seq) : nullptr;
     if (d) {
       Settle(env, *job, d);
+    } else if (job->seq && job->ok) {
+      DropResult(env, *job);  // a cancelled call's late result
     } else if (!job->ok && !job->error.links.empty()) {
       ReleaseLinks(env, job->error);  // a cancelled call's error: nobody gets its exception objects
     }
@@ -79,6 +81,22 @@ void Bridge::Drain(napi_env env) {
   }
   if (closed || (state_ == State::kStopping && !close_sent_)) FinishStop(env);
   UpdateRef(env);
+}
+
+// Made into JS values all the same and dropped: the types it describes are
+// described only once (later results send their index), and its objects'
+// proxies, collected, release them.
+void Bridge::DropResult(napi_env env, Job& job) {
+  if (job.result_wire.empty() && job.result.kind != Scalar::Kind::kRef) return;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  if (!ResultToJs(env, helpers_, job)) {
+    bool pending = false;
+    napi_value ignored;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 void Bridge::ReleaseLinks(napi_env env, const ErrorInfo& error) {

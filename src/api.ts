@@ -72,7 +72,7 @@ function syncCall(fn: unknown, args: unknown[]): unknown {
     }
   }
   const kwargs = kwargsOf(args);
-  return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args, undefined, fn as object);
+  return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args);
 }
 
 // fn -> its fast sync form (null: it has none), for callSync.

@@ -27,7 +27,7 @@ export interface Backend {
   importModule(spec: string, cwd: string): Promise<unknown>;
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown>;
   /** A call run on this thread, returning its result: native mode only (callSync()). */
-  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, key?: object): unknown;
+  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): unknown;
   /**
    * callSync()'s fast form for a module function: runs it with these
    * arguments, or answers NOT_FAST when they are not plain scalars (then

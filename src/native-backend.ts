@@ -197,17 +197,14 @@ export class NativeBackend implements Backend {
     seq = this.native.lastSeq();
     return promise.finally(() => watch?.done());
   }
-  /** callSync() handles of module functions, by their proxy (0: not one). */
-  private readonly prepared = new WeakMap<object, number>();
-
   fastSync(ref: number, path: AttrPath): FastSync | undefined {
     if (path === null) return undefined;
     const handle = this.native.prepareSync(ref, path);
     if (handle === 0) return undefined;
     const native = this.native;
-    // Arguments as themselves (no array for the addon to walk); at most 8.
+    // Arguments as themselves (no array for the addon to walk; no spread for the usual few).
     return (args) => {
-      if (args.length > 8 || !allScalars(args)) return NOT_FAST;
+      if (!allScalars(args)) return NOT_FAST;
       switch (args.length) {
         case 0:
           return native.callFast(handle);
@@ -223,15 +220,8 @@ export class NativeBackend implements Backend {
     };
   }
 
-  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, key?: object): unknown {
-    if (!kwargs && allScalars(args)) {
-      if (key !== undefined && path !== null) {
-        let handle = this.prepared.get(key);
-        if (handle === undefined) this.prepared.set(key, (handle = this.native.prepareSync(ref, path)));
-        if (handle !== 0) return this.native.callPrepared(handle, args);
-      }
-      return this.native.callSync(ref, path, args);
-    }
+  callSync(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>): unknown {
+    if (!kwargs && allScalars(args)) return this.native.callSync(ref, path, args);
     const bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
     return this.native.callSync(ref, path, bytes, this.encoder.side);
   }

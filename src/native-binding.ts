@@ -48,7 +48,7 @@ export interface NativeBridge {
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;
   importModule(spec: string, cwd: string): Promise<unknown>;
   /** esem_bridge.ops.<name>(*args), the arguments as in callWire. */
-  /** callPrepared with at most 8 scalar arguments passed as themselves (the fast sync path). */
+  /** callSync's fast path: a prepared function (prepareSync), scalar arguments passed as themselves. */
   callFast(handle: number, ...args: unknown[]): unknown;
   helper(name: string, bytes: Uint8Array, side: ArrayBufferView[], ref?: number): Promise<unknown>;
   /** Queues the release of ids; no reply. */
@@ -64,10 +64,8 @@ export interface NativeBridge {
   callSync(ref: number, path: AttrPath, argsOrBytes: unknown[] | Uint8Array, side?: ArrayBufferView[]): unknown;
   /** The bridge's running calls get CallCancelled. */
   cancelRunning(): void;
-  /** A handle for callPrepared: a module function held until shutdown; 0 when it is not one. */
+  /** A handle for callFast: a module function held until shutdown; 0 when it is not one. */
   prepareSync(ref: number, path: AttrPath): number;
-  /** callSync's fast path: a prepared function, scalar arguments. */
-  callPrepared(handle: number, args: unknown[]): unknown;
   /** The seq of the call submitted since the last lastSeq() (then 0). */
   lastSeq(): number;
 }

@@ -85,6 +85,7 @@ export class SubprocessBackend implements Backend {
       protocolError: (worker, error) => this.workers.protocolError(worker, error),
       callback: (worker, seq, id, args, kwargs, failure) => this.runCallback(worker, seq, id, args, kwargs, failure),
       releaseCallback: (id, count) => this.callbacks.release(id, count),
+      unclaimed: (ids) => this.release(ids),
     }, this.callbacks);
   }
 

@@ -26,6 +26,8 @@ export interface ReplyHandlers {
   callback(worker: WorkerProcess, seq: number, id: number, args: unknown[], kwargs: Record<string, unknown> | null, failure?: unknown): void;
   /** Python let go of JS function `id` after receiving it `count` times. */
   releaseCallback(id: number, count: number): void;
+  /** The ref ids a cancelled call's reply carried: nobody gets them, the worker may let them go. */
+  unclaimed(ids: number[]): void;
 }
 
 export class ReplyReader {
@@ -68,7 +70,7 @@ export class ReplyReader {
     }
     const pending = worker.pending.take(seq);
     if (!pending) {
-      if (worker.pending.dropCancelled(seq)) return; // a cancelled call's reply
+      if (worker.pending.dropCancelled(seq)) return this.dropReply(worker, status, payload); // a cancelled call's reply
       const expected = worker.pending.expected;
       throw new ProtocolError(`a reply to call #${seq}, ${expected === undefined ? "with no call pending" : `expected #${expected}`}`);
     }
@@ -100,6 +102,22 @@ export class ReplyReader {
       this.decodingImport = undefined;
       pending.reject(error);
     }
+  }
+
+  // A cancelled call's late reply: no proxy is made for its objects (they
+  // are released at once), but the types it describes are learnt, since
+  // later replies send only their index.
+  private dropReply(worker: WorkerProcess, status: Status, payload: Buffer): void {
+    const ids: number[] = [];
+    const decoder = new Decoder(payload.subarray(5), (id, typeIndex, desc) => {
+      if (desc && typeIndex) worker.descs.set(typeIndex, desc);
+      this.handlers.saw(id);
+      ids.push(id);
+      return null;
+    }, [], this.fns);
+    const count = status === Status.Ok ? 1 : status === Status.PythonError ? 4 : 2;
+    for (let i = 0; i < count; i++) decoder.value();
+    if (ids.length) this.handlers.unclaimed(ids);
   }
 
   private onCallback(worker: WorkerProcess, seq: number, payload: Buffer): void {

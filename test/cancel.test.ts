@@ -33,6 +33,34 @@ describe.each(BACKENDS)("cancellation on the %s backend", (mode) => {
     });
   });
 
+  it.skipIf(skip)("lets go of what the late error of a cancelled call holds (its exception objects reach nobody)", async () => {
+    await withBridge(mode, async (bridge) => {
+      const c = (await bridge.python(fixture("cancel.py"))) as any;
+      for (let i = 0; i < 3; i++) {
+        const error = await c.spin_then_raise_held(opts({ timeout: 50 })).catch((e: unknown) => e);
+        expect(codeOf(error)).toBe("ESEM_TIMEOUT");
+      }
+      // The raised HeldErrors came back after their calls were settled.
+      let live = -1;
+      for (let i = 0; i < 40 && live !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        live = await c.held_live();
+      }
+      expect(live).toBe(0);
+    });
+  });
+
+  it.skipIf(skip)("still knows a type first described by the late reply of a cancelled call", async () => {
+    await withBridge(mode, async (bridge) => {
+      const c = (await bridge.python(fixture("cancel.py"))) as any;
+      const error = await c.spin_then_return_fresh(opts({ timeout: 50 })).catch((e: unknown) => e);
+      expect(codeOf(error)).toBe("ESEM_TIMEOUT");
+      await new Promise((r) => setTimeout(r, 200)); // the late reply has come and gone
+      const fresh = await c.make_fresh();
+      expect(await fresh.value()).toBe("fresh");
+    });
+  });
+
   it.skipIf(skip)("rejects at once with an AbortError when the signal aborts, and the spin stops promptly", async () => {
     await withBridge(mode, async (bridge) => {
       const c = (await bridge.python(fixture("cancel.py"))) as any;
