@@ -15,7 +15,9 @@
 # never finalized, by design) are never counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${TMPDIR:-/tmp}/esem-asan"
+# One build folder per source tree: a CMake build folder remembers the
+# sources it was made from, so a shared one would build another checkout's.
+out="${TMPDIR:-/tmp}/esem-asan-$(pwd | cksum | cut -d' ' -f1)"
 reports="$out/reports"
 npx cmake-js compile --out "$out" --CDESEM_ASAN=ON --CDESEM_DEBUG=ON >/dev/null
 rm -rf "$reports" && mkdir -p "$reports"
