@@ -141,23 +141,31 @@ bool FastResultToJs(napi_env env, PyObject* o, napi_value* out) {
   return false;
 }
 
-// A sync hook's [ok, bytes] answer into job (wire, ok); false (job->ok
-// false) for anything else.
-bool ReadHookAnswer(napi_env env, napi_value answer, Job* job) {
+// A sync hook's answer into job, as py_callbacks.cc's Answer reads it: a
+// plain value (job->plain, in result) or [ok, bytes] (wire); job->ok false
+// with no wire for anything else (no answer: the hook threw).
+void ReadSyncAnswer(napi_env env, napi_value answer, Job* job) {
   job->ok = false;
+  job->plain = false;
   job->wire.clear();
+  if (!answer) return;
+  napi_valuetype type = napi_undefined;
+  napi_typeof(env, answer, &type);
+  if (type != napi_object) {
+    job->plain = job->ok = ScalarFromJs(env, answer, &job->result);
+    return;
+  }
   napi_value ok_v, bytes_v;
   bool ok = false, typed = false;
-  if (napi_get_element(env, answer, 0, &ok_v) != napi_ok || napi_get_element(env, answer, 1, &bytes_v) != napi_ok) return false;
+  if (napi_get_element(env, answer, 0, &ok_v) != napi_ok || napi_get_element(env, answer, 1, &bytes_v) != napi_ok) return;
   napi_get_value_bool(env, ok_v, &ok);
   napi_is_typedarray(env, bytes_v, &typed);
-  if (!typed) return false;
+  if (!typed) return;
   void* data = nullptr;
   size_t length = 0;
   napi_get_typedarray_info(env, bytes_v, nullptr, &length, &data, nullptr, nullptr);
   job->wire.assign(static_cast<const char*>(data), length);
   job->ok = ok;
-  return true;
 }
 
 // Calls a JS hook; the answer, or nullptr (its exception cleared).
@@ -252,17 +260,14 @@ void Bridge::RunCallbackNow(void* self, Job* job) {
   napi_create_double(env, static_cast<double>(job->ref), &argv[0]);
   argv[1] = ResultToJs(env, bridge->helpers_, *job);
   napi_value answer = argv[1] ? CallSyncHook(env, bridge->helpers_.callback_sync, 2, argv) : nullptr;
-  if (!answer || !ReadHookAnswer(env, answer, job)) {
-    job->ok = false;
-    job->wire.clear();
-  }
+  ReadSyncAnswer(env, answer, job);
   napi_close_handle_scope(env, scope);
 }
 
 // The same for plain arguments (at most kPlainArgs): the hook takes them as
 // themselves and answers a plain value itself, or [ok, bytes] for any
 // other outcome.
-void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, PlainAnswer* out) {
+void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, Job* out) {
   auto* bridge = static_cast<Bridge*>(self);
   napi_env env = bridge->env_;
   napi_handle_scope scope;
@@ -272,14 +277,7 @@ void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t 
   napi_create_double(env, static_cast<double>(id), &argv[0]);
   for (size_t i = 0; i < n; i++) argv[1 + i] = ScalarToJs(env, bridge->helpers_, args[i]);
   napi_value answer = CallSyncHook(env, bridge->helpers_.callback_sync_plain, 1 + n, argv);
-  napi_valuetype type = napi_undefined;
-  if (answer) napi_typeof(env, answer, &type);
-  if (answer && type == napi_object) {
-    out->job = std::make_unique<Job>();
-    if (!ReadHookAnswer(env, answer, out->job.get())) out->job.reset();
-  } else if (answer) {
-    out->plain = ScalarFromJs(env, answer, &out->value);
-  }
+  ReadSyncAnswer(env, answer, out);
   napi_close_handle_scope(env, scope);
 }
 

@@ -7,15 +7,9 @@
 #include <memory>
 #include <system_error>
 
+#include "windows_lean.h"
 #ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
 #include <process.h>
-#include <windows.h>
 #else
 #include <pthread.h>
 #endif

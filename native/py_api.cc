@@ -5,15 +5,8 @@
 #include <cstdlib>
 #include <mutex>
 
-#ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
-#else
+#include "windows_lean.h"
+#ifndef _WIN32
 #include <dlfcn.h>
 #endif
 

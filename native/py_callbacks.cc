@@ -124,7 +124,7 @@ PyObject* RaiseJsError(PyObject* values) {
   return nullptr;
 }
 
-PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply);
+PyObject* Answer(const std::shared_ptr<Channel>& channel, const Job& reply);
 
 constexpr long long kMaxSafeInt = 9007199254740991LL;
 
@@ -181,15 +181,12 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   Scalar plain[kPlainArgs];
   size_t n = 0;
   if (sync && sync->channel == channel.get() && sync->run_plain && PlainArgs(args, kwargs, plain, &n)) {
-    // A callSync() on this thread with plain arguments: no wire bytes, no job.
-    PlainAnswer answer;
+    // A callSync() on this thread with plain arguments: no wire bytes, no queued job.
+    Job reply;
     PyThreadState* ts = py.PyEval_SaveThread();
-    sync->run_plain(sync->bridge, id, plain, n, &answer);
+    sync->run_plain(sync->bridge, id, plain, n, &reply);
     py.PyEval_RestoreThread(ts);
-    if (answer.plain) return ScalarToPy(answer.value).Release();
-    if (answer.job) return Answer(channel, std::move(answer.job));
-    py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: the JS function gave no answer");
-    return nullptr;
+    return Answer(channel, reply);
   }
   auto job = std::make_unique<Job>();
   job->op = Op::kCallback;
@@ -212,7 +209,7 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
     PyThreadState* ts = py.PyEval_SaveThread();
     sync->run(sync->bridge, job.get());
     py.PyEval_RestoreThread(ts);
-    return Answer(channel, std::move(job));
+    return Answer(channel, *job);
   }
   auto waiter = std::make_shared<CallbackWait>();
   job->waiter = waiter;
@@ -224,21 +221,21 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   py.PyEval_RestoreThread(ts);
   std::unique_ptr<Job> reply = waiter->Take();
   if (!reply) return Gone("the JS side of this function went away before it answered: its bridge was shut down or its worker_thread ended");
-  return Answer(channel, std::move(reply));
+  return Answer(channel, *reply);
 }
 
 // The value (or JSError) of an answered callback.
-PyObject* Answer(const std::shared_ptr<Channel>& channel, std::unique_ptr<Job> reply) {
+PyObject* Answer(const std::shared_ptr<Channel>& channel, const Job& reply) {
   const PyApi& py = Py();
-  if (reply->plain && reply->ok) return ScalarToPy(reply->result).Release();
+  if (reply.plain && reply.ok) return ScalarToPy(reply.result).Release();
   OwnedRef values = OwnedRef::Steal(py.PyList_New(0));
   if (!values) return nullptr;
   std::string code, message;
-  if (!ReadValues(channel->ctx, reply->wire.data(), reply->wire.size(), values.get(), &code, &message)) {
+  if (!ReadValues(channel->ctx, reply.wire.data(), reply.wire.size(), values.get(), &code, &message)) {
     if (!code.empty()) py.PyErr_SetString(py.PyExc_RuntimeError, ("esem-bridge: " + message).c_str());
     return nullptr;
   }
-  if (!reply->ok) return RaiseJsError(values.get());
+  if (!reply.ok) return RaiseJsError(values.get());
   if (py.PyList_Size(values.get()) != 1) {
     py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: a malformed callback reply");
     return nullptr;

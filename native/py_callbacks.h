@@ -23,30 +23,23 @@ OwnedRef MakeCallbackTable(const std::shared_ptr<Channel>& channel);
 
 struct Job;
 
-// A synchronous call running on its bridge's JS thread (callSync): a JS
-// function of that bridge that Python calls meanwhile, on that thread, runs
-// at once through `run` (no thread hop). `run` fills job->wire and job->ok
-// from the JS function's outcome; GIL not held.
 // The most arguments a JS function gets as themselves (plain ones); more
 // go as wire bytes.
 constexpr size_t kPlainArgs = 8;
 
-// The answer of a JS function run through SyncCall::run_plain: a plain
-// value, or (for any other outcome) the job to read as run() leaves it.
-struct PlainAnswer {
-  bool plain = false;
-  Scalar value;
-  std::unique_ptr<Job> job;
-};
-
+// A synchronous call running on its bridge's JS thread (callSync): a JS
+// function of that bridge that Python calls meanwhile, on that thread, runs
+// at once through `run` (no thread hop). `run` fills job->wire and job->ok
+// from the JS function's outcome (or, for a plain value, job->result with
+// job->plain); GIL not held.
 struct SyncCall {
   const Channel* channel;
   void* bridge;
   void (*run)(void* bridge, Job* job);
   SyncCall* outer;
-  // The same with plain arguments (no wire bytes either way when the
-  // result is plain too); GIL not held.
-  void (*run_plain)(void* bridge, long long id, Scalar* args, size_t n, PlainAnswer* out) = nullptr;
+  // The same with plain arguments (at most kPlainArgs, no wire bytes);
+  // fills `out` as run fills its job (a plain result: out->plain). GIL not held.
+  void (*run_plain)(void* bridge, long long id, Scalar* args, size_t n, Job* out) = nullptr;
   static SyncCall* Current();
   void Enter();
   void Leave();

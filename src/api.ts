@@ -3,7 +3,7 @@ import { Bridge, type ModuleProxy } from "./bridge.js";
 import { BridgeError } from "./errors.js";
 import { kwargsOf } from "./kwargs.js";
 import { calleeName, iterateProxy, releaseProxy, rootOf, rootStateOf, type Session } from "./proxy.js";
-import { NOT_FAST, type FastSync } from "./backend.js";
+import { NOT_FAST, type AttrPath, type Backend, type FastSync } from "./backend.js";
 import { DEBUG_CALLS, logSync } from "./debug-log.js";
 import { backendOf, evaluate, execute, readStatement } from "./expressions.js";
 import { atCaller } from "./errors.js";
@@ -51,32 +51,42 @@ export function callSync(fn: unknown, ...args: unknown[]): unknown {
 }
 
 function syncCall(fn: unknown, args: unknown[]): unknown {
-  // The hot path: a module function called before, plain arguments.
-  const fast = fastCalls.get(fn as object);
-  if (fast && !fast.root.released && !fast.root.session.closed) {
-    const out = fast.run(args);
+  const target = syncTargets.get(fn as object) ?? syncTarget(fn);
+  if (target.root.session.closed) throw new BridgeError("ESEM_SHUTDOWN", "The bridge that made this proxy was shut down; load the module again with python().");
+  if (target.root.released) throw new BridgeError("ESEM_RELEASED", "This Python object was released; create or fetch a new one to keep using it.");
+  if (target.fast) {
+    // The hot path: a module function, plain arguments.
+    const out = target.fast(args);
     if (out !== NOT_FAST) return out;
   }
-  const root = rootOf(fn);
-  if (!root) throw new TypeError("callSync() takes a proxy of a Python callable");
-  if (root.session.closed) throw new BridgeError("ESEM_SHUTDOWN", "The bridge that made this proxy was shut down; load the module again with python().");
-  if (rootStateOf(fn)!.released) throw new BridgeError("ESEM_RELEASED", "This Python object was released; create or fetch a new one to keep using it.");
-  const backend = root.session.backend;
-  const path = root.path.length === 0 ? null : root.path.length === 1 ? root.path[0] : root.path;
-  if (fast === undefined && backend.fastSync) {
-    const run = backend.fastSync(root.ref, path);
-    fastCalls.set(fn as object, run ? { root: rootStateOf(fn)!, run } : null);
-    if (run) {
-      const out = run(args);
-      if (out !== NOT_FAST) return out;
-    }
-  }
   const kwargs = kwargsOf(args);
-  return kwargs ? backend.callSync(root.ref, path, args.slice(0, -1), kwargs) : backend.callSync(root.ref, path, args);
+  const { backend, ref, path } = target;
+  return kwargs ? backend.callSync(ref, path, args.slice(0, -1), kwargs) : backend.callSync(ref, path, args);
 }
 
-// fn -> its fast sync form (null: it has none), for callSync.
-const fastCalls = new WeakMap<object, { root: { readonly released: boolean; readonly session: Session }; run: FastSync } | null>();
+/** What callSync needs of a proxy, read once (no proxy trap on later calls). */
+interface SyncTarget {
+  root: { readonly released: boolean; readonly session: Session };
+  backend: Backend;
+  ref: number;
+  path: AttrPath;
+  /** The backend's fast form, for a module function (undefined: none). */
+  fast: FastSync | undefined;
+}
+
+const syncTargets = new WeakMap<object, SyncTarget>();
+
+function syncTarget(fn: unknown): SyncTarget {
+  const root = rootOf(fn);
+  if (!root) throw new TypeError("callSync() takes a proxy of a Python callable");
+  const state = rootStateOf(fn)!;
+  const backend = root.session.backend;
+  const path: AttrPath = root.path.length === 0 ? null : root.path.length === 1 ? root.path[0] : root.path;
+  if (root.session.closed || state.released) return { root: state, backend, ref: root.ref, path, fast: undefined }; // not cached: errors above
+  const target = { root: state, backend, ref: root.ref, path, fast: backend.fastSync?.(root.ref, path) };
+  syncTargets.set(fn as object, target);
+  return target;
+}
 
 /** `for await (const x of iterate(obj))` over any Python iterable. */
 export function iterate(proxy: unknown): AsyncGenerator<unknown, void, undefined> {

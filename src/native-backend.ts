@@ -95,6 +95,22 @@ export class NativeBackend implements Backend {
     const refOf = (f: Function): RefAnswer => (f as unknown as Record<symbol, RefAnswer>)[hooks.refSymbol];
     // Callback answers are encoded inline (no side buffers: the reply does not come back to this thread).
     const replies = new Encoder(refOf, false, callbacks);
+    const answerCallback = (token: number, outcome: CallbackOutcome | Promise<CallbackOutcome>): void => {
+      const answer = (o: CallbackOutcome): void => {
+        if (o.ok && isPlain(o.value)) return native.replyPlain(token, o.value);
+        const { ok, bytes } = encodeOutcome(replies, o);
+        native.reply(token, ok, bytes);
+      };
+      if (outcome instanceof Promise) void outcome.then(answer);
+      else answer(outcome);
+    };
+    // During a callSync: the plain value itself, or [ok, bytes].
+    const syncAnswer = (outcome: CallbackOutcome | Promise<CallbackOutcome>): unknown => {
+      const o = syncOutcome(outcome);
+      if (o.ok && isPlain(o.value)) return o.value;
+      const { ok, bytes } = encodeOutcome(replies, o);
+      return [ok, bytes];
+    };
     const native: NativeBridge = new load.addon.NativeBridge(
       {
         libraries: info.libraries,
@@ -110,37 +126,13 @@ export class NativeBackend implements Backend {
         makeError: (python, typeOrCode, message, traceback, links) =>
           makeError(python, typeOrCode, message, traceback, links.map(([type, text, tb, id]) => [type, text, tb, hooks.wrap(id, 0, exceptionDescription(type))])),
         decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side, callbacks).value(),
-        callback: (token, fnId, [args, kwargs]) => {
-          const answer = (outcome: CallbackOutcome): void => {
-            const { ok, bytes } = encodeOutcome(replies, outcome);
-            native.reply(token, ok, bytes);
-          };
-          const outcome = callbacks.run(fnId, args, kwargs);
-          if (outcome instanceof Promise) void outcome.then(answer);
-          else answer(outcome);
-        },
-        callbackPlain: (token, fnId, ...args) => {
-          const answer = (outcome: CallbackOutcome): void => {
-            if (outcome.ok && isPlain(outcome.value)) return native.replyPlain(token, outcome.value);
-            const { ok, bytes } = encodeOutcome(replies, outcome);
-            native.reply(token, ok, bytes);
-          };
-          const outcome = callbacks.run(fnId, args, null);
-          if (outcome instanceof Promise) void outcome.then(answer);
-          else answer(outcome);
-        },
+        // Arguments come as wire bytes ([args, kwargs]) or, when plain, as
+        // themselves; a plain result goes back as itself, anything else as bytes.
+        callback: (token, fnId, [args, kwargs]) => answerCallback(token, callbacks.run(fnId, args, kwargs)),
+        callbackPlain: (token, fnId, ...args) => answerCallback(token, callbacks.run(fnId, args, null)),
         releaseCallback: (fnId, count) => callbacks.release(fnId, count),
-        // Plain arguments as themselves; a plain result goes back as itself.
-        callbackSyncPlain: (fnId, ...args) => {
-          const outcome = syncOutcome(callbacks.run(fnId, args, null));
-          if (outcome.ok && isPlain(outcome.value)) return outcome.value;
-          const { ok, bytes } = encodeOutcome(replies, outcome);
-          return [ok, bytes];
-        },
-        callbackSync: (fnId, [args, kwargs]) => {
-          const { ok, bytes } = encodeOutcome(replies, syncOutcome(callbacks.run(fnId, args, kwargs)));
-          return [ok, bytes];
-        },
+        callbackSync: (fnId, [args, kwargs]) => syncAnswer(callbacks.run(fnId, args, kwargs)),
+        callbackSyncPlain: (fnId, ...args) => syncAnswer(callbacks.run(fnId, args, null)),
       },
     );
     let library: string;

@@ -26,10 +26,11 @@ export interface NativeJsHooks {
   /** Python dropped JS function `fnId` after receiving it `count` times. */
   releaseCallback(fnId: number, count: number): void;
   /** Python called JS function `fnId` during a callSync on this thread: run it now; [ok, wire bytes]. */
-  callbackSync(fnId: number, call: [unknown[], Record<string, unknown> | null]): [boolean, Uint8Array];
+  /** During a callSync: the JS function's plain value itself, or [ok, bytes]. */
+  callbackSync(fnId: number, call: [unknown[], Record<string, unknown> | null]): unknown;
   /** callback() with plain arguments passed as themselves. */
   callbackPlain(token: number, fnId: number, ...args: unknown[]): void;
-  /** The same with plain arguments passed as themselves: a plain value, or [ok, bytes]. */
+  /** The same with plain arguments passed as themselves. */
   callbackSyncPlain(fnId: number, ...args: unknown[]): unknown;
 }
 
