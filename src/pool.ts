@@ -60,14 +60,14 @@ export class Pool {
    * (or the namespace), else on the least busy member.
    */
   async eval(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<any> {
-    const owner = backendOf(readStatement("eval", [source, ...rest]));
-    return owner ? evaluate(owner, readStatement("eval", [source, ...rest])) : this.members[this.pick()].eval(source, ...rest);
+    const statement = readStatement("eval", [source, ...rest]);
+    return evaluate(backendOf(statement) ?? (await this.members[this.pick()].connected()).backend, statement);
   }
 
   /** bridge.exec() on the member that owns the namespace or the proxies given, else the least busy one. */
   async exec(source: string | TemplateStringsArray, ...rest: unknown[]): Promise<any> {
-    const owner = backendOf(readStatement("exec", [source, ...rest]));
-    return owner ? execute(owner, readStatement("exec", [source, ...rest])) : this.members[this.pick()].exec(source, ...rest);
+    const statement = readStatement("exec", [source, ...rest]);
+    return execute(backendOf(statement) ?? (await this.members[this.pick()].connected()).backend, statement);
   }
 
   /** Shuts every member down. */

@@ -349,19 +349,12 @@ class Worker(object):
         """Replies with a Python exception: type, message, traceback and its
         chain with the exception objects (ops.format_exception). An object
         that cannot be sent (its type's lookups raise) goes as None: the
-        error itself always reaches JS."""
-        out = bytearray(_REPLY.pack(0, STATUS_PYTHON_ERROR, seq))
+        error itself always reaches JS. (A failed encode sends nothing.)"""
         type_name, message, tb, links = ops.format_exception(exc)
-        with self.codec_lock:
-            encode = self.encoder.encode
-            for v in (type_name, message, tb):
-                encode(v, out)
-            try:
-                encode(links, out)
-            except BaseException:
-                encode([link[:3] + (None,) for link in links], out)
-            _U32.pack_into(out, 0, len(out) - 4)
-            send(out)
+        try:
+            self.reply(send, STATUS_PYTHON_ERROR, seq, (type_name, message, tb, links))
+        except BaseException:
+            self.reply(send, STATUS_PYTHON_ERROR, seq, (type_name, message, tb, [link[:3] + (None,) for link in links]))
 
     def reply(self, send, status, seq, values):
         """Encodes a reply of these values and gives it to send(bytearray),
