@@ -32,6 +32,8 @@ describe.each(BACKENDS)("callbacks on the %s backend", (mode) => {
         [2 ** 60, ["int", 2n ** 60n]], [2n ** 70n, ["int", 2n ** 70n]], ["😀", ["str", "😀"]], ["\ud800", ["str", "\ud800"]],
         [[1, 2], ["list", [1, 2]]], [{ a: 1 }, ["dict", { a: 1 }]],
       ];
+      expect(await cb.call_and_type((xs: number[]) => xs.length, [1, 2])).toEqual(["int", 2]);
+      expect(await cb.call_and_type((s: string) => [s], "a")).toEqual(["list", ["a"]]);
       for (const [value, expected] of results) {
         expect(await cb.call_and_type(() => value, 1)).toEqual(expected);
         expect(await cb.call_and_type(async () => value)).toEqual(expected);

@@ -111,6 +111,9 @@ describe.skipIf(skipReason("native"))("a JS function called during callSync() wi
         ["\ud800", ["str", "\ud800"]], [[1, 2], ["list", [1, 2]]], [{ a: 1 }, ["dict", { a: 1 }]],
       ];
       for (const [value, expected] of results) expect(callSync(cb.call_and_type, () => value, 1)).toEqual(expected);
+      // Arguments that are not plain (wire bytes), a plain answer, and the reverse.
+      expect(callSync(cb.call_and_type, (xs: number[]) => xs.length, [1, 2])).toEqual(["int", 2]);
+      expect(callSync(cb.call_and_type, (s: string) => [s], "a")).toEqual(["list", ["a"]]);
     });
   });
 
