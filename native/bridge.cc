@@ -39,7 +39,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning"), InstanceMethod<&Bridge::CallFast>("callFast")});
 }
 
-// new NativeBridge({ libraries, program, sysPath, runtimeDir, spinMicros, threads },
+// new NativeBridge({ libraries, program, sysPath, runtimeDir, bytecodeCache, spinMicros, threads },
 //                  { wrap, makeError, decode, callback, releaseCallback })
 Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
@@ -50,6 +50,7 @@ Bridge::Bridge(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Bridge>(info),
   config_.prefix = config.Get("prefix").As<Napi::String>().Utf8Value();
   config_.sys_path = Strings(config.Get("sysPath"));
   config_.runtime_dir = config.Get("runtimeDir").As<Napi::String>().Utf8Value();
+  if (config.Get("bytecodeCache").IsString()) config_.bytecode_cache = config.Get("bytecodeCache").As<Napi::String>().Utf8Value();
   if (config.Get("spinMicros").IsNumber()) spin_us_ = config.Get("spinMicros").As<Napi::Number>().Int32Value();
   if (config.Get("threads").IsNumber()) threads_ = config.Get("threads").As<Napi::Number>().Int32Value();
 

@@ -47,6 +47,24 @@ std::string ExtendSysPath(const PythonConfig& config) {
   return "";
 }
 
+// Keeps the esem_bridge package's bytecode in the folder the Node side
+// checked (python/esem_bridge/bytecode_cache.py); without it, or when it
+// fails, Python's own rules apply: only start-up time is lost. GIL held.
+void InstallBytecodeCache(const std::string& folder) {
+  if (folder.empty()) return;
+  const PyApi& py = Py();
+  OwnedRef module = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.bytecode_cache"));
+  OwnedRef install = module ? OwnedRef::Steal(py.PyObject_GetAttrString(module.get(), "install")) : OwnedRef();
+  OwnedRef path = OwnedRef::Steal(py.PyUnicode_FromStringAndSize(folder.data(), static_cast<Py_ssize_t>(folder.size())));
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(1));
+  if (!path || !args || py.PyTuple_SetItem(args.get(), 0, path.Release()) < 0) {
+    py.PyErr_Clear();
+    return;
+  }
+  OwnedRef done = install && args ? OwnedRef::Steal(py.PyObject_Call(install.get(), args.get(), nullptr)) : OwnedRef();
+  if (!done) py.PyErr_Clear();
+}
+
 // Unbuffered stdout/stderr (esem_bridge.ops.configure_embedded); a failure
 // here only loses that, so it is cleared. GIL held.
 void ConfigureStreams() {
@@ -129,6 +147,7 @@ std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate,
       py.PyEval_SaveThread();
       return error;
     }
+    InstallBytecodeCache(config.bytecode_cache);
     ConfigureStreams();
   }
   *tstate = py.PyEval_SaveThread();

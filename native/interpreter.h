@@ -19,6 +19,7 @@ struct PythonConfig {
   std::string prefix;                  // sys.prefix: which environment (a venv shares its base's libpython)
   std::vector<std::string> sys_path;   // the interpreter's own sys.path
   std::string runtime_dir;             // folder holding the esem_bridge package
+  std::string bytecode_cache;          // a private folder for its bytecode, or "" (Python's own rules)
 };
 
 // Loads and initializes the interpreter on the calling thread (which becomes

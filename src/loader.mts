@@ -46,7 +46,7 @@ export function resolve(specifier: string, context: { parentURL?: string }, next
 export async function load(url: string, context: object, next: Load) {
   if (!url.startsWith(SCHEME)) return next(url, context);
   const spec = decodeURIComponent(url.slice(SCHEME.length));
-  const entry = pathToFileURL(resolvePath(dirname(fileURLToPath(import.meta.url)), "index.js")).href;
+  const entry = pathToFileURL(resolvePath(dirname(fileURLToPath(import.meta.url)), "index.mjs")).href;
   const names = await publicNames(entry, spec);
   const exports = names
     .filter((n) => IDENTIFIER.test(n) && !RESERVED.has(n) && n !== "__esem_mod")

@@ -7,6 +7,7 @@ import { BridgeError, makeError } from "./errors.js";
 import { rootOf } from "./proxy.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
+import { bytecodeCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython } from "./python-probe.js";
 import { supportProblem, unsupportedError } from "./python-support.js";
 
@@ -118,6 +119,7 @@ export class NativeBackend implements Backend {
         prefix: info.prefix,
         sysPath: info.sysPath,
         runtimeDir: pythonRuntimeDir,
+        bytecodeCache: bytecodeCacheFolder(),
         spinMicros: Number.isFinite(spin) && spin >= 0 ? spin : 100,
         threads: options.threads ?? 4,
       },

@@ -10,6 +10,8 @@ export interface NativeConfig {
   prefix: string;
   sysPath: string[];
   runtimeDir: string;
+  /** A private folder for the esem_bridge package's bytecode, or "" (src/probe-cache.ts). */
+  bytecodeCache?: string;
   spinMicros?: number;
   /** Python threads that may run calls at once (the process's host takes the latest bridge's). */
   threads?: number;

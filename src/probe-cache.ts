@@ -178,3 +178,15 @@ export function writeEntry(path: string, interpreter: InterpreterFile, info: { e
     }
   }
 }
+
+/**
+ * The private folder for the compiled code of the esem_bridge package
+ * (python/esem_bridge/bytecode_cache.py), or "" when there is none or
+ * ESEM_BYTECODE_CACHE=0: then Python's own rules apply (no bytecode is kept
+ * under PYTHONDONTWRITEBYTECODE or in a read-only install).
+ */
+export function bytecodeCacheFolder(): string {
+  if (process.env.ESEM_BYTECODE_CACHE === "0") return "";
+  const folder = usableCacheFolder();
+  return folder ? join(folder, "bytecode") : "";
+}

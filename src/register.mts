@@ -12,7 +12,7 @@
 // below, done before register(): answering loads no module.
 import { register } from "node:module";
 import { MessageChannel } from "node:worker_threads";
-import { python } from "./index.js";
+import { python } from "./index.mjs";
 
 interface NamesRequest {
   id: number;

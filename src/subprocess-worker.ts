@@ -7,6 +7,7 @@ import type { RefDescription } from "./backend.js";
 import { FrameReader, REPLY_HEADER } from "./framing.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { VERSION_GATE } from "./python-support.js";
+import { bytecodeCacheFolder } from "./probe-cache.js";
 import { PendingCalls } from "./subprocess-pending.js";
 import { wireLibraryPath } from "./wire-library.js";
 
@@ -25,6 +26,8 @@ const BOOT =
   "    except Exception:\n" +
   "        pass\n" +
   "sys.path.append(sys.argv[1])\n" +
+  "import esem_bridge.bytecode_cache as c\n" +
+  "c.install(sys.argv[5])\n" +
   "import esem_bridge.worker as w\n" +
   "w.main(3, int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))\n";
 
@@ -54,7 +57,7 @@ export class WorkerProcess {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {});
     // node:child_process on first use (start-up time of an app that never needs the worker).
-    this.child = (require("node:child_process") as typeof import("node:child_process")).spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath(), String(threads)], {
+    this.child = (require("node:child_process") as typeof import("node:child_process")).spawn(python, ["-u", "-c", BOOT, pythonRuntimeDir, String(firstId), wireLibraryPath(), String(threads), bytecodeCacheFolder()], {
       cwd,
       stdio: ["ignore", "inherit", "pipe", "pipe"],
       windowsHide: true,

@@ -1,0 +1,59 @@
+// Bundles the library's CommonJS entries into one file each, after tsc:
+// dist/index.js (what `require`, `import`, esem-bridge/register and the
+// python: loader all load) and dist/cli.js (the `esem` command).
+//
+// Start-up time (docs/architecture.md#start-up): Node resolves, reads and
+// compiles each CommonJS file on its own, and the ~35 files tsc writes cost
+// about twice what one file of the same code does (~23 ms against ~10 ms
+// here). tsc's per-file output stays in dist/ beside the bundles (the type
+// declarations point into it; nothing loads its .js at run time), and the
+// bundles' source maps carry their sources.
+//
+// The ESM entry, dist/index.mjs, is rewritten too: tsc's `export * from
+// "./index.js"` makes Node run its CommonJS export lexer over the whole
+// bundle on every `import` (~30 ms of JavaScript on Node 20, more than the
+// bundle saves). The rewritten entry loads the bundle through require(), the
+// same module instance `require("esem-bridge")` gets (one set of classes, one
+// default bridge), and names its exports from the loaded module itself, so
+// the two entries cannot drift (test/child/require-smoke.cjs checks it).
+// Its types stay tsc's (dist/index.d.mts).
+//
+// Usage: node scripts/bundle.mjs (run by `prepare`, `build` and `prepack`).
+import { build } from "esbuild";
+import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
+
+for (const entry of ["index.js", "cli.js"]) {
+  const file = join(dist, entry);
+  await build({
+    entryPoints: [file],
+    outfile: file,
+    allowOverwrite: true,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node18",
+    // Loaded from the package's own node_modules at run time (the addon's prebuild finder).
+    external: ["node-gyp-build"],
+    sourcemap: true,
+    sourcesContent: true,
+    logLevel: "warning",
+    legalComments: "none",
+  });
+}
+
+const names = Object.keys(createRequire(import.meta.url)(join(dist, "index.js"))).filter((name) => name !== "__esModule");
+writeFileSync(
+  join(dist, "index.mjs"),
+  "// The ESM entry of esem-bridge (written by scripts/bundle.mjs): the CommonJS\n" +
+    "// build loaded through require(), so `import` and `require()` share one\n" +
+    "// implementation (instanceof holds across both, one default bridge).\n" +
+    'import { createRequire } from "node:module";\n' +
+    'const lib = createRequire(import.meta.url)("./index.js");\n' +
+    `export const { ${names.join(", ")} } = lib;\n` +
+    "export default lib;\n",
+);
