@@ -166,7 +166,22 @@ export class NativeBackend implements Backend {
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown> {
     const keep = options?.result === "proxy";
     if (options?.signal !== undefined || options?.timeout !== undefined) return this.cancellable(ref, path, args, kwargs, options);
-    if (!kwargs && !keep && allScalars(args)) return this.native.call(ref, path, args);
+    if (!kwargs && !keep && allScalars(args)) {
+      // The arguments as themselves (no array for the addon to walk; no spread for the usual few).
+      const native = this.native;
+      switch (args.length) {
+        case 0:
+          return native.call(ref, path);
+        case 1:
+          return native.call(ref, path, args[0]);
+        case 2:
+          return native.call(ref, path, args[0], args[1]);
+        case 3:
+          return native.call(ref, path, args[0], args[1], args[2]);
+        default:
+          return native.call(ref, path, ...args);
+      }
+    }
     let bytes: Uint8Array;
     try {
       bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);

@@ -43,7 +43,8 @@ export interface NativeBridge {
   /** Resolves with the path of the libpython in use. */
   start(): Promise<string>;
   /** A call whose arguments are all numbers, strings, booleans, null or undefined (the fast path). */
-  call(ref: number, path: AttrPath, args: unknown[]): Promise<unknown>;
+  /** Scalar arguments as themselves (the library's form), or in one array. */
+  call(ref: number, path: AttrPath, ...args: unknown[]): Promise<unknown>;
   /** A call with its arguments as [args, kwargs|null] in the wire format. */
   callWire(ref: number, path: AttrPath, bytes: Uint8Array, side: ArrayBufferView[], keepResult?: boolean): Promise<unknown>;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;

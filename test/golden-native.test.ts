@@ -73,4 +73,19 @@ describe.skipIf(skipReason("native"))("the golden fixtures against the native co
       expect(written?.subarray(5).toString("hex")).toBe(c.hex);
     },
   );
+
+  // The same raw addon: call()'s scalar fast path takes its arguments as
+  // themselves (the library's form) or in one array (the older form), and
+  // refuses anything but scalars, rejecting that call only.
+  it("call() takes scalar arguments as themselves or in one array", async () => {
+    const operator = ((await native.importModule("operator", process.cwd())) as { id: number }).id;
+    expect(await native.call(operator, "add", 2, 3)).toBe(5);
+    expect(await native.call(operator, "add", [2, 3])).toBe(5);
+    expect(await native.call(operator, "concat", "a\u{1F600}", "\uFEFFb")).toBe("a\u{1F600}\uFEFFb");
+    await expect(native.call(operator, "add", 2, {})).rejects.toMatchObject({ code: "ESEM_INTERNAL" });
+    await expect(native.call(operator, "add", 2, 2 ** 60)).rejects.toMatchObject({ code: "ESEM_INTERNAL" });
+    await expect(native.call(operator, "truth")).rejects.toMatchObject({ pythonType: "TypeError" });
+    expect(await native.call(operator, "not_", null)).toBe(true);
+    expect(await native.call(operator, "add", 1.5, true)).toBe(2.5);
+  });
 });
