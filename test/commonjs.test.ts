@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BACKENDS, childScript, fixture, repoRoot, runNode, skipReason } from "./helpers.ts";
+import { BACKENDS, childScript, fixture, repoRoot, runNode, skipReason, timeLimit } from "./helpers.ts";
 
 const work = mkdtempSync(path.join(tmpdir(), "esem-cjs-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -98,7 +98,7 @@ describe("TypeScript projects using the package", () => {
       // The form each project asked for: require() in CommonJS, import in ESM.
       expect(emitted, name).toMatch(type === "commonjs" ? /require\("esem-bridge"\)/ : /from "esem-bridge"/);
     }
-  }, 90_000);
+  }, timeLimit(90_000));
 
   describe.each(PROJECTS)("with %s", (name) => {
     it.each(BACKENDS)("runs on the %s mode", async (mode) => {

@@ -2,7 +2,7 @@
 // with a proxy, dropping it frees its Python object and its JS memory.
 // Real GC in a `node --expose-gc` child, both modes.
 import { describe, it, expect } from "vitest";
-import { BACKENDS, skipReason, childScript, fixture, runNode } from "./helpers.ts";
+import { BACKENDS, SANITIZED, skipReason, childScript, fixture, runNode } from "./helpers.ts";
 
 const COUNT = 20_000;
 
@@ -35,7 +35,6 @@ describe.each(BACKENDS)("garbage collection on the %s backend", (mode) => {
 
 // Under the sanitizer build (scripts/test-asan.sh) freed memory sits in
 // ASan's quarantine, so RSS cannot show what the allocator gave back.
-const SANITIZED = (process.env.LD_PRELOAD ?? "").includes("libasan");
 
 describe.each(BACKENDS)("explicit release on the %s backend", (mode) => {
   it.skipIf(skipReason(mode) !== null || SANITIZED)("gives back the memory of 100 000 released objects: after release the process holds no more than while they were held", async () => {

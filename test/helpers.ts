@@ -71,6 +71,18 @@ const skipReasons = new Map<Mode, string | null>();
 for (const mode of BACKENDS) skipReasons.set(mode, await probeMode(mode));
 
 /** The reason a backend's suite is skipped, or null when it runs. */
+/** Whether this run is under the sanitizer build (scripts/test-asan.sh preloads libasan). */
+export const SANITIZED = (process.env.LD_PRELOAD ?? "").includes("libasan");
+
+/**
+ * A test's time limit: as given, three times that under the sanitizer build,
+ * where every process of the test (tsc and Node included) runs preloaded
+ * with ASan and several times slower.
+ */
+export function timeLimit(ms: number): number {
+  return SANITIZED ? ms * 3 : ms;
+}
+
 export function skipReason(mode: Mode): string | null {
   return skipReasons.get(mode) ?? null;
 }

@@ -15,6 +15,7 @@ import {
   fixture,
   rejectionOf,
   runNode,
+  SANITIZED,
   skipReason,
   withBridge,
   type Mode,
@@ -40,7 +41,6 @@ interface BigStringReport {
   alive: string;
 }
 
-const SANITIZED = (process.env.LD_PRELOAD ?? "").includes("libasan");
 
 async function bigString(mode: Mode, megabytes: number, timeoutMs: number): Promise<BigStringReport> {
   const child = await runNode(childScript("big-string.mjs"), [mode, String(megabytes), fixture()], timeoutMs);

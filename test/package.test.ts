@@ -41,11 +41,11 @@ function lstatExists(p: string): boolean {
 
 const onLinux = process.platform === "linux";
 let work = "";
-/** Tarballs: with the built addon as its prebuild (what `npm run prebuild` makes), and without any binary. */
+/** Tarballs: with the built addon as its prebuild (what `npm run prebuilds` makes), and without any binary. */
 const tarballs = { prebuilt: "", source: "" };
 let noCompilerPath = "";
 const devManifest = readFileSync(path.join(repoRoot, "package.json"), "utf8");
-// The addon this checkout loads (build/Release, or prebuilds/ after `npm run prebuild`).
+// The addon this checkout loads (build/Release, or prebuilds/ after `npm run prebuilds`).
 const addon = (createRequire(import.meta.url)("node-gyp-build") as { path(dir: string): string }).path(repoRoot);
 
 /**

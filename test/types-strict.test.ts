@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "./helpers.ts";
+import { repoRoot, timeLimit } from "./helpers.ts";
 
 const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
 const out = path.join(repoRoot, "test", ".generated", "strict");
@@ -64,7 +64,7 @@ describe("the public types under tsc --strict", () => {
     const missing = marked.filter((n) => !failing.has(n)).map((n) => `${n}: ${lines[n - 1].trim()}`);
     const unexpected = [...failing].filter((n) => !marked.includes(n)).map((n) => `${n}: ${lines[n - 1].trim()}`);
     expect({ missing, unexpected }).toEqual({ missing: [], unexpected: [] });
-  }, 120_000);
+  }, timeLimit(120_000));
 
   it("types any python: import loosely through the python:* wildcard", () => {
     // As a user's project sees it: the package in node_modules, the declaration through its exports.
