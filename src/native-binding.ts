@@ -93,18 +93,21 @@ let loaded: AddonLoad | undefined;
 /** The addon, loaded once per environment; `error` says why when it cannot load. */
 export function loadAddon(): AddonLoad {
   if (loaded) return loaded;
-  const require = createRequire(__filename);
+  const load = createRequire(__filename);
   try {
-    const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
+    // A literal require() where there is one, so the bundle carries
+    // node-gyp-build (scripts/bundle.mjs: one file less to resolve and
+    // compile at start-up); vitest runs src/ without a CommonJS require.
+    const nodeGypBuild = (typeof require === "function" ? require("node-gyp-build") : load("node-gyp-build")) as { path(dir: string): string };
     // ESEM_ADDON: an explicit .node file (a sanitizer or debug build).
     const path = process.env.ESEM_ADDON || nodeGypBuild.path(packageRoot);
-    const addon = require(path) as NativeAddon;
+    const addon = load(path) as NativeAddon;
     loaded = { addon, path, prebuilt: /[\\/]prebuilds[\\/]/.test(path), error: null };
     // The process is ending (normal end, process.exit, an uncaught error):
     // Python stops before Node tears environments and C++ statics down, so
     // no __del__ or Python thread runs during that. Workers end with the process.
     // node:worker_threads is loaded here, when the addon is, not at import (start-up time).
-    if ((require("node:worker_threads") as typeof import("node:worker_threads")).isMainThread) process.once("exit", () => addon.freeze());
+    if ((load("node:worker_threads") as typeof import("node:worker_threads")).isMainThread) process.once("exit", () => addon.freeze());
   } catch (error) {
     const why = (error as Error).message.split("\n")[0];
     loaded = {

@@ -102,6 +102,36 @@ class _CachedLoader(SourceFileLoader):
                 os.unlink(tmp)
             except OSError:
                 pass
+            return
+        _prune(os.path.dirname(entry))
+
+
+# Every checkout or install of the package (each temporary app, each npx
+# run) keeps its own entries: past this many, the oldest go when one is
+# written (a pruned entry that is still wanted is only compiled again).
+MAX_ENTRIES = 256
+KEEP_ENTRIES = 128
+
+
+def _prune(folder):
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".bin")]
+        if len(names) <= MAX_ENTRIES:
+            return
+        aged = []
+        for name in names:
+            try:
+                aged.append((os.lstat(os.path.join(folder, name)).st_mtime_ns, name))
+            except OSError:
+                pass
+        aged.sort()
+        for _, name in aged[: max(0, len(aged) - KEEP_ENTRIES)]:
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+    except OSError:
+        pass
 
 
 class _Finder:

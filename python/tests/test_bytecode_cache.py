@@ -99,6 +99,26 @@ def test_a_changed_source_is_compiled_again():
         assert len([e for e in _entries(folder) if e.startswith("esem_bridge.ops-")]) == 2
 
 
+def test_old_entries_go_past_the_limit():
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = os.path.join(tmp, "bytecode")
+        os.makedirs(folder, mode=0o700)
+        # Entries of 300 other checkouts, oldest first.
+        for i in range(300):
+            path = os.path.join(folder, "esem_bridge.ops-%016x-00.bin" % i)
+            with open(path, "wb") as f:
+                f.write(b"x")
+            os.utime(path, ns=(i * 10**9, i * 10**9))
+        assert _run(folder) == ["True", "CachedLoader"]
+        entries = _entries(folder)
+        assert len(entries) <= 256, len(entries)
+        # The newest stay, and what this run wrote.
+        assert "esem_bridge.ops-%016x-00.bin" % 299 in entries
+        assert "esem_bridge.ops-%016x-00.bin" % 0 not in entries
+        assert any(e.startswith("esem_bridge.plain-") and not e.endswith("-00.bin") for e in entries)
+        assert _run(folder) == ["True", "CachedLoader"]
+
+
 def test_a_folder_others_can_write_is_refused():
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o777)
