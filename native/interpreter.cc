@@ -47,33 +47,35 @@ std::string ExtendSysPath(const PythonConfig& config) {
   return "";
 }
 
-// Keeps the esem_bridge package's bytecode in the folder the Node side
-// checked (python/esem_bridge/bytecode_cache.py); without it, or when it
-// fails, Python's own rules apply: only start-up time is lost. GIL held.
-void InstallBytecodeCache(const std::string& folder) {
-  if (folder.empty()) return;
+// Calls a function of the esem_bridge package during start-up with the
+// tuple `args`; what it sets up is an extra, so a failure is cleared and
+// only loses that. GIL held.
+void CallAtStart(const char* module, const char* function, const OwnedRef& args) {
   const PyApi& py = Py();
-  OwnedRef module = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.bytecode_cache"));
-  OwnedRef install = module ? OwnedRef::Steal(py.PyObject_GetAttrString(module.get(), "install")) : OwnedRef();
-  OwnedRef path = OwnedRef::Steal(py.PyUnicode_FromStringAndSize(folder.data(), static_cast<Py_ssize_t>(folder.size())));
-  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(1));
-  if (!path || !args || py.PyTuple_SetItem(args.get(), 0, path.Release()) < 0) {
-    py.PyErr_Clear();
-    return;
-  }
-  OwnedRef done = install && args ? OwnedRef::Steal(py.PyObject_Call(install.get(), args.get(), nullptr)) : OwnedRef();
+  OwnedRef mod = OwnedRef::Steal(py.PyImport_ImportModule(module));
+  OwnedRef fn = mod ? OwnedRef::Steal(py.PyObject_GetAttrString(mod.get(), function)) : OwnedRef();
+  OwnedRef done = fn && args ? OwnedRef::Steal(py.PyObject_Call(fn.get(), args.get(), nullptr)) : OwnedRef();
   if (!done) py.PyErr_Clear();
 }
 
-// Unbuffered stdout/stderr (esem_bridge.ops.configure_embedded); a failure
-// here only loses that, so it is cleared. GIL held.
-void ConfigureStreams() {
+// Keeps the package's bytecode in the folder the Node side checked
+// (python/esem_bridge/bytecode_cache.py); without it, Python's own rules
+// apply and only start-up time is lost. GIL held.
+void InstallBytecodeCache(const std::string& folder) {
+  if (folder.empty()) return;
   const PyApi& py = Py();
-  OwnedRef ops = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.ops"));
-  OwnedRef fn = ops ? OwnedRef::Steal(py.PyObject_GetAttrString(ops.get(), "configure_embedded")) : OwnedRef();
-  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(0));
-  OwnedRef done = fn ? OwnedRef::Steal(py.PyObject_Call(fn.get(), args.get(), nullptr)) : OwnedRef();
-  if (!done) py.PyErr_Clear();
+  OwnedRef path = OwnedRef::Steal(py.PyUnicode_FromStringAndSize(folder.data(), static_cast<Py_ssize_t>(folder.size())));
+  OwnedRef args = path ? OwnedRef::Steal(py.PyTuple_New(1)) : OwnedRef();
+  if (!args || py.PyTuple_SetItem(args.get(), 0, path.Release()) < 0) {
+    py.PyErr_Clear();
+    return;
+  }
+  CallAtStart("esem_bridge.bytecode_cache", "install", args);
+}
+
+// Unbuffered stdout/stderr (esem_bridge.ops.configure_embedded). GIL held.
+void ConfigureStreams() {
+  CallAtStart("esem_bridge.ops", "configure_embedded", OwnedRef::Steal(Py().PyTuple_New(0)));
 }
 
 // Python 3.14+ (PEP 741). PyInitConfig_Create starts from the isolated

@@ -167,7 +167,7 @@ export class NativeBackend implements Backend {
     const keep = options?.result === "proxy";
     if (options?.signal !== undefined || options?.timeout !== undefined) return this.cancellable(ref, path, args, kwargs, options);
     if (!kwargs && !keep && allScalars(args)) {
-      // The arguments as themselves (no array for the addon to walk; no spread for the usual few).
+      // A few arguments as themselves (no array for the addon to walk), as fastSync does.
       const native = this.native;
       switch (args.length) {
         case 0:
@@ -179,7 +179,7 @@ export class NativeBackend implements Backend {
         case 3:
           return native.call(ref, path, args[0], args[1], args[2]);
         default:
-          return native.call(ref, path, args); // one array: a spread of 100 000 would overflow the stack
+          return native.call(ref, path, args); // one array, as fastSync's callers do
       }
     }
     let bytes: Uint8Array;
@@ -211,7 +211,7 @@ export class NativeBackend implements Backend {
     const handle = this.native.prepareSync(ref, path);
     if (handle === 0) return undefined;
     const native = this.native;
-    // Arguments as themselves (no array for the addon to walk; no spread for the usual few).
+    // A few arguments as themselves (no array for the addon to walk).
     return (args) => {
       if (!allScalars(args)) return NOT_FAST;
       switch (args.length) {
@@ -224,7 +224,7 @@ export class NativeBackend implements Backend {
         case 3:
           return native.callFast(handle, args[0], args[1], args[2]);
         default:
-          return native.callFast(handle, ...args);
+          return NOT_FAST; // callSync's array form: a spread of 100 000 arguments would overflow the stack
       }
     };
   }

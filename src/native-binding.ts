@@ -42,8 +42,11 @@ export type WireArgs = [bytes: Uint8Array, side: ArrayBufferView[]];
 export interface NativeBridge {
   /** Resolves with the path of the libpython in use. */
   start(): Promise<string>;
-  /** A call whose arguments are all numbers, strings, booleans, null or undefined (the fast path). */
-  /** Scalar arguments as themselves (the library's form), or in one array. */
+  /**
+   * A call whose arguments are all numbers, strings, booleans, null or
+   * undefined (the fast path): as themselves (the library's form for a few),
+   * or in one array.
+   */
   call(ref: number, path: AttrPath, ...args: unknown[]): Promise<unknown>;
   /** A call with its arguments as [args, kwargs|null] in the wire format. */
   callWire(ref: number, path: AttrPath, bytes: Uint8Array, side: ArrayBufferView[], keepResult?: boolean): Promise<unknown>;
@@ -93,21 +96,18 @@ let loaded: AddonLoad | undefined;
 /** The addon, loaded once per environment; `error` says why when it cannot load. */
 export function loadAddon(): AddonLoad {
   if (loaded) return loaded;
-  const load = createRequire(__filename);
+  const require = createRequire(__filename);
   try {
-    // A literal require() where there is one, so the bundle carries
-    // node-gyp-build (scripts/bundle.mjs: one file less to resolve and
-    // compile at start-up); vitest runs src/ without a CommonJS require.
-    const nodeGypBuild = (typeof require === "function" ? require("node-gyp-build") : load("node-gyp-build")) as { path(dir: string): string };
+    const nodeGypBuild = require("node-gyp-build") as { (dir: string): NativeAddon; path(dir: string): string };
     // ESEM_ADDON: an explicit .node file (a sanitizer or debug build).
     const path = process.env.ESEM_ADDON || nodeGypBuild.path(packageRoot);
-    const addon = load(path) as NativeAddon;
+    const addon = require(path) as NativeAddon;
     loaded = { addon, path, prebuilt: /[\\/]prebuilds[\\/]/.test(path), error: null };
     // The process is ending (normal end, process.exit, an uncaught error):
     // Python stops before Node tears environments and C++ statics down, so
     // no __del__ or Python thread runs during that. Workers end with the process.
     // node:worker_threads is loaded here, when the addon is, not at import (start-up time).
-    if ((load("node:worker_threads") as typeof import("node:worker_threads")).isMainThread) process.once("exit", () => addon.freeze());
+    if ((require("node:worker_threads") as typeof import("node:worker_threads")).isMainThread) process.once("exit", () => addon.freeze());
   } catch (error) {
     const why = (error as Error).message.split("\n")[0];
     loaded = {

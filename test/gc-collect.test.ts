@@ -33,9 +33,8 @@ describe.each(BACKENDS)("garbage collection on the %s backend", (mode) => {
   );
 });
 
-// Under the sanitizer build (scripts/test-asan.sh) freed memory sits in
-// ASan's quarantine, so RSS cannot show what the allocator gave back.
-
+// Not judged under the sanitizer build (scripts/test-asan.sh): freed memory
+// sits in ASan's quarantine, so RSS cannot show what the allocator gave back.
 describe.each(BACKENDS)("explicit release on the %s backend", (mode) => {
   it.skipIf(skipReason(mode) !== null || SANITIZED)("gives back the memory of 100 000 released objects: after release the process holds no more than while they were held", async () => {
     const result = await runNode(childScript("release-memory.mjs"), [mode, fixture()], 90_000, { nodeArgs: ["--expose-gc"] });

@@ -70,7 +70,6 @@ async function probeMode(mode: Mode): Promise<string | null> {
 const skipReasons = new Map<Mode, string | null>();
 for (const mode of BACKENDS) skipReasons.set(mode, await probeMode(mode));
 
-/** The reason a backend's suite is skipped, or null when it runs. */
 /** Whether this run is under the sanitizer build (scripts/test-asan.sh preloads libasan). */
 export const SANITIZED = (process.env.LD_PRELOAD ?? "").includes("libasan");
 
@@ -83,6 +82,7 @@ export function timeLimit(ms: number): number {
   return SANITIZED ? ms * 3 : ms;
 }
 
+/** The reason a backend's suite is skipped, or null when it runs. */
 export function skipReason(mode: Mode): string | null {
   return skipReasons.get(mode) ?? null;
 }

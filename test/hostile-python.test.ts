@@ -41,7 +41,6 @@ interface BigStringReport {
   alive: string;
 }
 
-
 async function bigString(mode: Mode, megabytes: number, timeoutMs: number): Promise<BigStringReport> {
   const child = await runNode(childScript("big-string.mjs"), [mode, String(megabytes), fixture()], timeoutMs);
   expect(child.timedOut).toBe(false);

@@ -48,28 +48,27 @@ def test_keeps_the_package_code_and_reads_it_back():
         assert {e: os.stat(os.path.join(folder, e)).st_mtime_ns for e in entries} == stamps
 
 
+def _ops_entry(folder):
+    """Fills `folder` by one run; the path and bytes of esem_bridge.ops's entry."""
+    _run(folder)
+    path = os.path.join(folder, next(e for e in _entries(folder) if e.startswith("esem_bridge.ops-")))
+    with open(path, "rb") as f:
+        return path, f.read()
+
+
 def test_a_damaged_entry_is_compiled_again():
     with tempfile.TemporaryDirectory() as tmp:
-        _run(tmp)
-        ops = next(e for e in _entries(tmp) if e.startswith("esem_bridge.ops-"))
-        path = os.path.join(tmp, ops)
-        with open(path, "r+b") as f:
-            data = f.read()
-            f.seek(0)
+        path, data = _ops_entry(tmp)
+        with open(path, "wb") as f:
             f.write(data[: len(data) // 2])
-            f.truncate()
         assert _run(tmp) == ["True", "CachedLoader"]
         assert os.path.getsize(path) == len(data)
 
 
 def test_an_entry_others_could_write_is_not_trusted():
     with tempfile.TemporaryDirectory() as tmp:
-        _run(tmp)
-        ops = next(e for e in _entries(tmp) if e.startswith("esem_bridge.ops-"))
-        path = os.path.join(tmp, ops)
+        path, data = _ops_entry(tmp)
         # A planted entry: valid header, other code, group-writable.
-        with open(path, "rb") as f:
-            data = f.read()
         header_end = data.index(b"\0", data.index(b"\0", data.index(b"\0") + 1) + 1) + 1
         import marshal
 
