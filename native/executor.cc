@@ -45,7 +45,8 @@ namespace {
 
 class Runner {
  public:
-  Runner(PyContext& ctx, std::unique_ptr<Job>& slot) : ctx_(ctx), job_(*slot), slot_(slot), py_(Py()) {}
+  Runner(PyContext& ctx, std::unique_ptr<Job>& slot, std::vector<OwnedRef>* after)
+      : ctx_(ctx), job_(*slot), slot_(slot), py_(Py()), after_(after) {}
 
   void Run() {
     switch (job_.op) {
@@ -84,6 +85,12 @@ class Runner {
     }
     ErrorInfo error;
     if (!WriteResult(ctx_, result.get(), &job_, &error)) job_.Fail(std::move(error));
+    Later(std::move(result));
+  }
+
+  // Dropped after delivery when the caller allows it, else now.
+  void Later(OwnedRef ref) {
+    if (after_ && ref) after_->push_back(std::move(ref));
   }
 
   OwnedRef CallWith(PyObject* fn, OwnedRef arg) {
@@ -158,6 +165,8 @@ class Runner {
     if (!Arguments(&args, &kwargs)) return;
     if (!FreshGlobals(fn.get(), &args, &kwargs)) return PythonFailure();
     Finish(OwnedRef::Steal(py_.PyObject_Call(fn.get(), args.get(), kwargs.get())));
+    Later(std::move(args));
+    Later(std::move(kwargs));
   }
 
   // builtins.eval and builtins.exec called without globals get a fresh
@@ -222,10 +231,13 @@ class Runner {
   Job& job_;
   std::unique_ptr<Job>& slot_;
   const PyApi& py_;
+  std::vector<OwnedRef>* after_;
 };
 
 }  // namespace
 
-void Execute(PyContext& ctx, std::unique_ptr<Job>& slot) { Runner(ctx, slot).Run(); }
+void Execute(PyContext& ctx, std::unique_ptr<Job>& slot, std::vector<OwnedRef>* after) {
+  Runner(ctx, slot, after).Run();
+}
 
 }  // namespace esem

@@ -5,6 +5,7 @@
 // kSideThreshold bytes or more are lent to JS beside the bytes (exports),
 // not copied. Python thread only (GIL held).
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -103,6 +104,12 @@ class Writer {
   std::unordered_map<std::string_view, uint32_t> key_texts_;
   std::vector<OwnedRef> key_refs_;  // keeps every key (and its UTF-8 text) alive
   uint32_t next_key_ = 0;
+  struct KeySlot {
+    PyObject* key = nullptr;
+    uint32_t index = 0;
+  };
+  static constexpr size_t kKeyCacheSize = 64;
+  KeySlot key_cache_[kKeyCacheSize];
 };
 
 bool Writer::Str(PyObject* o) {
@@ -126,8 +133,19 @@ bool Writer::Str(PyObject* o) {
 }
 
 bool Writer::Key(PyObject* k) {
+  // Records repeat a few key objects: a small cache by address answers
+  // most lookups before the hash table (keys stay alive in key_refs_, so an
+  // address cannot be reused within the message).
+  KeySlot& slot = key_cache_[(reinterpret_cast<uintptr_t>(k) >> 4) % kKeyCacheSize];
+  if (slot.key == k) {
+    char b[5] = {static_cast<char>(kKeyRef)};
+    std::memcpy(b + 1, &slot.index, 4);
+    out_.append(b, 5);
+    return true;
+  }
   auto found = key_objects_.find(k);
   if (found != key_objects_.end()) {
+    slot = {k, found->second};
     U8(kKeyRef);
     U32(found->second);
     return true;

@@ -526,6 +526,7 @@ void PythonHost::RunQueued(Worker* me, bool spare) {
 // one queued after it).
 void PythonHost::RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<GilScope>& gil) {
   ReleaseDeferral releases;  // JS functions dropped by this job: told after its result
+  std::vector<OwnedRef> after;  // its arguments and result: freed once it is delivered
   Job* running = slot.get();
   Job& job = *slot;
   Channel& channel = *job.channel;
@@ -560,7 +561,7 @@ void PythonHost::RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<
           channel.ctx.Clear();
           break;
         default:
-          Execute(channel.ctx, slot);
+          Execute(channel.ctx, slot, &after);
       }
     } catch (const std::exception& e) {
       if (slot) job.Fail(BridgeFailure("ESEM_INTERNAL", std::string("internal error: ") + e.what()));
@@ -599,6 +600,7 @@ void PythonHost::RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<
   std::vector<uint32_t> described = std::move(job.described);
   keep->Deliver(std::move(slot));
   if (!described.empty() && gil) keep->ctx.CommitTypes(described);
+  after.clear();  // GIL held: `after` has items only if the job ran
   releases.Flush();
 }
 

@@ -9,6 +9,7 @@ import type { RefDescription } from "./backend.js";
 import { BridgeError, type BridgeErrorCode } from "./errors.js";
 import { Shared } from "./shared.js";
 import type { CallbackIds } from "./callbacks.js";
+import { MAX_SHAPE_KEYS, Shape } from "./record-shapes.js";
 
 export const enum Tag {
   None = 0,
@@ -159,6 +160,9 @@ export class Encoder {
   private view = new DataView(this.buf.buffer);
   private pos = 0;
   private keys = new Map<string, number>();
+  /** Per depth: the key list of the last dict written there, and its key table indices. */
+  private readonly lastKeys: (string[] | undefined)[] = [];
+  private readonly lastRefs: (number[] | undefined)[] = [];
   private readonly ancestors: object[] = []; // open containers: short, so a scan beats a Set
   // Encoding runs user code (getters, proxy traps), which may start another
   // call: `busy` says a value is being encoded, `frameStart` where the
@@ -266,6 +270,8 @@ export class Encoder {
 
   private values(values: unknown[], roots: string[]): void {
     this.keys.clear();
+    this.lastKeys.length = 0;
+    this.lastRefs.length = 0;
     this.ancestors.length = 0;
     if (this.fns.length !== 0) this.fns = [];
     for (let i = 0; i < values.length; i++) {
@@ -356,15 +362,24 @@ export class Encoder {
     this.pos = start + len;
   }
 
-  private key(k: string): void {
+  /** Writes a dict key (in full the first time, then as a KeyRef); returns its index in the key table. */
+  private key(k: string): number {
     const seen = this.keys.get(k);
     if (seen !== undefined) {
-      this.u8(Tag.KeyRef);
-      this.u32(seen);
-      return;
+      this.keyRef(seen);
+      return seen;
     }
-    this.keys.set(k, this.keys.size);
+    const index = this.keys.size;
+    this.keys.set(k, index);
     this.str(k);
+    return index;
+  }
+
+  private keyRef(index: number): void {
+    this.room(5);
+    this.buf[this.pos] = Tag.KeyRef;
+    this.view.setUint32(this.pos + 1, index, true);
+    this.pos += 5;
   }
 
   private fail(what: string, code: BridgeErrorCode = "ESEM_UNSUPPORTED_VALUE"): never {
@@ -377,36 +392,20 @@ export class Encoder {
     this.ancestors.push(v);
   }
 
+  // typeof compared with constants, not switched on: the JIT turns each
+  // comparison into a type check, while a switch calls the Typeof builtin.
   private value(v: unknown, depth: number): void {
-    switch (typeof v) {
-      case "undefined":
-        return this.u8(Tag.None);
-      case "boolean":
-        this.u8(Tag.Bool);
-        return this.u8(v ? 1 : 0);
-      case "number":
-        return this.number(v);
-      case "string":
-        return this.str(v);
-      case "bigint":
-        return this.bigint(v);
-      case "symbol":
-        return this.fail("a Symbol");
-      case "function":
-        return this.func(v);
-      case "object":
-        if (v === null) return this.u8(Tag.None);
-        if (v instanceof Shared) {
-          // Its view's usual tag (Bytes, Typed or NdArray), the payload beside.
-          this.sharing = v;
-          try {
-            return this.view_(v.view);
-          } finally {
-            this.sharing = undefined;
-          }
-        }
-        return this.object(v, depth);
+    if (typeof v === "string") return this.str(v);
+    if (typeof v === "number") return this.number(v);
+    if (typeof v === "object") return v === null ? this.u8(Tag.None) : this.object(v, depth);
+    if (typeof v === "boolean") {
+      this.u8(Tag.Bool);
+      return this.u8(v ? 1 : 0);
     }
+    if (typeof v === "undefined") return this.u8(Tag.None);
+    if (typeof v === "bigint") return this.bigint(v);
+    if (typeof v === "function") return this.func(v);
+    if (typeof v === "symbol") return this.fail("a Symbol");
     this.fail("a value of unknown type");
   }
 
@@ -477,6 +476,15 @@ export class Encoder {
     }
     const proto = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) return this.dict(v as Record<string, unknown>, depth);
+    if (v instanceof Shared) {
+      // Its view's usual tag (Bytes, Typed or NdArray), the payload beside.
+      this.sharing = v;
+      try {
+        return this.view_(v.view);
+      } finally {
+        this.sharing = undefined;
+      }
+    }
     if (ArrayBuffer.isView(v)) return this.view_(v);
     if (types.isDate(v)) {
       this.u8(Tag.Date);
@@ -495,8 +503,22 @@ export class Encoder {
     const keys = Object.keys(v);
     this.u8(Tag.Dict);
     this.u32(keys.length);
-    for (const k of keys) {
-      this.key(k);
+    // Records of a list share their key list: the last one seen at this
+    // depth, with its key table indices, spares a lookup per key.
+    const level = depth + 1;
+    const last = this.lastKeys[level];
+    let same = last !== undefined && last.length === keys.length;
+    for (let i = 0; same && i < keys.length; i++) same = last![i] === keys[i];
+    let refs = same ? this.lastRefs[level] : undefined;
+    if (refs === undefined) {
+      refs = [];
+      this.lastKeys[level] = keys;
+      this.lastRefs[level] = refs;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (same) this.keyRef(refs[i]);
+      else refs.push(this.key(k));
       try {
         this.value(v[k], depth + 1);
       } catch (error) {
@@ -562,6 +584,31 @@ export class Encoder {
   }
 }
 
+/** The ASCII text of b[p, p + n), n <= 16: one fromCharCode call with exactly n codes (no garbage). */
+function shortAscii(b: Uint8Array, p: number, n: number): string {
+  const f = String.fromCharCode;
+  switch (n) {
+    case 0: return "";
+    case 1: return f(b[p]);
+    case 2: return f(b[p], b[p + 1]);
+    case 3: return f(b[p], b[p + 1], b[p + 2]);
+    case 4: return f(b[p], b[p + 1], b[p + 2], b[p + 3]);
+    case 5: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4]);
+    case 6: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5]);
+    case 7: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6]);
+    case 8: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+    case 9: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8]);
+    case 10: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9]);
+    case 11: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10]);
+    case 12: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11]);
+    case 13: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12]);
+    case 14: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13]);
+    case 15: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13], b[p + 14]);
+    case 16: return f(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13], b[p + 14], b[p + 15]);
+  }
+  throw new RangeError("shortAscii takes at most 16 bytes");
+}
+
 export interface WrapRef {
   (id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
 }
@@ -576,6 +623,12 @@ export class Decoder {
   private pos = 0;
   private readonly view: DataView;
   private readonly keys: string[] = [];
+  /** The key table index of the key read last. */
+  private keyIndex = 0;
+  /** Keys and values of the dicts being read (src/record-shapes.ts). */
+  private readonly stack: unknown[] = [];
+  private top = 0;
+  private readonly shapes = new Shape();
 
   private readonly bytes: Uint8Array;
 
@@ -614,15 +667,12 @@ export class Decoder {
     this.pos = end;
     const b = this.bytes;
     if (n <= 16) {
-      // Short ASCII (most keys and names): one char at a time beats any
-      // decoder call, and V8 keeps strings this short flat.
-      let s = "";
-      for (let i = start; i < end; i++) {
-        const c = b[i];
-        if (c >= 0x80) return utf8Decoder.decode(b.subarray(start, end));
-        s += String.fromCharCode(c);
-      }
-      return s;
+      // Short ASCII (most keys and names): one fromCharCode call beats any
+      // decoder call and any concatenation.
+      let bits = 0;
+      for (let i = start; i < end; i++) bits |= b[i];
+      if (bits >= 0x80) return utf8Decoder.decode(b.subarray(start, end));
+      return shortAscii(b, start, n);
     }
     return utf8Decoder.decode(b.subarray(start, end));
   }
@@ -636,12 +686,53 @@ export class Decoder {
     return s;
   }
 
+  /** Reads a dict key; its index in the message's key table goes to `keyIndex`. */
   private key(): string {
     const tag = this.bytes[this.pos++];
-    if (tag === Tag.KeyRef) return this.keys[this.u32()];
+    if (tag === Tag.KeyRef) {
+      const index = this.u32();
+      const k = this.keys[index];
+      if (k === undefined) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: key #${index} before it was sent`);
+      this.keyIndex = index;
+      return k;
+    }
     const k = this.string(tag);
+    this.keyIndex = this.keys.length;
     this.keys.push(k);
     return k;
+  }
+
+  /**
+   * A dict of n keys: its keys and values go on the value stack, then one
+   * object is made of them, by the key list's builder once the list repeats
+   * (src/record-shapes.ts), else key by key.
+   */
+  private dict(n: number): Record<string, unknown> {
+    const stack = this.stack;
+    const base = this.top;
+    let shape = n <= MAX_SHAPE_KEYS ? this.shapes : undefined;
+    for (let i = 0; i < n; i++) {
+      const k = this.key();
+      if (shape !== undefined) shape = shape.next(this.keyIndex, k);
+      stack[this.top++] = k;
+      // A dict among the values uses the stack above and gives it back.
+      const v = this.value();
+      stack[this.top++] = v;
+    }
+    const build = shape === undefined ? null : shape.builder();
+    let out: Record<string, unknown>;
+    if (build !== null) {
+      out = build(stack, base);
+    } else {
+      out = {};
+      for (let i = base; i < base + 2 * n; i += 2) {
+        const k = stack[i] as string;
+        if (k === "__proto__") Object.defineProperty(out, k, { value: stack[i + 1], writable: true, enumerable: true, configurable: true });
+        else out[k] = stack[i + 1];
+      }
+    }
+    this.top = base;
+    return out;
   }
 
   /** A binary payload: a copy of inline bytes (a fresh ArrayBuffer), or the side buffer itself. */
@@ -700,17 +791,8 @@ export class Decoder {
         for (let i = 0; i < n; i++) out.push(this.value());
         return out;
       }
-      case Tag.Dict: {
-        const n = this.u32();
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < n; i++) {
-          const k = this.key();
-          const v = this.value();
-          if (k === "__proto__") Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
-          else out[k] = v;
-        }
-        return out;
-      }
+      case Tag.Dict:
+        return this.dict(this.u32());
       case Tag.Map: {
         const n = this.u32();
         const out = new Map();
