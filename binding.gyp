@@ -17,6 +17,8 @@
         "native/py_context.cc",
         "native/py_error.cc",
         "native/py_js_buffer.cc",
+        "native/py_json_read.cc",
+        "native/py_json_write.cc",
         "native/py_parked_job.cc",
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
@@ -51,6 +53,8 @@
         "native/py_context.cc",
         "native/py_error.cc",
         "native/py_js_buffer.cc",
+        "native/py_json_read.cc",
+        "native/py_json_write.cc",
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
         "native/registry.cc"

@@ -31,7 +31,7 @@ napi_ref Weak(napi_env env, napi_value v) {
 Napi::Function Bridge::Define(Napi::Env env) {
   return DefineClass(env, "NativeBridge",
                      {InstanceMethod<&Bridge::Start>("start"), InstanceMethod<&Bridge::Call>("call"),
-                      InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
+                      InstanceMethod<&Bridge::CallWire>("callWire"), InstanceMethod<&Bridge::JsonResults>("jsonResults"), InstanceMethod<&Bridge::GetAttr>("getAttr"), InstanceMethod<&Bridge::SetAttr>("setAttr"),
                       InstanceMethod<&Bridge::Import>("importModule"), InstanceMethod<&Bridge::Helper>("helper"),
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::ReplyPlain>("replyPlain"), InstanceMethod<&Bridge::Cancel>("cancel"),
@@ -100,6 +100,7 @@ void Bridge::SendClose() {
   auto job = NewJob();
   job->op = Op::kClose;
   job->channel = channel_;
+  job->json_results = json_results_;
   PythonHost::Get().Submit(std::move(job));
 }
 
@@ -172,6 +173,7 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
     last_seq_ = seq;
   }
   job->channel = channel_;
+  job->json_results = json_results_;
   PythonHost::Get().Submit(std::move(job));
   if (d) {
     pending_.Set(seq, d);
@@ -246,16 +248,29 @@ Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
 // callWire(ref, path, bytes, side?, keepResult?): bytes are the arguments
 // in the wire format (src/codec.ts: a List, then a Dict or None), copied
 // here and read on the Python thread; side, the buffers they refer to;
-// keepResult, the result as a proxy whatever it is.
+// keepResult, the result as a proxy whatever it is. Or bytes is a string:
+// JSON text of [args, kwargs or null] (src/json-lane.ts, native/py_json.h).
 Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kCall);
   job->keep_result = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+  if (info[2].IsString()) {
+    job->wire = JsUtf8(env, info[2]);
+    job->json = true;
+    return Napi::Value(env, Submit(env, std::move(job), true));
+  }
   if (!WireArguments(env, info, 2, job.get())) {
     Recycle(std::move(job));
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire arguments")));
   }
   return Napi::Value(env, Submit(env, std::move(job), true));
+}
+
+// jsonResults(on): whether the calls submitted from now on may get a plain
+// container result as JSON text (decode() then parses it).
+Napi::Value Bridge::JsonResults(const Napi::CallbackInfo& info) {
+  json_results_ = info[0].ToBoolean().Value();
+  return info.Env().Undefined();
 }
 
 // getAttr(ref, path)

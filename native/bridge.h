@@ -98,6 +98,8 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Call(const Napi::CallbackInfo& info);
   Napi::Value CallWire(const Napi::CallbackInfo& info);
+  Napi::Value JsonResults(const Napi::CallbackInfo& info);
+  bool json_results_ = false;  // jobs submitted may get JSON results (src/json-lane.ts)
   Napi::Value GetAttr(const Napi::CallbackInfo& info);
   Napi::Value SetAttr(const Napi::CallbackInfo& info);
   Napi::Value Import(const Napi::CallbackInfo& info);

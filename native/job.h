@@ -91,6 +91,7 @@ struct Job {
   // then a Dict of keyword arguments or None; for kSetAttr the one value),
   // with `side` the buffers it refers to; or, when wire is empty, `scalars`.
   std::string wire;
+  bool json = false;  // `wire` holds JSON text instead (native/py_json.h), no side buffers
   std::vector<SideBuffer> side;
   std::vector<Scalar> scalars;
   std::vector<uint64_t> ids;  // kRelease
@@ -104,6 +105,7 @@ struct Job {
   bool cancel_requested = false;  // host mutex
   bool sync = false;  // run on the JS thread (callSync): a coroutine result is refused
   bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
+  bool json_results = false;  // a plain container result may come back as JSON text (src/json-lane.ts)
   // kCallback: the arguments are plain, in `scalars` (no wire bytes); in
   // the reply, the JS function's plain value is in `result`.
   bool plain = false;
@@ -121,6 +123,8 @@ struct Job {
   // buffers it refers to), else `result`.
   Scalar result;
   std::string result_wire;
+  bool result_json = false;   // result_wire holds JSON text (no exports)
+  bool result_ascii = false;  // ... of ASCII only
   std::vector<ExportPtr> exports;
   std::vector<uint32_t> described;  // type indices the result described (PyContext::CommitTypes once delivered)
   ErrorInfo error;
@@ -134,6 +138,7 @@ struct Job {
     text.clear();
     path.clear();
     Trim(&wire);
+    json = false;
     side.clear();
     if (scalars.capacity() > 16) {
       std::vector<Scalar>().swap(scalars);
@@ -152,6 +157,7 @@ struct Job {
     cancel_requested = false;
     sync = false;
     keep_result = false;
+    json_results = false;
     plain = false;
     if (waiter) {
       waiter->Abandon();
@@ -160,6 +166,8 @@ struct Job {
     ok = true;
     result = Scalar();
     Trim(&result_wire);
+    result_json = false;
+    result_ascii = false;
     exports.clear();
     described.clear();
     error = ErrorInfo();

@@ -287,6 +287,16 @@ void RefReturn::DeleteAll(napi_env env) {
 
 napi_value ResultToJs(napi_env env, const JsHelpers& helpers, Job& job) {
   if (job.result_wire.empty()) return ScalarToJs(env, helpers, job.result);
+  if (job.result_json) {
+    // JSON text (native/py_json.h): decode() parses it. ASCII text makes a
+    // one-byte string with no UTF-8 decoding.
+    napi_value text = nullptr;
+    const std::string& s = job.result_wire;
+    napi_status status = job.result_ascii ? napi_create_string_latin1(env, s.data(), s.size(), &text)
+                                          : napi_create_string_utf8(env, s.data(), s.size(), &text);
+    if (status != napi_ok) return nullptr;
+    return Call(env, helpers.decode, 1, &text);
+  }
   napi_value argv[2];
   argv[0] = WireBuffer(env, &job.result_wire);
   napi_create_array_with_length(env, job.exports.size(), &argv[1]);

@@ -103,7 +103,12 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyLong_FromString, (const char*, char**, int))                       \
   X(PyObject*, PyFloat_FromDouble, (double))                                        \
   X(double, PyFloat_AsDouble, (PyObject*))                                          \
+  X(PyObject*, PyLong_FromDouble, (double))                                         \
+  X(char*, PyOS_double_to_string, (double, char, int, int, int*))                   \
+  X(double, PyOS_string_to_double, (const char*, char**, PyObject*))                \
+  X(void, PyMem_Free, (void*))                                                      \
   X(PyObject*, PyUnicode_DecodeUTF16, (const char*, Py_ssize_t, const char*, int*)) \
+  X(PyObject*, PyUnicode_DecodeUTF8, (const char*, Py_ssize_t, const char*))        \
   X(PyObject*, PyUnicode_FromStringAndSize, (const char*, Py_ssize_t))              \
   X(PyObject*, PyUnicode_FromString, (const char*))                                 \
   X(PyObject*, PyUnicode_InternFromString, (const char*))                           \

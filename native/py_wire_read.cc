@@ -10,6 +10,7 @@
 #include "channel.h"
 #include "py_error.h"
 #include "py_js_buffer.h"
+#include "py_json.h"
 #include "py_wire.h"
 #include "wire_tags.h"
 
@@ -527,6 +528,7 @@ class CollectorPause {
 bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error) {
   const PyApi& py = Py();
   CollectorPause pause(ctx, job.wire.size());
+  if (job.json) return ReadJsonArguments(ctx, job, args, kwargs, error);
   Reader reader(ctx, job);
   uint8_t tag = job.wire.empty() ? 0xff : static_cast<uint8_t>(job.wire[0]);
   if (tag != kList) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "py_error.h"
+#include "py_json.h"
 #include "py_wire.h"
 #include "wire_tags.h"
 
@@ -663,9 +664,29 @@ void Rollback(PyContext& ctx, const std::vector<uint64_t>& ids) {
 
 }  // namespace
 
+// The cold lane (native/py_json.h): a plain list, tuple or dict as JSON
+// text, when all of it has a JSON form; else nothing written.
+static bool WriteJsonResult(PyObject* o, Job* job) {
+  const PyApi& py = Py();
+  PyObject* t = TypeOf(o);
+  if (t != py.PyList_Type && t != py.PyTuple_Type && t != py.PyDict_Type) return false;
+  bool ascii = false;
+  try {
+    if (WriteJson(o, &job->result_wire, &ascii)) {
+      job->result_json = true;
+      job->result_ascii = ascii;
+      return true;
+    }
+  } catch (const std::exception&) {  // out of memory: the wire format may still fit
+  }
+  job->result_wire.clear();
+  return false;
+}
+
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
   bool as_ref = job->keep_result && o != Py()._Py_NoneStruct;
   if (!as_ref && AsScalar(o, &job->result)) return true;
+  if (!as_ref && job->json_results && WriteJsonResult(o, job)) return true;
   bool done = false;
   bool out_of_memory = false;
   std::vector<uint64_t> registered;

@@ -87,7 +87,7 @@ void Bridge::Drain(napi_env env) {
 // described only once (later results send their index), and its objects'
 // proxies, collected, release them.
 void Bridge::DropResult(napi_env env, Job& job) {
-  if (job.result_wire.empty() && job.result.kind != Scalar::Kind::kRef) return;
+  if (job.result_json || (job.result_wire.empty() && job.result.kind != Scalar::Kind::kRef)) return;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   if (!ResultToJs(env, helpers_, job)) {

@@ -3,6 +3,7 @@ import { NOT_FAST, type AttrPath, type Backend, type BackendHooks, type BridgeIn
 import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
+import { jsonArguments, parseResult, receivingJson } from "./json-lane.js";
 import { BridgeError, makeError } from "./errors.js";
 import { rootOf } from "./proxy.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
@@ -127,7 +128,12 @@ export class NativeBackend implements Backend {
         wrap: hooks.wrap,
         makeError: (python, typeOrCode, message, traceback, links) =>
           makeError(python, typeOrCode, message, traceback, links.map(([type, text, tb, id]) => [type, text, tb, hooks.wrap(id, 0, exceptionDescription(type))])),
-        decode: (bytes, side) => new Decoder(bytes, hooks.wrap, side, callbacks).value(),
+        decode: (bytes, side) => {
+          if (typeof bytes !== "string") return new Decoder(bytes, hooks.wrap, side, callbacks).value();
+          const value = parseResult(bytes);
+          if (!receivingJson()) native.jsonResults(false);
+          return value;
+        },
         // Arguments come as wire bytes ([args, kwargs]) or, when plain, as
         // themselves; a plain result goes back as itself, anything else as bytes.
         callback: (token, fnId, [args, kwargs]) => answerCallback(token, callbacks.run(fnId, args, kwargs)),
@@ -137,6 +143,7 @@ export class NativeBackend implements Backend {
         callbackSyncPlain: (fnId, ...args) => syncAnswer(callbacks.run(fnId, args, null)),
       },
     );
+    native.jsonResults(receivingJson());
     let library: string;
     try {
       library = await native.start();
@@ -184,6 +191,8 @@ export class NativeBackend implements Backend {
     }
     let bytes: Uint8Array;
     try {
+      const json = jsonArguments(args, kwargs);
+      if (json !== undefined) return this.native.callWire(ref, path, json, undefined, keep);
       bytes = this.encoder.encode([args, kwargs ?? null], ARG_ROOTS);
     } catch (error) {
       return Promise.reject(error);

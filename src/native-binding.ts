@@ -22,7 +22,8 @@ export interface NativeJsHooks {
   /** links: [type, message, traceback, registry id of the exception] per exception of a Python chain. */
   makeError(python: boolean, typeOrCode: string, message: string, traceback: string, links: [string, string, string, number][]): Error;
   /** Decodes a result sent in the wire format (src/codec.ts), with the Python buffers lent beside it. */
-  decode(bytes: Uint8Array, side: ArrayBuffer[]): unknown;
+  /** A result: wire bytes and the buffers beside them, or JSON text (src/json-lane.ts). */
+  decode(bytes: Uint8Array | string, side?: ArrayBuffer[]): unknown;
   /** Python called JS function `fnId`: run it and answer with NativeBridge.reply(token, ...). */
   callback(token: number, fnId: number, call: [unknown[], Record<string, unknown> | null]): void;
   /** Python dropped JS function `fnId` after receiving it `count` times. */
@@ -49,7 +50,10 @@ export interface NativeBridge {
    */
   call(ref: number, path: AttrPath, ...args: unknown[]): Promise<unknown>;
   /** A call with its arguments as [args, kwargs|null] in the wire format. */
-  callWire(ref: number, path: AttrPath, bytes: Uint8Array, side: ArrayBufferView[], keepResult?: boolean): Promise<unknown>;
+  /** bytes: the wire format, or JSON text of [args, kwargs or null] (src/json-lane.ts). */
+  callWire(ref: number, path: AttrPath, bytes: Uint8Array | string, side: ArrayBufferView[] | undefined, keepResult?: boolean): Promise<unknown>;
+  /** Whether calls submitted from now on may get a plain container result as JSON text (passed to decode()). */
+  jsonResults(on: boolean): void;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   /** Sets the attribute to the one value in the wire bytes. */
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;

@@ -1,0 +1,34 @@
+// JSON text: the second form plain values take between JS and Python in
+// native mode, for a process's first large messages (the cold lane,
+// src/json-lane.ts says when). Before V8 has compiled src/codec.ts, its
+// loops run interpreted, while JSON.parse and JSON.stringify are C++ from
+// the first call: a young process moves records several times faster as
+// JSON. Only values both forms carry the same way go as JSON, so a value
+// arrives identical whichever form it took. Python thread only (GIL held).
+#pragma once
+
+#include <string>
+
+#include "job.h"
+#include "py_context.h"
+
+namespace esem {
+
+// Containers nest at most this deep in JSON text; deeper values take the wire format.
+constexpr int kMaxJsonDepth = 64;
+
+// Appends o to *out as JSON text when o is plain data the wire format would
+// give JS as the same value: a dict (exactly) with str keys (exactly), a
+// list or tuple (exactly), a str with a UTF-8 form, an int within
+// ±(2^53 - 1), a finite float, a bool, None; at most kMaxJsonDepth deep.
+// Else false, with *out holding a part (the caller discards it) and no
+// Python error set. Runs no Python code. *ascii: whether the text is ASCII.
+bool WriteJson(PyObject* o, std::string* out, bool* ascii);
+
+// job.wire holding JSON text of [args, kwargs or null] (src/json-lane.ts)
+// -> (args tuple, kwargs dict or empty). Numbers follow SPEC §9 as the
+// wire format does: an integral number is an int, exact; others floats.
+// False with *error set (malformed text: ESEM_INTERNAL).
+bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error);
+
+}  // namespace esem

@@ -1,0 +1,173 @@
+// PyObjects straight to JSON text (py_json.h): the cold lane's results.
+// Exact builtin types only, read through the C-API (no Python code runs, so
+// nothing can change under the walk); anything else and the caller writes
+// the wire format instead. Python thread only (GIL held).
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "py_api.h"
+#include "py_json.h"
+
+namespace esem {
+namespace {
+
+// The largest magnitude JS numbers hold exactly; the wire format gives
+// larger ints to JS as BigInt, so they take that form.
+constexpr long long kMaxSafeInteger = (1LL << 53) - 1;
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : py_(Py()), out_(*out) {}
+
+  bool Value(PyObject* o, int depth);
+  bool ascii() const { return ascii_; }
+
+ private:
+  bool Str(PyObject* o);
+  bool Float(PyObject* o);
+
+  const PyApi& py_;
+  std::string& out_;
+  bool ascii_ = true;
+};
+
+bool JsonWriter::Str(PyObject* o) {
+  Py_ssize_t n = 0;
+  const char* s = py_.PyUnicode_AsUTF8AndSize(o, &n);
+  if (!s) {
+    py_.PyErr_Clear();  // lone surrogates: the wire format carries them
+    return false;
+  }
+  out_.push_back('"');
+  const char* run = s;
+  const char* end = s + n;
+  for (const char* p = s; p < end; p++) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c >= 0x80) {
+      ascii_ = false;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out_.append(run, static_cast<size_t>(p - run));
+    run = p + 1;
+    switch (c) {
+      case '"':
+        out_.append("\\\"", 2);
+        break;
+      case '\\':
+        out_.append("\\\\", 2);
+        break;
+      case '\n':
+        out_.append("\\n", 2);
+        break;
+      case '\t':
+        out_.append("\\t", 2);
+        break;
+      case '\r':
+        out_.append("\\r", 2);
+        break;
+      default: {
+        static const char kHex[] = "0123456789abcdef";
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out_.append(esc, 6);
+      }
+    }
+  }
+  out_.append(run, static_cast<size_t>(end - run));
+  out_.push_back('"');
+  return true;
+}
+
+bool JsonWriter::Float(PyObject* o) {
+  double d = py_.PyFloat_AsDouble(o);
+  if (!std::isfinite(d)) return false;  // NaN and the infinities have no JSON form
+  // The shortest text that reads back as the same double (JSON.parse
+  // reads it so too); "1" for 1.0, as JS prints it. The C++17 library's
+  // where it has one (Apple's needs macOS 13.3), else Python's repr.
+#if defined(__cpp_lib_to_chars) && !defined(__APPLE__)
+  char digits[32];
+  auto r = std::to_chars(digits, digits + sizeof digits, d);
+  if (r.ec == std::errc()) {
+    out_.append(digits, static_cast<size_t>(r.ptr - digits));
+    return true;
+  }
+#endif
+  char* text = py_.PyOS_double_to_string(d, 'r', 0, 0, nullptr);
+  if (!text) {
+    py_.PyErr_Clear();
+    return false;
+  }
+  out_.append(text);
+  py_.PyMem_Free(text);
+  return true;
+}
+
+bool JsonWriter::Value(PyObject* o, int depth) {
+  PyObject* t = TypeOf(o);
+  if (t == py_.PyUnicode_Type) return Str(o);
+  if (t == py_.PyLong_Type) {
+    int overflow = 0;
+    long long n = py_.PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || n > kMaxSafeInteger || n < -kMaxSafeInteger) return false;
+    char digits[24];
+    auto r = std::to_chars(digits, digits + sizeof digits, n);
+    out_.append(digits, static_cast<size_t>(r.ptr - digits));
+    return true;
+  }
+  if (t == py_.PyFloat_Type) return Float(o);
+  if (o == py_._Py_NoneStruct) {
+    out_.append("null", 4);
+    return true;
+  }
+  if (t == py_.PyBool_Type) {
+    if (o == py_._Py_TrueStruct) {
+      out_.append("true", 4);
+    } else {
+      out_.append("false", 5);
+    }
+    return true;
+  }
+  if (depth >= kMaxJsonDepth) return false;
+  if (t == py_.PyList_Type || t == py_.PyTuple_Type) {
+    bool tuple = t == py_.PyTuple_Type;
+    Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
+    out_.push_back('[');
+    for (Py_ssize_t i = 0; i < n; i++) {
+      if (i) out_.push_back(',');
+      PyObject* item = tuple ? py_.PyTuple_GetItem(o, i) : py_.PyList_GetItem(o, i);  // borrowed
+      if (!item || !Value(item, depth + 1)) return false;
+    }
+    out_.push_back(']');
+    return true;
+  }
+  if (t == py_.PyDict_Type) {
+    out_.push_back('{');
+    Py_ssize_t pos = 0;
+    PyObject *k = nullptr, *v = nullptr;
+    bool first = true;
+    while (py_.PyDict_Next(o, &pos, &k, &v)) {  // borrowed
+      if (TypeOf(k) != py_.PyUnicode_Type) return false;  // a Map, or a str subclass's key
+      if (!first) out_.push_back(',');
+      first = false;
+      if (!Str(k)) return false;
+      out_.push_back(':');
+      if (!Value(v, depth + 1)) return false;
+    }
+    out_.push_back('}');
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool WriteJson(PyObject* o, std::string* out, bool* ascii) {
+  JsonWriter writer(out);
+  if (!writer.Value(o, 0)) return false;
+  *ascii = writer.ascii();
+  return true;
+}
+
+}  // namespace esem

@@ -1,0 +1,83 @@
+// The cold lane (native mode): a young process sends and receives its large
+// plain messages as JSON text. src/codec.ts is the faster form once V8 has
+// compiled it, but until then its per-value loops run in the interpreter,
+// several times slower than JSON.stringify and JSON.parse, which are C++
+// from the first call. Short scripts and serverless functions live in that
+// time. So each process sends its first LANE_CHARS of qualifying arguments,
+// and receives its first LANE_CHARS of plain container results, as JSON
+// (native/py_json_read.cc and py_json_write.cc on the Python side); after
+// that the wire format carries everything. A value takes the lane only when
+// it means the same in both forms (the checks below and in
+// native/py_json_write.cc), so no call can tell which form its values took.
+// ESEM_JSON_LANE=0 turns the lane off; =always keeps it open (for tests).
+import { types } from "node:util";
+
+/** JSON text each way the lane carries in a process (per worker thread) before it closes. */
+const LANE_CHARS = 16 * 2 ** 20;
+/** Arguments of fewer values than this take the wire format: small messages cost little either way. */
+const MIN_VALUES = 64;
+/** Arguments of more values than this take the wire format: one message that large warms the codec itself. */
+const MAX_VALUES = 2 ** 20;
+/** How deep the check looks before it leaves a value to the wire format (kMaxJsonDepth in native/py_json.h). */
+const MAX_DEPTH = 64;
+
+const setting = process.env.ESEM_JSON_LANE;
+const always = setting === "always";
+let sendLeft = setting === "0" ? 0 : LANE_CHARS;
+let receiveLeft = sendLeft;
+
+const objectProto = Object.prototype as { toJSON?: unknown };
+const arrayProto = Array.prototype as unknown as { toJSON?: unknown };
+
+let counted = 0;
+
+/**
+ * Whether JSON.stringify writes `v` so that Python reads the value the wire
+ * format would give it: strings (JSON.stringify escapes lone surrogates,
+ * which the reader keeps), finite numbers but -0, booleans, null, arrays
+ * and plain objects of those; no proxies, no toJSON. Counts the values
+ * into `counted`. (A getter on a plain object runs here and again in
+ * JSON.stringify: docs/types.md#the-cold-lane.)
+ */
+function plain(v: unknown, depth: number): boolean {
+  counted++;
+  if (typeof v === "string" || typeof v === "boolean" || v === null) return true;
+  if (typeof v === "number") return v - v === 0 && !(v === 0 && 1 / v < 0);
+  if (typeof v !== "object" || depth >= MAX_DEPTH || counted > MAX_VALUES || types.isProxy(v)) return false;
+  if (Array.isArray(v)) {
+    if ("toJSON" in v) return false;
+    for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  if ("toJSON" in v) return false;
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (!plain(o[k], depth + 1)) return false;
+  return true;
+}
+
+/** JSON text of [args, kwargs or null] when the lane takes these arguments; else undefined. */
+export function jsonArguments(args: unknown[], kwargs: Record<string, unknown> | undefined): string | undefined {
+  if (sendLeft <= 0 || objectProto.toJSON !== undefined || arrayProto.toJSON !== undefined) return undefined;
+  counted = 0;
+  try {
+    if (!plain(args, 0) || (kwargs !== undefined && !plain(kwargs, 0)) || counted < MIN_VALUES) return undefined;
+  } catch {
+    return undefined; // a throwing getter: the wire format's encoder reports it, with its path
+  }
+  const text = JSON.stringify([args, kwargs ?? null]);
+  if (!always) sendLeft -= text.length;
+  return text;
+}
+
+/** Whether results may come back as JSON text now. */
+export function receivingJson(): boolean {
+  return receiveLeft > 0;
+}
+
+/** A result that came back as JSON text. */
+export function parseResult(text: string): unknown {
+  if (!always) receiveLeft -= text.length;
+  return JSON.parse(text);
+}

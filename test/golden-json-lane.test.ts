@@ -1,0 +1,98 @@
+// The cold lane (src/json-lane.ts, native/py_json_*.cc) against the golden
+// fixtures (test/golden/values.json): every JS -> Python case the lane takes
+// reaches Python as the case's Python value, and every Python -> JS case the
+// C++ JSON writer takes parses to the case's JS value, types included. So a
+// value means the same whichever form it travelled in. The cases the lane
+// leaves to the wire format (bigints, -0, NaN, bytes, Maps, ...) are named,
+// so a change in what the lane takes shows here. The addon is driven
+// directly, as in test/golden-native.test.ts.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeError } from "../src/errors.ts";
+import { jsonArguments } from "../src/json-lane.ts";
+import { loadAddon, type NativeBridge } from "../src/native-binding.ts";
+import { pythonRuntimeDir } from "../src/paths.ts";
+import { choosePython, embedProblem, probePython } from "../src/python-probe.ts";
+import { build, sameValue } from "./golden/forms.ts";
+import { fixture, skipReason } from "./helpers.ts";
+
+interface Case {
+  name: string;
+  dir: "js-to-py" | "py-to-js";
+  hex: string;
+  js: never;
+}
+const cases: Case[] = JSON.parse(readFileSync(new URL("./golden/values.json", import.meta.url), "utf8"));
+const indexed = cases.map((c, index) => ({ ...c, index })).filter((c) => !JSON.stringify(c.js).includes('"$ref"'));
+
+/** The lane's JSON text for [value, index] padded past the lane's minimum size, or undefined when the lane leaves it. */
+function laneText(value: unknown, index: number): string | undefined {
+  const padding = Array.from({ length: 64 }, (_, i) => i);
+  return jsonArguments([value, index, padding], undefined);
+}
+
+describe.skipIf(skipReason("native"))("the golden fixtures through the JSON lane", () => {
+  let native: NativeBridge;
+  let module: number;
+  let received: unknown;
+
+  beforeAll(async () => {
+    process.env.ESEM_JSON_LANE = "always";
+    const cwd = process.cwd();
+    const info = await probePython(choosePython(undefined, cwd), cwd);
+    expect(embedProblem(info)).toBeNull();
+    const { addon } = loadAddon();
+    native = new addon!.NativeBridge(
+      { libraries: info.libraries, program: info.executable, prefix: info.prefix, sysPath: info.sysPath, runtimeDir: pythonRuntimeDir },
+      {
+        wrap: (id) => ({ id }),
+        makeError,
+        decode: (bytes) => {
+          received = bytes;
+          return null;
+        },
+      },
+    );
+    await native.start();
+    module = ((await native.importModule(fixture("golden_native.py"), cwd)) as { id: number }).id;
+  });
+  afterAll(() => native?.shutdown());
+
+  const toPy = indexed.filter((c) => c.dir === "js-to-py");
+  const toJs = indexed.filter((c) => c.dir === "py-to-js");
+
+  it("takes the plain JSON cases both ways and leaves the others to the wire format", async () => {
+    const sent = toPy.filter((c) => laneText(build(c.js), c.index) !== undefined).map((c) => c.name);
+    expect(sent.length).toBeGreaterThan(20);
+    const left = toPy.filter((c) => laneText(build(c.js), c.index) === undefined).map((c) => c.name);
+    for (const name of ["negative zero", "NaN", "Infinity", "bytes", "undefined is None"]) {
+      expect(left).toContain(name);
+    }
+    native.jsonResults(true);
+    const parsed: string[] = [];
+    for (const c of toJs) {
+      received = undefined;
+      await native.call(module, "make", [c.index]);
+      if (typeof received === "string") parsed.push(c.name);
+    }
+    expect(parsed.length).toBeGreaterThan(20);
+    expect(parsed).toContain("ASCII string");
+    expect(parsed).not.toContain("lone high surrogate");
+    expect(parsed).not.toContain("i64 max");
+  });
+
+  it.each(toPy.map((c) => [c.name, c] as const))("reads %s as its Python value, if the lane takes it", async (_name, c) => {
+    const text = laneText(build(c.js), c.index);
+    if (text === undefined) return;
+    expect(await native.callWire(module, "check_decoded", text, undefined)).toBe("");
+  });
+
+  it.each(toJs.map((c) => [c.name, c] as const))("writes %s as JSON of its JS value, if the writer takes it", async (_name, c) => {
+    native.jsonResults(true);
+    received = undefined;
+    await native.call(module, "make", [c.index]);
+    if (typeof received !== "string") return;
+    const [value] = JSON.parse(received) as unknown[];
+    expect(sameValue(value, build(c.js))).toBeNull();
+  });
+});
