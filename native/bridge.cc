@@ -100,7 +100,6 @@ void Bridge::SendClose() {
   auto job = NewJob();
   job->op = Op::kClose;
   job->channel = channel_;
-  job->json_results = json_results_;
   PythonHost::Get().Submit(std::move(job));
 }
 
@@ -173,7 +172,7 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
     last_seq_ = seq;
   }
   job->channel = channel_;
-  job->json_results = json_results_;
+  job->json_limit = json_limit_;
   PythonHost::Get().Submit(std::move(job));
   if (d) {
     pending_.Set(seq, d);
@@ -266,10 +265,12 @@ Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// jsonResults(on): whether the calls submitted from now on may get a plain
-// container result as JSON text (decode() then parses it).
+// jsonResults(bytes): the calls submitted from now on may get a plain
+// container result as JSON text of at most that many bytes (decode() then
+// parses it); 0: none.
 Napi::Value Bridge::JsonResults(const Napi::CallbackInfo& info) {
-  json_results_ = info[0].ToBoolean().Value();
+  double limit = info[0].ToNumber().DoubleValue();
+  json_limit_ = limit > 0 ? static_cast<size_t>(std::min(limit, 1e15)) : 0;
   return info.Env().Undefined();
 }
 

@@ -105,7 +105,7 @@ struct Job {
   bool cancel_requested = false;  // host mutex
   bool sync = false;  // run on the JS thread (callSync): a coroutine result is refused
   bool keep_result = false;  // the result as a proxy whatever it is (opts({ result: "proxy" }))
-  bool json_results = false;  // a plain container result may come back as JSON text (src/json-lane.ts)
+  size_t json_limit = 0;  // a plain container result may come back as JSON text of at most this many bytes (src/json-lane.ts)
   // kCallback: the arguments are plain, in `scalars` (no wire bytes); in
   // the reply, the JS function's plain value is in `result`.
   bool plain = false;
@@ -157,7 +157,7 @@ struct Job {
     cancel_requested = false;
     sync = false;
     keep_result = false;
-    json_results = false;
+    json_limit = 0;
     plain = false;
     if (waiter) {
       waiter->Abandon();

@@ -20,15 +20,16 @@ constexpr int kMaxJsonDepth = 64;
 // Appends o to *out as JSON text when o is plain data the wire format would
 // give JS as the same value: a dict (exactly) with str keys (exactly), a
 // list or tuple (exactly), a str with a UTF-8 form, an int within
-// ±(2^53 - 1), a finite float, a bool, None; at most kMaxJsonDepth deep.
-// Else false, with *out holding a part (the caller discards it) and no
+// ±(2^53 - 1), a finite float, a bool, None; at most kMaxJsonDepth deep;
+// in at most `limit` bytes (more and the wire format is the smaller). Else false, with *out holding a part (the caller discards it) and no
 // Python error set. Runs no Python code. *ascii: whether the text is ASCII.
-bool WriteJson(PyObject* o, std::string* out, bool* ascii);
+bool WriteJson(PyObject* o, size_t limit, std::string* out, bool* ascii);
 
 // job.wire holding JSON text of [args, kwargs or null] (src/json-lane.ts)
-// -> (args tuple, kwargs dict or empty). Numbers follow SPEC §9 as the
-// wire format does: an integral number is an int, exact; others floats.
-// False with *error set (malformed text: ESEM_INTERNAL).
-bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error);
+// -> the two values, which ReadArguments (py_wire.h) checks and turns into
+// a call's arguments as it does the wire format's. Numbers follow SPEC §9
+// as the wire format does: an integral number is an int, exact; others
+// floats. False with *error set (malformed text: ESEM_INTERNAL).
+bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* list, OwnedRef* kw, ErrorInfo* error);
 
 }  // namespace esem

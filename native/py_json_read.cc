@@ -277,41 +277,19 @@ OwnedRef JsonReader::Value(int depth) {
 
 }  // namespace
 
-bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error) {
-  const PyApi& py = Py();
+bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* list, OwnedRef* kw, ErrorInfo* error) {
   JsonReader reader(job.wire.data(), job.wire.size());
-  OwnedRef list, kw;
   if (reader.Expect('[')) {
-    list = reader.Value(1);
-    if (list && TypeOf(list.get()) != py.PyList_Type) list = reader.Bad("positional arguments that are not an array");
-    if (list && !reader.Expect(',')) list = reader.Bad("no keyword arguments after the positional ones");
-    if (list) kw = reader.Value(1);
-    if (kw && !(reader.Expect(']') && reader.AtEnd())) kw = reader.Bad("text after the arguments");
+    *list = reader.Value(1);
+    if (*list && !reader.Expect(',')) *list = reader.Bad("no keyword arguments after the positional ones");
+    if (*list) *kw = reader.Value(1);
+    if (*kw && !(reader.Expect(']') && reader.AtEnd())) *kw = reader.Bad("text after the arguments");
   } else {
     reader.Bad("arguments that are not an array");
   }
-  if (!kw) {
-    *error = reader.bad().empty() ? FetchPythonError(ctx) : BridgeFailure("ESEM_INTERNAL", "malformed JSON arguments: " + reader.bad());
-    return false;
-  }
-  Py_ssize_t n = py.PyList_Size(list.get());
-  *args = OwnedRef::Steal(py.PyTuple_New(n));
-  if (!*args) {
-    *error = FetchPythonError(ctx);
-    return false;
-  }
-  for (Py_ssize_t i = 0; i < n; i++) {
-    py.PyTuple_SetItem(args->get(), i, OwnedRef::Borrow(py.PyList_GetItem(list.get(), i)).Release());
-  }
-  if (kw.get() == py._Py_NoneStruct) {
-    kwargs->Reset();
-  } else if (TypeOf(kw.get()) == py.PyDict_Type) {
-    *kwargs = std::move(kw);
-  } else {
-    *error = BridgeFailure("ESEM_INTERNAL", "malformed JSON arguments: keyword arguments that are not an object");
-    return false;
-  }
-  return true;
+  if (*kw) return true;
+  *error = reader.bad().empty() ? FetchPythonError(ctx) : BridgeFailure("ESEM_INTERNAL", "malformed JSON arguments: " + reader.bad());
+  return false;
 }
 
 }  // namespace esem

@@ -19,7 +19,7 @@ constexpr long long kMaxSafeInteger = (1LL << 53) - 1;
 
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string* out) : py_(Py()), out_(*out) {}
+  JsonWriter(std::string* out, size_t limit) : py_(Py()), out_(*out), limit_(limit) {}
 
   bool Value(PyObject* o, int depth);
   bool ascii() const { return ascii_; }
@@ -30,6 +30,7 @@ class JsonWriter {
 
   const PyApi& py_;
   std::string& out_;
+  size_t limit_;
   bool ascii_ = true;
 };
 
@@ -52,27 +53,14 @@ bool JsonWriter::Str(PyObject* o) {
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out_.append(run, static_cast<size_t>(p - run));
     run = p + 1;
-    switch (c) {
-      case '"':
-        out_.append("\\\"", 2);
-        break;
-      case '\\':
-        out_.append("\\\\", 2);
-        break;
-      case '\n':
-        out_.append("\\n", 2);
-        break;
-      case '\t':
-        out_.append("\\t", 2);
-        break;
-      case '\r':
-        out_.append("\\r", 2);
-        break;
-      default: {
-        static const char kHex[] = "0123456789abcdef";
-        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out_.append(esc, 6);
-      }
+    // JSON.stringify's escapes: the short forms, else \u00XX.
+    const char* short_form = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : nullptr;
+    if (short_form) {
+      out_.append(short_form, 2);
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+      out_.append(esc, 6);
     }
   }
   out_.append(run, static_cast<size_t>(end - run));
@@ -129,7 +117,7 @@ bool JsonWriter::Value(PyObject* o, int depth) {
     }
     return true;
   }
-  if (depth >= kMaxJsonDepth) return false;
+  if (depth >= kMaxJsonDepth || out_.size() > limit_) return false;
   if (t == py_.PyList_Type || t == py_.PyTuple_Type) {
     bool tuple = t == py_.PyTuple_Type;
     Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
@@ -137,7 +125,7 @@ bool JsonWriter::Value(PyObject* o, int depth) {
     for (Py_ssize_t i = 0; i < n; i++) {
       if (i) out_.push_back(',');
       PyObject* item = tuple ? py_.PyTuple_GetItem(o, i) : py_.PyList_GetItem(o, i);  // borrowed
-      if (!item || !Value(item, depth + 1)) return false;
+      if (!item || !Value(item, depth + 1) || out_.size() > limit_) return false;
     }
     out_.push_back(']');
     return true;
@@ -153,7 +141,7 @@ bool JsonWriter::Value(PyObject* o, int depth) {
       first = false;
       if (!Str(k)) return false;
       out_.push_back(':');
-      if (!Value(v, depth + 1)) return false;
+      if (!Value(v, depth + 1) || out_.size() > limit_) return false;
     }
     out_.push_back('}');
     return true;
@@ -163,8 +151,8 @@ bool JsonWriter::Value(PyObject* o, int depth) {
 
 }  // namespace
 
-bool WriteJson(PyObject* o, std::string* out, bool* ascii) {
-  JsonWriter writer(out);
+bool WriteJson(PyObject* o, size_t limit, std::string* out, bool* ascii) {
+  JsonWriter writer(out, limit);
   if (!writer.Value(o, 0)) return false;
   *ascii = writer.ascii();
   return true;

@@ -528,18 +528,26 @@ class CollectorPause {
 bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error) {
   const PyApi& py = Py();
   CollectorPause pause(ctx, job.wire.size());
-  if (job.json) return ReadJsonArguments(ctx, job, args, kwargs, error);
-  Reader reader(ctx, job);
-  uint8_t tag = job.wire.empty() ? 0xff : static_cast<uint8_t>(job.wire[0]);
-  if (tag != kList) {
-    *error = BridgeFailure("ESEM_INTERNAL", "malformed wire arguments");
-    return false;
+  OwnedRef list, kw;
+  if (job.json) {
+    if (!ReadJsonArguments(ctx, job, &list, &kw, error)) return false;
+  } else {
+    Reader reader(ctx, job);
+    uint8_t tag = job.wire.empty() ? 0xff : static_cast<uint8_t>(job.wire[0]);
+    if (tag != kList) {
+      *error = BridgeFailure("ESEM_INTERNAL", "malformed wire arguments");
+      return false;
+    }
+    list = reader.Value(0);
+    kw = list ? reader.Value(0) : OwnedRef();
+    if (kw && !reader.AtEnd()) kw = reader.Bad("bytes after the arguments");
+    if (!kw) {
+      *error = reader.TakeError();
+      return false;
+    }
   }
-  OwnedRef list = reader.Value(0);
-  OwnedRef kw = list ? reader.Value(0) : OwnedRef();
-  if (kw && !reader.AtEnd()) kw = reader.Bad("bytes after the arguments");
-  if (!kw) {
-    *error = reader.TakeError();
+  if (TypeOf(list.get()) != py.PyList_Type) {
+    *error = BridgeFailure("ESEM_INTERNAL", "malformed arguments: positional arguments that are not a list");
     return false;
   }
   Py_ssize_t n = py.PyList_Size(list.get());
@@ -556,7 +564,7 @@ bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwa
   } else if (TypeOf(kw.get()) == py.PyDict_Type) {
     *kwargs = std::move(kw);
   } else {
-    *error = BridgeFailure("ESEM_INTERNAL", "malformed wire arguments: keyword arguments that are not a dict");
+    *error = BridgeFailure("ESEM_INTERNAL", "malformed arguments: keyword arguments that are not a dict");
     return false;
   }
   return true;

@@ -672,7 +672,7 @@ static bool WriteJsonResult(PyObject* o, Job* job) {
   if (t != py.PyList_Type && t != py.PyTuple_Type && t != py.PyDict_Type) return false;
   bool ascii = false;
   try {
-    if (WriteJson(o, &job->result_wire, &ascii)) {
+    if (WriteJson(o, job->json_limit, &job->result_wire, &ascii)) {
       job->result_json = true;
       job->result_ascii = ascii;
       return true;
@@ -686,7 +686,7 @@ static bool WriteJsonResult(PyObject* o, Job* job) {
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {
   bool as_ref = job->keep_result && o != Py()._Py_NoneStruct;
   if (!as_ref && AsScalar(o, &job->result)) return true;
-  if (!as_ref && job->json_results && WriteJsonResult(o, job)) return true;
+  if (!as_ref && job->json_limit && WriteJsonResult(o, job)) return true;
   bool done = false;
   bool out_of_memory = false;
   std::vector<uint64_t> registered;

@@ -71,9 +71,9 @@ export function jsonArguments(args: unknown[], kwargs: Record<string, unknown> |
   return text;
 }
 
-/** Whether results may come back as JSON text now. */
-export function receivingJson(): boolean {
-  return receiveLeft > 0;
+/** How many bytes of JSON a result may take now (0: none; the writer gives up past it). */
+export function jsonResultLimit(): number {
+  return Math.max(receiveLeft, 0);
 }
 
 /** A result that came back as JSON text. */

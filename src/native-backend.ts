@@ -3,7 +3,7 @@ import { NOT_FAST, type AttrPath, type Backend, type BackendHooks, type BridgeIn
 import { CancelWatch, type CallOptions } from "./call-options.js";
 import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
-import { jsonArguments, parseResult, receivingJson } from "./json-lane.js";
+import { jsonArguments, jsonResultLimit, parseResult } from "./json-lane.js";
 import { BridgeError, makeError } from "./errors.js";
 import { rootOf } from "./proxy.js";
 import { loadAddon, type NativeBridge } from "./native-binding.js";
@@ -131,7 +131,7 @@ export class NativeBackend implements Backend {
         decode: (bytes, side) => {
           if (typeof bytes !== "string") return new Decoder(bytes, hooks.wrap, side, callbacks).value();
           const value = parseResult(bytes);
-          if (!receivingJson()) native.jsonResults(false);
+          native.jsonResults(jsonResultLimit());
           return value;
         },
         // Arguments come as wire bytes ([args, kwargs]) or, when plain, as
@@ -143,7 +143,7 @@ export class NativeBackend implements Backend {
         callbackSyncPlain: (fnId, ...args) => syncAnswer(callbacks.run(fnId, args, null)),
       },
     );
-    native.jsonResults(receivingJson());
+    native.jsonResults(jsonResultLimit());
     let library: string;
     try {
       library = await native.start();

@@ -52,8 +52,8 @@ export interface NativeBridge {
   /** A call with its arguments as [args, kwargs|null] in the wire format. */
   /** bytes: the wire format, or JSON text of [args, kwargs or null] (src/json-lane.ts). */
   callWire(ref: number, path: AttrPath, bytes: Uint8Array | string, side: ArrayBufferView[] | undefined, keepResult?: boolean): Promise<unknown>;
-  /** Whether calls submitted from now on may get a plain container result as JSON text (passed to decode()). */
-  jsonResults(on: boolean): void;
+  /** Calls submitted from now on may get a plain container result as JSON text of at most this many bytes (passed to decode()); 0: none. */
+  jsonResults(bytes: number): void;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   /** Sets the attribute to the one value in the wire bytes. */
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;

@@ -8,13 +8,11 @@
 // directly, as in test/golden-native.test.ts.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeError } from "../src/errors.ts";
 import { jsonArguments } from "../src/json-lane.ts";
-import { loadAddon, type NativeBridge } from "../src/native-binding.ts";
-import { pythonRuntimeDir } from "../src/paths.ts";
-import { choosePython, embedProblem, probePython } from "../src/python-probe.ts";
+import type { NativeBridge } from "../src/native-binding.ts";
 import { build, sameValue } from "./golden/forms.ts";
-import { fixture, skipReason } from "./helpers.ts";
+import { startRawBridge } from "./golden/raw-bridge.ts";
+import { skipReason } from "./helpers.ts";
 
 interface Case {
   name: string;
@@ -37,24 +35,9 @@ describe.skipIf(skipReason("native"))("the golden fixtures through the JSON lane
   let received: unknown;
 
   beforeAll(async () => {
-    process.env.ESEM_JSON_LANE = "always";
-    const cwd = process.cwd();
-    const info = await probePython(choosePython(undefined, cwd), cwd);
-    expect(embedProblem(info)).toBeNull();
-    const { addon } = loadAddon();
-    native = new addon!.NativeBridge(
-      { libraries: info.libraries, program: info.executable, prefix: info.prefix, sysPath: info.sysPath, runtimeDir: pythonRuntimeDir },
-      {
-        wrap: (id) => ({ id }),
-        makeError,
-        decode: (bytes) => {
-          received = bytes;
-          return null;
-        },
-      },
-    );
-    await native.start();
-    module = ((await native.importModule(fixture("golden_native.py"), cwd)) as { id: number }).id;
+    ({ native, module } = await startRawBridge((result) => {
+      received = result;
+    }));
   });
   afterAll(() => native?.shutdown());
 
@@ -68,7 +51,7 @@ describe.skipIf(skipReason("native"))("the golden fixtures through the JSON lane
     for (const name of ["negative zero", "NaN", "Infinity", "bytes", "undefined is None"]) {
       expect(left).toContain(name);
     }
-    native.jsonResults(true);
+    native.jsonResults(2 ** 20);
     const parsed: string[] = [];
     for (const c of toJs) {
       received = undefined;
@@ -81,18 +64,37 @@ describe.skipIf(skipReason("native"))("the golden fixtures through the JSON lane
     expect(parsed).not.toContain("i64 max");
   });
 
-  it.each(toPy.map((c) => [c.name, c] as const))("reads %s as its Python value, if the lane takes it", async (_name, c) => {
+  const taken = toPy.flatMap((c) => {
     const text = laneText(build(c.js), c.index);
-    if (text === undefined) return;
+    return text === undefined ? [] : [[c.name, text] as const];
+  });
+  it.each(taken)("reads %s as its Python value", async (_name, text) => {
     expect(await native.callWire(module, "check_decoded", text, undefined)).toBe("");
   });
 
-  it.each(toJs.map((c) => [c.name, c] as const))("writes %s as JSON of its JS value, if the writer takes it", async (_name, c) => {
-    native.jsonResults(true);
+  it.each(toJs.map((c) => [c.name, c] as const))("writes %s as JSON of its JS value, or else as its bytes", async (_name, c) => {
+    native.jsonResults(2 ** 20);
     received = undefined;
     await native.call(module, "make", [c.index]);
-    if (typeof received !== "string") return;
-    const [value] = JSON.parse(received) as unknown[];
-    expect(sameValue(value, build(c.js))).toBeNull();
+    if (typeof received === "string") {
+      const [value] = JSON.parse(received) as unknown[];
+      expect(sameValue(value, build(c.js))).toBeNull();
+    } else {
+      // Left to the wire format: the one-item list, then exactly the case's bytes.
+      expect(Buffer.from(received as Uint8Array).subarray(5).toString("hex")).toBe(c.hex);
+    }
+  });
+
+  it("gives up on a result past its byte limit, which then comes as bytes", async () => {
+    native.jsonResults(64);
+    received = undefined;
+    await native.call(module, "make", [toJs.find((c) => c.name === "ASCII string")!.index]);
+    expect(typeof received).toBe("string");
+    const big = (await native.importModule("builtins", process.cwd())) as { id: number };
+    await native.call(big.id, "list", ["x".repeat(100)]);
+    expect(received).toBeInstanceOf(Uint8Array);
+    native.jsonResults(0);
+    await native.call(module, "make", [toJs.find((c) => c.name === "ASCII string")!.index]);
+    expect(received).toBeInstanceOf(Uint8Array);
   });
 });

@@ -8,11 +8,9 @@
 // registry's history, which a bridge that has imported a module already has.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeError } from "../src/errors.ts";
-import { loadAddon, type NativeBridge } from "../src/native-binding.ts";
-import { pythonRuntimeDir } from "../src/paths.ts";
-import { choosePython, embedProblem, probePython } from "../src/python-probe.ts";
-import { fixture, skipReason } from "./helpers.ts";
+import type { NativeBridge } from "../src/native-binding.ts";
+import { startRawBridge } from "./golden/raw-bridge.ts";
+import { skipReason } from "./helpers.ts";
 
 interface Case {
   name: string;
@@ -35,23 +33,9 @@ describe.skipIf(skipReason("native"))("the golden fixtures against the native co
   let written: Buffer | undefined;
 
   beforeAll(async () => {
-    const cwd = process.cwd();
-    const info = await probePython(choosePython(undefined, cwd), cwd);
-    expect(embedProblem(info)).toBeNull();
-    const { addon } = loadAddon();
-    native = new addon!.NativeBridge(
-      { libraries: info.libraries, program: info.executable, prefix: info.prefix, sysPath: info.sysPath, runtimeDir: pythonRuntimeDir },
-      {
-        wrap: (id) => ({ id }),
-        makeError,
-        decode: (bytes) => {
-          written = Buffer.from(bytes);
-          return null;
-        },
-      },
-    );
-    await native.start();
-    module = ((await native.importModule(fixture("golden_native.py"), cwd)) as { id: number }).id;
+    ({ native, module } = await startRawBridge((bytes) => {
+      written = Buffer.from(bytes as Uint8Array);
+    }));
   });
   afterAll(() => native?.shutdown());
 
