@@ -12,8 +12,14 @@
 // ESEM_JSON_LANE=0 turns the lane off; =always keeps it open (for tests).
 import { types } from "node:util";
 
-/** JSON text each way the lane carries in a process (per worker thread) before it closes. */
-const LANE_CHARS = 16 * 2 ** 20;
+/**
+ * JSON text each way the lane carries in a process (per worker thread)
+ * before it closes. Small on purpose: warm, the wire format is 2.5-4.5x
+ * faster, and it only warms by use, so a long lane would tax every
+ * process's first tens of calls (a 16 MiB lane made the benchmark's warm
+ * 10 000-record rows 2x slower). 1 MiB covers a short script's calls.
+ */
+const LANE_CHARS = 2 ** 20;
 /** Arguments of fewer values than this take the wire format: small messages cost little either way. */
 const MIN_VALUES = 64;
 /** Arguments of more values than this take the wire format: one message that large warms the codec itself. */
