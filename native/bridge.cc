@@ -253,12 +253,15 @@ Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   auto job = TargetJob(info, Op::kCall);
   job->keep_result = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+  bool ok;
   if (info[2].IsString()) {
     job->wire = JsUtf8(env, info[2]);
     job->json = true;
-    return Napi::Value(env, Submit(env, std::move(job), true));
+    ok = !job->wire.empty();
+  } else {
+    ok = WireArguments(env, info, 2, job.get());
   }
-  if (!WireArguments(env, info, 2, job.get())) {
+  if (!ok) {
     Recycle(std::move(job));
     return Napi::Value(env, Rejected(env, BridgeFailure("ESEM_INTERNAL", "malformed wire arguments")));
   }

@@ -85,6 +85,16 @@ describe.skipIf(skipReason("native"))("the golden fixtures through the JSON lane
     }
   });
 
+  it("rejects malformed JSON arguments with ESEM_INTERNAL, that call only", async () => {
+    const bad = ["", "[", "[[1,2]", "[[1],{]", '[["abc],null]', '[["\\q"],null]', "[[1e],null]", "[[-],null]", "[[tru],null]",
+      "[{},null]", "[[1],[2]]", "[[1],null]x", '[[{"a" 1}],null]', "[[" + "[".repeat(200) + "]".repeat(200) + "],null]"];
+    for (const text of bad) {
+      await expect(native.callWire(module, "check_decoded", text, undefined), text).rejects.toMatchObject({ code: "ESEM_INTERNAL" });
+    }
+    const text = laneText(build(toPy.find((c) => c.name === "ASCII string")!.js), toPy.find((c) => c.name === "ASCII string")!.index);
+    expect(await native.callWire(module, "check_decoded", text!, undefined)).toBe("");
+  });
+
   it("gives up on a result past its byte limit, which then comes as bytes", async () => {
     native.jsonResults(64);
     received = undefined;
