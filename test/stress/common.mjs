@@ -59,14 +59,17 @@ export function growth(before, after) {
  * Flat: RSS (Node's, and the Python workers') grew less than `limit` percent,
  * and the JS heap in use after a full collection grew less than `limit`
  * percent or 1 MiB (it is small, and holds what the proxies keep). A
- * worker's RSS (~18 MB) may also grow by less than 1 MiB once: it starts
+ * worker's RSS (~18 MB) may also grow by less than 2 MiB once: it starts
  * its spare threads (docs/concurrency.md) when a wave first needs them,
- * which can be after the warm-up. A leak per call shows in the long runs
- * (npm run test:stress: 1 000 000 calls stay within 2.3 %).
+ * which can be after the warm-up, and its allocator takes memory in arenas
+ * of up to 1 MiB (waves of 10 000 subprocess calls grew 1.1 MiB in 1 of 6
+ * runs, at 968f2d2 too, and 0.1 % over 400 000 calls). A leak per call
+ * shows in the long runs (npm run test:stress: 1 000 000 calls stay within
+ * 2.3 %).
  */
 export function flat(before, after, limit) {
   const grew = growth(before, after);
-  const python = grew.python < limit || after.python - before.python < 2 ** 20;
+  const python = grew.python < limit || after.python - before.python < 2 * 2 ** 20;
   return grew.node < limit && python && (grew.heapUsed < limit || after.heapUsed - before.heapUsed < 2 ** 20);
 }
 
