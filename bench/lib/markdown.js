@@ -90,6 +90,8 @@ fresh Node processes**${capped(report)} (one scenario and one mode per process),
 raw numbers, per-batch samples and the environment are in \`bench/results/latest.json\`.
 These numbers come from a noisy, shared ${env.cores}-core machine: read them as orders of magnitude and
 look at the p90 and the notes below before trusting a single digit. Nothing in the bench asserts on a number.
+Shapes outside these rows (floats, strings, wide, deep and mixed records, bigints, a 100 000-key dict):
+\`node bench/shapes.js native\` (or \`subprocess\`), a sweep in one process for finding slow paths.
 
 ${environmentLine(env)}
 
