@@ -4,7 +4,10 @@
 // 7 calls after 2 warm-ups, as one JSON line. A sweep for finding a slow
 // path, not a row: shapes share a process, so a shape can be slowed by the
 // garbage of the one before; rerun a shape alone (`... native bools100k`)
-// before trusting a difference, and compare modes alternately.
+// before trusting a difference, and compare modes alternately. Each shape's
+// first echo is checked equal to what was sent, outside the timing (a
+// TypedArray by its type and bytes: it comes back with `shape` and `dtype`).
+import { isDeepStrictEqual } from "node:util";
 import { DATA_FIXTURE, open } from "./lib/open.js";
 import { median, timeRuns } from "./lib/stats.js";
 
@@ -28,6 +31,12 @@ const SHAPES = {
   f64arr1m: () => new Float64Array(1_000_000).fill(1.5),
 };
 
+function same(back, sent) {
+  if (!ArrayBuffer.isView(sent)) return isDeepStrictEqual(back, sent);
+  const bytes = (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return back?.constructor === sent.constructor && bytes(back).equals(bytes(sent));
+}
+
 const [mode = "native", only] = process.argv.slice(2);
 const names = only ? only.split(",") : Object.keys(SHAPES);
 const unknown = names.filter((n) => !(n in SHAPES));
@@ -36,7 +45,8 @@ const { bridge, mod } = await open(mode, DATA_FIXTURE);
 const out = { mode };
 for (const name of names) {
   const x = SHAPES[name]();
-  for (let i = 0; i < 2; i++) await mod.echo(x);
+  if (!same(await mod.echo(x), x)) throw new Error(`${name}: echo() came back different from what was sent`);
+  await mod.echo(x);
   out[name] = Number(median(await timeRuns(() => mod.echo(x), 7)).toFixed(2));
 }
 console.log(JSON.stringify(out));
