@@ -17,6 +17,7 @@
         "native/py_context.cc",
         "native/py_error.cc",
         "native/py_js_buffer.cc",
+        "native/py_js_function.cc",
         "native/py_json_read.cc",
         "native/py_json_write.cc",
         "native/py_parked_job.cc",

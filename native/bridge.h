@@ -115,8 +115,8 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value SyncOutcome(napi_env env, std::unique_ptr<Job> job);
   Napi::Value CallFast(const Napi::CallbackInfo& info);
   static constexpr size_t kInlineArgs = 8;  // callFast's arguments held without an allocation
-  static void RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, Job* out);
-  static void RunCallbackNow(void* bridge, Job* job);
+  static void RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, CallbackAnswer* out);
+  static void RunCallbackNow(void* bridge, Job* job, CallbackAnswer* out);
   bool started_ = false;  // its start job came back ok (the interpreter runs)
   Napi::Value LastSeq(const Napi::CallbackInfo& info);
   uint64_t last_seq_ = 0;

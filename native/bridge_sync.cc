@@ -141,10 +141,9 @@ bool FastResultToJs(napi_env env, PyObject* o, napi_value* out) {
   return false;
 }
 
-// A sync hook's answer into job, as py_callbacks.cc's Answer reads it: a
-// plain value (job->plain, in result) or [ok, bytes] (wire); job->ok false
-// with no wire for anything else (no answer: the hook threw).
-void ReadSyncAnswer(napi_env env, napi_value answer, Job* job) {
+// A sync hook's answer: a plain value, or [ok, bytes]; ok false with no
+// bytes for anything else (no answer: the hook threw).
+void ReadSyncAnswer(napi_env env, napi_value answer, CallbackAnswer* job) {
   job->ok = false;
   job->plain = false;
   job->wire.clear();
@@ -251,7 +250,7 @@ Napi::Value Bridge::CallFast(const Napi::CallbackInfo& info) {
 
 // A JS function called by Python during callSync, on this thread: the
 // hook runs it and answers [ok, bytes] at once.
-void Bridge::RunCallbackNow(void* self, Job* job) {
+void Bridge::RunCallbackNow(void* self, Job* job, CallbackAnswer* out) {
   auto* bridge = static_cast<Bridge*>(self);
   napi_env env = bridge->env_;
   napi_handle_scope scope;
@@ -260,14 +259,14 @@ void Bridge::RunCallbackNow(void* self, Job* job) {
   napi_create_double(env, static_cast<double>(job->ref), &argv[0]);
   argv[1] = ResultToJs(env, bridge->helpers_, *job);
   napi_value answer = argv[1] ? CallSyncHook(env, bridge->helpers_.callback_sync, 2, argv) : nullptr;
-  ReadSyncAnswer(env, answer, job);
+  ReadSyncAnswer(env, answer, out);
   napi_close_handle_scope(env, scope);
 }
 
 // The same for plain arguments (at most kPlainArgs): the hook takes them as
 // themselves and answers a plain value itself, or [ok, bytes] for any
 // other outcome.
-void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, Job* out) {
+void Bridge::RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, CallbackAnswer* out) {
   auto* bridge = static_cast<Bridge*>(self);
   napi_env env = bridge->env_;
   napi_handle_scope scope;

@@ -73,6 +73,30 @@ struct PyTypeSpec {
 constexpr int kPyBfGetBuffer = 1;
 constexpr int kPyTpDealloc = 52;
 constexpr int kPyTpDoc = 56;
+constexpr int kPyTpCall = 50;
+constexpr int kPyTpNew = 65;
+constexpr int kPyTpRepr = 66;
+constexpr int kPyTpMembers = 72;
+
+// PyMemberDef (Include/descrobject.h, structmember.h before 3.12),
+// unchanged since 2.2; the type codes and READONLY are stable ABI.
+struct PyMemberDefinition {
+  const char* name;
+  int type;
+  Py_ssize_t offset;
+  int flags;
+  const char* doc;
+};
+constexpr int kPyTObject = 6;
+constexpr int kPyTLongLong = 17;
+constexpr int kPyTPySsizeT = 19;
+constexpr int kPyReadOnly = 1;
+
+// Vectorcall (PEP 590): the flag bit (3.8's provisional
+// _Py_TPFLAGS_HAVE_VECTORCALL is the same bit) and the nargsf offset bit.
+constexpr unsigned long kTpFlagsHaveVectorcall = 1UL << 11;
+constexpr size_t kVectorcallArgumentsOffset = static_cast<size_t>(1) << (8 * sizeof(size_t) - 1);
+using VectorcallFunc = PyObject* (*)(PyObject* callable, PyObject* const* args, size_t nargsf, PyObject* kwnames);
 
 constexpr unsigned long kTpFlagsLongSubclass = 1UL << 24;
 constexpr unsigned long kTpFlagsListSubclass = 1UL << 25;
@@ -164,6 +188,8 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(void, PyErr_SetString, (PyObject*, const char*))                                \
   X(PyObject*, PyType_FromSpec, (PyTypeSpec*))                                      \
   X(PyObject*, PyType_GenericAlloc, (PyObject*, Py_ssize_t))                        \
+  X(void, PyObject_ClearWeakRefs, (PyObject*))                                      \
+  X(PyObject*, PyImport_GetModuleDict, (void))                                      \
   X(void, PyObject_Free, (void*))                                                   \
   X(const char*, Py_GetVersion, (void))
 

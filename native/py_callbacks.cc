@@ -1,7 +1,8 @@
 // JsInvoker: the callable behind a CallbackTable's invoke(id, args, kwargs)
-// and release(id, count), a heap type made once per process. The waiting
-// half of a callback (CallbackWait) is here too. Python side: any thread,
-// GIL held on entry.
+// and release(id, count), a heap type made once per process, and the call
+// of a JS function itself (InvokeJsFunction: run here during a callSync, or
+// delivered to the JS thread and waited for). Python side: any thread, GIL
+// held on entry.
 #include "py_callbacks.h"
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "channel.h"
 #include "python_host.h"
 #include "executor.h"
+#include "py_js_function.h"
 #include "py_wire.h"
 
 namespace esem {
@@ -41,8 +43,6 @@ void ReleaseDeferral::Flush() {
 }
 
 namespace {
-
-constexpr int kPyTpCall = 50;
 
 struct InvokerState {
   std::weak_ptr<Channel> channel;
@@ -124,92 +124,111 @@ PyObject* RaiseJsError(PyObject* values) {
   return nullptr;
 }
 
-PyObject* Answer(const std::shared_ptr<Channel>& channel, const Job& reply);
+PyObject* Answer(const std::shared_ptr<Channel>& channel, bool ok, bool plain, const Scalar& result, const std::string& wire);
 
 constexpr long long kMaxSafeInt = 9007199254740991LL;
 
-// Positional arguments that are all plain (None, bool, an int JS holds
-// exactly, float, str with a UTF-8 form) and no keywords, as Scalars.
-bool PlainArgs(PyObject* args, PyObject* kwargs, Scalar* out, size_t* n) {
+// One plain argument (None, bool, an int JS holds exactly, float, str
+// with a UTF-8 form) as a Scalar; false for anything else.
+bool PlainArg(PyObject* o, Scalar& v) {
   const PyApi& py = Py();
-  if (kwargs && (TypeOf(kwargs) != py.PyDict_Type || py.PyDict_Size(kwargs) != 0)) return false;
-  if (TypeOf(args) != py.PyTuple_Type) return false;
-  Py_ssize_t count = py.PyTuple_Size(args);
-  if (count < 0 || static_cast<size_t>(count) > kPlainArgs) return false;
-  for (Py_ssize_t i = 0; i < count; i++) {
-    PyObject* o = py.PyTuple_GetItem(args, i);
-    Scalar& v = out[i];
-    PyObject* t = TypeOf(o);
-    if (o == py._Py_NoneStruct) {
-      v.kind = Scalar::Kind::kNone;
-    } else if (o == py._Py_TrueStruct || o == py._Py_FalseStruct) {
-      v.kind = Scalar::Kind::kBool;
-      v.b = o == py._Py_TrueStruct;
-    } else if (t == py.PyLong_Type) {
-      int overflow = 0;
-      long long x = py.PyLong_AsLongLongAndOverflow(o, &overflow);
-      if (overflow || x > kMaxSafeInt || x < -kMaxSafeInt) return false;
-      v.kind = Scalar::Kind::kInt;
-      v.i = x;
-    } else if (t == py.PyFloat_Type) {
-      v.kind = Scalar::Kind::kFloat;
-      v.f = py.PyFloat_AsDouble(o);
-    } else if (t == py.PyUnicode_Type) {
-      Py_ssize_t len = 0;
-      const char* text = py.PyUnicode_AsUTF8AndSize(o, &len);
-      if (!text) {
-        py.PyErr_Clear();  // lone surrogates: the wire keeps them
-        return false;
-      }
-      v.kind = Scalar::Kind::kStr;
-      v.utf16 = false;
-      v.s.assign(text, static_cast<size_t>(len));
-    } else {
+  PyObject* t = TypeOf(o);
+  if (o == py._Py_NoneStruct) {
+    v.kind = Scalar::Kind::kNone;
+  } else if (o == py._Py_TrueStruct || o == py._Py_FalseStruct) {
+    v.kind = Scalar::Kind::kBool;
+    v.b = o == py._Py_TrueStruct;
+  } else if (t == py.PyLong_Type) {
+    int overflow = 0;
+    long long x = py.PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || x > kMaxSafeInt || x < -kMaxSafeInt) return false;
+    v.kind = Scalar::Kind::kInt;
+    v.i = x;
+  } else if (t == py.PyFloat_Type) {
+    v.kind = Scalar::Kind::kFloat;
+    v.f = py.PyFloat_AsDouble(o);
+  } else if (t == py.PyUnicode_Type) {
+    Py_ssize_t len = 0;
+    const char* text = py.PyUnicode_AsUTF8AndSize(o, &len);
+    if (!text) {
+      py.PyErr_Clear();  // lone surrogates: the wire keeps them
       return false;
     }
+    v.kind = Scalar::Kind::kStr;
+    v.utf16 = false;
+    v.s.assign(text, static_cast<size_t>(len));
+  } else {
+    return false;
   }
-  *n = static_cast<size_t>(count);
   return true;
 }
 
-PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject* args, PyObject* kwargs) {
+// Positional arguments that are all plain and no keywords, as Scalars.
+bool PlainArgs(const JsCallArgs& args, Scalar* out) {
+  const PyApi& py = Py();
+  if (args.kwargs && (TypeOf(args.kwargs) != py.PyDict_Type || py.PyDict_Size(args.kwargs) != 0)) return false;
+  if (args.n > kPlainArgs) return false;
+  for (size_t i = 0; i < args.n; i++) {
+    if (!PlainArg(args.items[i], out[i])) return false;
+  }
+  return true;
+}
+
+// (args, kwargs) as wire bytes in job.
+bool WriteCallArgs(const std::shared_ptr<Channel>& channel, const JsCallArgs& args, Job* job) {
+  const PyApi& py = Py();
+  OwnedRef tuple = OwnedRef::Borrow(args.tuple);
+  if (!tuple) {
+    tuple = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(args.n)));
+    if (!tuple) return false;
+    for (size_t i = 0; i < args.n; i++) py.PyTuple_SetItem(tuple.get(), static_cast<Py_ssize_t>(i), OwnedRef::Borrow(args.items[i]).Release());
+  }
+  OwnedRef kwargs = args.kwargs ? OwnedRef::Borrow(args.kwargs) : OwnedRef::Steal(py.PyDict_New());
+  OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
+  if (!kwargs || !pair) return false;
+  py.PyTuple_SetItem(pair.get(), 0, tuple.Release());
+  py.PyTuple_SetItem(pair.get(), 1, kwargs.Release());
+  return WriteForJs(channel->ctx, pair.get(), job);
+}
+
+}  // namespace
+
+PyObject* InvokeJsFunction(const std::shared_ptr<Channel>& channel, long long id, const JsCallArgs& args) {
   const PyApi& py = Py();
   if (!channel || channel->closing.load(std::memory_order_acquire)) {
     return Gone("the JS side of this function is gone: its bridge was shut down or its worker_thread ended");
   }
   SyncCall* sync = SyncCall::Current();
+  bool here = sync && sync->channel == channel.get();  // a callSync() on this thread is Python's caller
   Scalar plain[kPlainArgs];
-  size_t n = 0;
-  if (sync && sync->channel == channel.get() && sync->run_plain && PlainArgs(args, kwargs, plain, &n)) {
-    // A callSync() on this thread with plain arguments: no wire bytes, no queued job.
-    Job reply;
+  bool is_plain = PlainArgs(args, plain);
+  if (here && is_plain) {
+    // Plain arguments, run here: no wire bytes, no job.
+    CallbackAnswer answer;
     PyThreadState* ts = py.PyEval_SaveThread();
-    sync->run_plain(sync->bridge, id, plain, n, &reply);
+    sync->run_plain(sync->bridge, id, plain, args.n, &answer);
     py.PyEval_RestoreThread(ts);
-    return Answer(channel, reply);
+    return Answer(channel, answer.ok, answer.plain, answer.result, answer.wire);
   }
   auto job = std::make_unique<Job>();
   job->op = Op::kCallback;
   job->channel = channel;
   job->ref = static_cast<uint64_t>(id);
-  if (!(sync && sync->channel == channel.get()) && PlainArgs(args, kwargs, plain, &n)) {
+  if (is_plain) {
     // Plain arguments travel as themselves (StartCallback makes them JS values).
     job->plain = true;
-    job->scalars.assign(std::make_move_iterator(plain), std::make_move_iterator(plain + n));
-  } else {
-    OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
-    if (!pair) return nullptr;
-    py.PyTuple_SetItem(pair.get(), 0, OwnedRef::Borrow(args).Release());
-    py.PyTuple_SetItem(pair.get(), 1, OwnedRef::Borrow(kwargs).Release());
-    if (!WriteForJs(channel->ctx, pair.get(), job.get())) return nullptr;
+    job->scalars.assign(std::make_move_iterator(plain), std::make_move_iterator(plain + args.n));
+  } else if (!WriteCallArgs(channel, args, job.get())) {
+    return nullptr;
   }
-  if (sync && sync->channel == channel.get()) {
-    // A callSync() on this thread is Python's caller: run the JS function here.
+  if (here) {
+    // Run the JS function on this thread, with the arguments as wire bytes.
     channel->ctx.CommitTypes(job->described);  // decoded before anything else on this thread
+    CallbackAnswer answer;
     PyThreadState* ts = py.PyEval_SaveThread();
-    sync->run(sync->bridge, job.get());
+    sync->run(sync->bridge, job.get(), &answer);
     py.PyEval_RestoreThread(ts);
-    return Answer(channel, *job);
+    return Answer(channel, answer.ok, answer.plain, answer.result, answer.wire);
   }
   auto waiter = std::make_shared<CallbackWait>();
   job->waiter = waiter;
@@ -221,21 +240,24 @@ PyObject* Invoke(const std::shared_ptr<Channel>& channel, long long id, PyObject
   py.PyEval_RestoreThread(ts);
   std::unique_ptr<Job> reply = waiter->Take();
   if (!reply) return Gone("the JS side of this function went away before it answered: its bridge was shut down or its worker_thread ended");
-  return Answer(channel, *reply);
+  return Answer(channel, reply->ok, reply->plain, reply->result, reply->wire);
 }
 
-// The value (or JSError) of an answered callback.
-PyObject* Answer(const std::shared_ptr<Channel>& channel, const Job& reply) {
+namespace {
+
+// The value (or JSError) of an answered callback: a plain value, or wire
+// bytes of [value] (ok) or [name, message, stack].
+PyObject* Answer(const std::shared_ptr<Channel>& channel, bool ok, bool plain, const Scalar& result, const std::string& wire) {
   const PyApi& py = Py();
-  if (reply.plain && reply.ok) return ScalarToPy(reply.result).Release();
+  if (plain && ok) return ScalarToPy(result).Release();
   OwnedRef values = OwnedRef::Steal(py.PyList_New(0));
   if (!values) return nullptr;
   std::string code, message;
-  if (!ReadValues(channel->ctx, reply.wire.data(), reply.wire.size(), values.get(), &code, &message)) {
+  if (!ReadValues(channel->ctx, wire.data(), wire.size(), values.get(), &code, &message)) {
     if (!code.empty()) py.PyErr_SetString(py.PyExc_RuntimeError, ("esem-bridge: " + message).c_str());
     return nullptr;
   }
-  if (!reply.ok) return RaiseJsError(values.get());
+  if (!ok) return RaiseJsError(values.get());
   if (py.PyList_Size(values.get()) != 1) {
     py.PyErr_SetString(py.PyExc_RuntimeError, "esem-bridge: a malformed callback reply");
     return nullptr;
@@ -256,7 +278,18 @@ PyObject* CallInvoker(PyObject* self, PyObject* args, PyObject* /*kwargs*/) {
   if (!Integer(py.PyTuple_GetItem(args, 0), &id)) return nullptr;
   std::shared_ptr<Channel> channel = s->channel.lock();
   if (s->release) return Release(channel, id, py.PyTuple_GetItem(args, 1));
-  return Invoke(channel, id, py.PyTuple_GetItem(args, 1), py.PyTuple_GetItem(args, 2));
+  PyObject* call_args = py.PyTuple_GetItem(args, 1);
+  PyObject* kwargs = py.PyTuple_GetItem(args, 2);
+  if (TypeOf(call_args) != py.PyTuple_Type || (kwargs != py._Py_NoneStruct && TypeOf(kwargs) != py.PyDict_Type)) {
+    py.PyErr_SetString(py.PyExc_TypeError, "invoke(id, args: tuple, kwargs: dict)");
+    return nullptr;
+  }
+  PyObject* items[kPlainArgs];
+  Py_ssize_t count = py.PyTuple_Size(call_args);
+  for (Py_ssize_t i = 0; i < count && i < static_cast<Py_ssize_t>(kPlainArgs); i++) items[i] = py.PyTuple_GetItem(call_args, i);
+  // Past kPlainArgs the items are not read: the tuple goes as wire bytes.
+  JsCallArgs call{items, static_cast<size_t>(count), call_args, kwargs == py._Py_NoneStruct ? nullptr : kwargs};
+  return InvokeJsFunction(channel, id, call);
 }
 
 void DeallocInvoker(PyObject* self) {
@@ -294,17 +327,26 @@ OwnedRef MakeInvoker(const std::shared_ptr<Channel>& channel, bool release) {
 
 }  // namespace
 
+bool InvokerChannel(PyObject* o, std::weak_ptr<Channel>* out) {
+  PyObject* type = InvokerType();
+  if (!type || TypeOf(o) != type || StateOf(o)->release) return false;
+  *out = StateOf(o)->channel;
+  return true;
+}
+
 OwnedRef MakeCallbackTable(const std::shared_ptr<Channel>& channel) {
   const PyApi& py = Py();
   OwnedRef table_type = OwnedRef::Steal(CallbackModuleAttr("CallbackTable"));
   if (!table_type) return OwnedRef();
   OwnedRef invoke = MakeInvoker(channel, false);
   OwnedRef release = MakeInvoker(channel, true);
-  if (!invoke || !release) return OwnedRef();
-  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(2));
+  PyObject* make = JsFunctionType();
+  if (!invoke || !release || !make) return OwnedRef();
+  OwnedRef args = OwnedRef::Steal(py.PyTuple_New(3));
   if (!args) return args;
   py.PyTuple_SetItem(args.get(), 0, invoke.Release());
   py.PyTuple_SetItem(args.get(), 1, release.Release());
+  py.PyTuple_SetItem(args.get(), 2, OwnedRef::Borrow(make).Release());
   return OwnedRef::Steal(py.PyObject_Call(table_type.get(), args.get(), nullptr));
 }
 

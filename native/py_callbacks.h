@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "py_ref.h"
@@ -27,19 +28,49 @@ struct Job;
 // go as wire bytes.
 constexpr size_t kPlainArgs = 8;
 
+// The arguments of one call of a JS function from Python: positional
+// items[0..n) (read only when n <= kPlainArgs), `tuple` the same as a tuple
+// or nullptr (made when the call needs one), `kwargs` a dict or nullptr.
+// All borrowed.
+struct JsCallArgs {
+  PyObject* const* items;
+  size_t n;
+  PyObject* tuple;
+  PyObject* kwargs;
+};
+
+// Calls JS function `id` of `channel` and waits for its outcome; GIL held
+// on entry and exit, released while JS runs. The result (a new reference),
+// or nullptr with JSError (it threw), CallbackGone (the JS side is gone) or
+// another Python error set.
+PyObject* InvokeJsFunction(const std::shared_ptr<Channel>& channel, long long id, const JsCallArgs& args);
+
+// The channel a CallbackTable's invoke callable (a JsInvoker) calls into;
+// false when `o` is no such callable.
+bool InvokerChannel(PyObject* o, std::weak_ptr<Channel>* out);
+
+// A JS function's outcome during a callSync, as the JS thread read it: a
+// plain value in `result` (ok and plain), or wire bytes of [value] (ok) or
+// of [name, message, stack] (it threw) in `wire`; ok false and no bytes
+// when the hook itself failed.
+struct CallbackAnswer {
+  bool ok = false;
+  bool plain = false;
+  Scalar result;
+  std::string wire;
+};
+
 // A synchronous call running on its bridge's JS thread (callSync): a JS
 // function of that bridge that Python calls meanwhile, on that thread, runs
-// at once through `run` (no thread hop). `run` fills job->wire and job->ok
-// from the JS function's outcome (or, for a plain value, job->result with
-// job->plain); GIL not held.
+// at once through `run` (no thread hop): the JS function job->ref with the
+// arguments job->wire; GIL not held.
 struct SyncCall {
   const Channel* channel;
   void* bridge;
-  void (*run)(void* bridge, Job* job);
+  void (*run)(void* bridge, Job* job, CallbackAnswer* out);
   SyncCall* outer;
-  // The same with plain arguments (at most kPlainArgs, no wire bytes);
-  // fills `out` as run fills its job (a plain result: out->plain). GIL not held.
-  void (*run_plain)(void* bridge, long long id, Scalar* args, size_t n, Job* out) = nullptr;
+  // The same with plain arguments (at most kPlainArgs, no wire bytes). GIL not held.
+  void (*run_plain)(void* bridge, long long id, Scalar* args, size_t n, CallbackAnswer* out);
   static SyncCall* Current();
   void Enter();
   void Leave();

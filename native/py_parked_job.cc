@@ -12,7 +12,6 @@
 namespace esem {
 namespace {
 
-constexpr int kPyTpCall = 50;
 
 struct JobDoneObject {
   PyObjectHead head;

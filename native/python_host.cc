@@ -18,6 +18,7 @@
 #include "gil.h"
 #include "native_thread.h"
 #include "py_callbacks.h"
+#include "py_js_function.h"
 #include "py_error.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -617,6 +618,8 @@ void PythonHost::Start(Job& job) {
   if (error.empty()) {
     OwnedRef table = MakeCallbackTable(job.channel);
     if (!table || !channel.ctx.SetCallbacks(table.get())) error = "cannot make the bridge's callback table";
+    // The table makes native JsFunctions (py_js_function.h): the writer sends those back as themselves.
+    if (PyObject* type = error.empty() ? JsFunctionType() : nullptr) channel.ctx.js_function_type = OwnedRef::Borrow(type);
   }
   if (!error.empty()) {
     std::string why = error + ": " + FetchPythonError(channel.ctx).message;

@@ -145,6 +145,30 @@ describe.each(BACKENDS)("callbacks on the %s backend", (mode) => {
     });
   });
 
+  it.skipIf(skip)("behaves like a Python callable: callable(), repr, weakref, hash, map(), keywords, many arguments", async () => {
+    await withBridge(mode, async (bridge) => {
+      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
+      const fn = (...args: any[]) => {
+        const last = args.at(-1);
+        if (last && typeof last === "object") return args[0] * last.scale;
+        return args.length > 1 ? args.length : args[0] * 2;
+      };
+      expect(await cb.as_callable(fn)).toEqual({ callable: true, repr: true, weakref: true, hashable: true, mapped: [2, 4, 6], keyword: 10, many: 12 });
+    });
+  });
+
+  it.skipIf(skip)("refuses a JsFunction built by hand from Python with a clear error, and keeps working", async () => {
+    await withBridge(mode, async (bridge) => {
+      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
+      await cb.on("probe", () => 1);
+      expect(await cb.make_js_function()).toMatch(/^TypeError: /);
+      expect(await cb.make_js_function(1, {})).toBe("TypeError: JsFunction(id, table): the table must be an esem-bridge bridge's");
+      expect(await cb.make_js_function(0, {})).toBe("ValueError: JsFunction(id, table): a JS function id out of range");
+      expect(await cb.emit("probe")).toBe(1);
+      await cb.forget("probe");
+    });
+  });
+
   it.skipIf(skip || mode !== "native")("raises CallbackGone in Python for a function whose bridge was shut down (native: one interpreter)", async () => {
     await withBridge(mode, async (bridge) => {
       const cb = (await bridge.python(fixture("callbacks.py"))) as any;

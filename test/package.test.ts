@@ -5,7 +5,9 @@
 // binary it still installs and runs, in the subprocess mode, and `esem
 // doctor` and info().reason name the one command that builds the addon
 // (`npx esem build-addon`), which says what is missing when it cannot.
-// Installs are offline (npm's cache holds the two dependencies).
+// Installs are offline: the two dependencies are packed from this
+// checkout's node_modules and installed beside the tarball (a fresh
+// machine's npm cache holds their tarballs, not the registry's metadata).
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -43,6 +45,7 @@ const onLinux = process.platform === "linux";
 let work = "";
 /** Tarballs: with the built addon as its prebuild (what `npm run prebuilds` makes), and without any binary. */
 const tarballs = { prebuilt: "", source: "" };
+let dependencies: string[] = [];
 let noCompilerPath = "";
 const devManifest = readFileSync(path.join(repoRoot, "package.json"), "utf8");
 // The addon this checkout loads (build/Release, or prebuilds/ after `npm run prebuilds`).
@@ -82,7 +85,17 @@ beforeAll(() => {
   tarballs.prebuilt = pack("prebuilt", true);
   tarballs.source = pack("source", false);
   noCompilerPath = pathWithoutCompilers(path.join(work, "bin"));
+  dependencies = packDependencies(path.join(work, "deps"));
 }, 120_000);
+
+/** The package's dependencies as tarballs, packed from the installed copies. */
+function packDependencies(out: string): string[] {
+  mkdirSync(out);
+  return Object.keys(JSON.parse(devManifest).dependencies ?? {}).map((name) => {
+    const packed = execFileSync("npm", ["pack", "--json", "--pack-destination", out, path.join(repoRoot, "node_modules", name)], { cwd: out, encoding: "utf8" });
+    return path.join(out, JSON.parse(packed)[0].filename);
+  });
+}
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -98,7 +111,7 @@ function appEnv(compiler: boolean): NodeJS.ProcessEnv {
 function install(tarball: string, env: NodeJS.ProcessEnv, flags: string[]): { app: string; output: string } {
   const app = mkdtempSync(path.join(work, "app-"));
   writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true }));
-  const result = spawnSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--foreground-scripts", ...flags, tarball], { cwd: app, env, encoding: "utf8" });
+  const result = spawnSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--foreground-scripts", ...flags, tarball, ...dependencies], { cwd: app, env, encoding: "utf8" });
   expect(result.status, result.stdout + result.stderr).toBe(0);
   copyFileSync(childScript("package-smoke.mjs"), path.join(app, "smoke.mjs"));
   copyFileSync(childScript("require-smoke.cjs"), path.join(app, "require-smoke.cjs"));

@@ -9,6 +9,10 @@ CallbackTable; its mode gives it two callables:
     release(id, count)       -> tells JS that Python let go of the function
                                 after receiving it `count` times
 
+and, in native mode, the type of its JsFunctions: a C type of the same
+name (native/py_js_function.cc) that calls invoke's C code directly, with
+the same behaviour as the class below (which the subprocess worker uses).
+
 The same JS function passed twice is the same JsFunction while Python
 holds it. When Python drops it, the table tells JS how many times it had
 received it: JS forgets the function only when that matches the number of
@@ -49,6 +53,10 @@ class JsFunction:
     __slots__ = ("_id", "_table", "__weakref__")
 
     def __init__(self, fn_id, table):
+        if type(fn_id) is not int or fn_id < 1:
+            raise ValueError("JsFunction(id, table): a JS function id out of range")
+        if not isinstance(table, CallbackTable):
+            raise TypeError("JsFunction(id, table): the table must be an esem-bridge bridge's")
         self._id = fn_id
         self._table = table
 
@@ -70,9 +78,10 @@ class JsFunction:
 class CallbackTable:
     """One bridge's JsFunctions by id."""
 
-    def __init__(self, invoke, release):
+    def __init__(self, invoke, release, make=None):
         self._invoke = invoke
         self._release = release
+        self._make = make if make is not None else JsFunction  # make(id, table)
         self._lock = threading.Lock()
         self._refs = {}  # id -> weakref to its JsFunction
         self._received = {}  # id -> times received while the current JsFunction lives
@@ -84,7 +93,7 @@ class CallbackTable:
             ref = self._refs.get(fn_id)
             fn = ref() if ref is not None else None
             if fn is None:
-                fn = JsFunction(fn_id, self)
+                fn = self._make(fn_id, self)
                 self._refs[fn_id] = weakref.ref(fn, self._dropper(fn_id))
                 self._received[fn_id] = 0
             self._received[fn_id] += 1
