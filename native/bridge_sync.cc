@@ -17,10 +17,14 @@ namespace {
 
 // This thread's Python thread state, with the GIL released between calls.
 thread_local PyThreadState* t_js_tstate = nullptr;
+// How many JsThreadGils this thread is inside: more than one when JS, run
+// by Python during a sync call (the GIL held), makes another sync call.
+thread_local int t_gil_depth = 0;
 
 class JsThreadGil {
  public:
   JsThreadGil() {
+    if (t_gil_depth++ > 0) return;  // held already, by the sync call this one nests in
     const PyApi& py = Py();
     if (!t_js_tstate) {
       py.PyGILState_Ensure();  // kept: the state lives as long as the thread
@@ -28,7 +32,10 @@ class JsThreadGil {
     }
     py.PyEval_RestoreThread(t_js_tstate);
   }
-  ~JsThreadGil() { t_js_tstate = Py().PyEval_SaveThread(); }
+  ~JsThreadGil() {
+    if (--t_gil_depth > 0) return;
+    t_js_tstate = Py().PyEval_SaveThread();
+  }
   JsThreadGil(const JsThreadGil&) = delete;
   JsThreadGil& operator=(const JsThreadGil&) = delete;
 };

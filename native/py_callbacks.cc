@@ -204,10 +204,9 @@ PyObject* InvokeJsFunction(const std::shared_ptr<Channel>& channel, long long id
   bool is_plain = PlainArgs(args, plain);
   if (here && is_plain) {
     // Plain arguments, run here: no wire bytes, no job.
+    // The GIL stays held while JS runs (a callSync from JS nests on it).
     CallbackAnswer answer;
-    PyThreadState* ts = py.PyEval_SaveThread();
     sync->run_plain(sync->bridge, id, plain, args.n, &answer);
-    py.PyEval_RestoreThread(ts);
     return Answer(channel, answer.ok, answer.plain, answer.result, answer.wire);
   }
   auto job = std::make_unique<Job>();
@@ -225,9 +224,7 @@ PyObject* InvokeJsFunction(const std::shared_ptr<Channel>& channel, long long id
     // Run the JS function on this thread, with the arguments as wire bytes.
     channel->ctx.CommitTypes(job->described);  // decoded before anything else on this thread
     CallbackAnswer answer;
-    PyThreadState* ts = py.PyEval_SaveThread();
-    sync->run(sync->bridge, job.get(), &answer);
-    py.PyEval_RestoreThread(ts);
+    sync->run(sync->bridge, job.get(), &answer);  // GIL held, as above
     return Answer(channel, answer.ok, answer.plain, answer.result, answer.wire);
   }
   auto waiter = std::make_shared<CallbackWait>();

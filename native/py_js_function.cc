@@ -38,20 +38,19 @@ int LoopRunning() {
   static PyObject* key = Interned("asyncio.events");
   static PyObject* name = Interned("_get_running_loop");
   static PyObject* empty = py.PyTuple_New(0);
-  static PyObject* module = nullptr;  // the asyncio.events `get` came from (held: its address is compared)
   static PyObject* get = nullptr;
   if (!key || !name || !empty) return -1;
-  PyObject* modules = py.PyImport_GetModuleDict();
-  PyObject* events = modules ? py.PyDict_GetItem(modules, key) : nullptr;  // borrowed
-  if (!events) return 0;
-  if (events != module) {
-    PyObject* fn = py.PyObject_GetAttr(events, name);
-    if (!fn) return -1;
-    py.Py_IncRef(events);
-    if (module) py.Py_DecRef(module);
-    if (get) py.Py_DecRef(get);
-    module = events;
-    get = fn;
+  if (!get) {
+    // Looked up until asyncio is first imported, then kept: its
+    // _get_running_loop reads the thread's running loop wherever it is.
+    PyObject* modules = py.PyImport_GetModuleDict();
+    PyObject* events = modules ? py.PyDict_GetItem(modules, key) : nullptr;  // borrowed
+    if (!events) return 0;
+    get = py.PyObject_GetAttr(events, name);
+    if (!get) {
+      py.PyErr_Clear();  // asyncio part-way through its import: no loop runs yet
+      return 0;
+    }
   }
   OwnedRef loop = OwnedRef::Steal(py.PyObject_Call(get, empty, nullptr));
   if (!loop) return -1;

@@ -82,17 +82,26 @@ export class Callbacks implements CallbackIds {
       } else {
         value = entry.fn(...args, kwargs);
       }
-      if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
-        return Promise.resolve(value).then(
-          (v) => ({ ok: true, value: v }),
-          (error) => ({ ok: false, value: errorParts(error) }),
-        );
-      }
-      return { ok: true, value };
+      return outcomeOf(value);
     } catch (error) {
-      return { ok: false, value: errorParts(error) };
+      return thrownOutcome(error);
     }
   }
+}
+
+/** A JS function's return value as an outcome: a promise's, once it settles. */
+export function outcomeOf(value: unknown): CallbackOutcome | Promise<CallbackOutcome> {
+  if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
+    return Promise.resolve(value).then(
+      (v) => ({ ok: true, value: v }),
+      (error) => thrownOutcome(error),
+    );
+  }
+  return { ok: true, value };
+}
+
+export function thrownOutcome(error: unknown): CallbackOutcome {
+  return { ok: false, value: errorParts(error) };
 }
 
 function isEmpty(o: object): boolean {

@@ -1,7 +1,7 @@
 // The native backend: CPython embedded in this process through the addon.
 import { NOT_FAST, type AttrPath, type Backend, type BackendHooks, type BridgeInfo, type FastSync, type RefDescription, type ShutdownOptions } from "./backend.js";
 import { CancelWatch, type CallOptions } from "./call-options.js";
-import { Callbacks, encodeOutcome, type CallbackOutcome } from "./callbacks.js";
+import { Callbacks, encodeOutcome, outcomeOf, thrownOutcome, type CallbackOutcome } from "./callbacks.js";
 import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { jsonArguments, jsonResultLimit, parseResult } from "./json-lane.js";
 import { BridgeError, makeError } from "./errors.js";
@@ -140,7 +140,18 @@ export class NativeBackend implements Backend {
         callbackPlain: (token, fnId, ...args) => answerCallback(token, callbacks.run(fnId, args, null)),
         releaseCallback: (fnId, count) => callbacks.release(fnId, count),
         callbackSync: (fnId, [args, kwargs]) => syncAnswer(callbacks.run(fnId, args, kwargs)),
-        callbackSyncPlain: (fnId, ...args) => syncAnswer(callbacks.run(fnId, args, null)),
+        callbackSyncPlain: (fnId, ...args) => {
+          // The hot path: a plain value goes back as itself.
+          const fn = callbacks.fn(fnId);
+          if (fn === undefined) return syncAnswer(callbacks.run(fnId, args, null)); // released: run() says so
+          let value: unknown;
+          try {
+            value = fn(...args) as unknown;
+          } catch (error) {
+            return syncAnswer(thrownOutcome(error));
+          }
+          return isPlain(value) ? value : syncAnswer(outcomeOf(value));
+        },
       },
     );
     native.jsonResults(jsonResultLimit());

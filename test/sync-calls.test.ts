@@ -117,6 +117,20 @@ describe.skipIf(skipReason("native"))("a JS function called during callSync() wi
     });
   });
 
+  it("lets the JS function call Python again, synchronously (nested) or not, during the sync call", async () => {
+    await withBridge("native", async (bridge) => {
+      const cb = (await bridge.python(fixture("callbacks.py"))) as any;
+      const op = (await bridge.python("operator")) as any;
+      expect(callSync(cb.call, (x: number) => callSync(op.add, x, 1), 41)).toBe(42); // plain arguments
+      expect(callSync(cb.call, (o: { v: number }) => callSync(op.add, o.v, 1), { v: 1 })).toBe(2); // wire arguments
+      expect(callSync(cb.call, (x: number) => callSync(cb.call, (y: number) => callSync(op.mul, y, 2), x + 1), 1)).toBe(4);
+      let later: Promise<unknown> | undefined;
+      expect(callSync(cb.call, (x: number) => ((later = op.add(x, 1)), x), 5)).toBe(5);
+      expect(await later).toBe(6);
+      expect(await cb.on_thread((x: number) => x + 1, 1)).toBe(2); // Python threads still get the GIL
+    });
+  });
+
   it("turns a throw into JSError and refuses a promise, and keeps working", async () => {
     await withBridge("native", async (bridge) => {
       const cb = (await bridge.python(fixture("callbacks.py"))) as any;
