@@ -114,6 +114,7 @@ class PythonHost {
   std::deque<std::unique_ptr<Job>> queue_;
   std::vector<BufferExport*> discards_;
   bool sleeping_ = false;
+  bool woken_ = false;  // a wake_ notify is on its way to the sleepers: a burst of submits sends one
   std::atomic<bool> has_work_{false};
   std::atomic<int> spin_us_{100};
   std::atomic<int> threads_{1};
