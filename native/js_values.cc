@@ -1,11 +1,12 @@
 // Scalars, side buffers, results and errors on the JS thread.
 #include "js_values.h"
 
-#include "py_js_buffer.h"
-
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+
+#include "py_js_buffer.h"
 
 namespace esem {
 namespace {
@@ -79,9 +80,43 @@ napi_value WireBuffer(napi_env env, std::string* bytes) {
 
 void FreeExport(napi_env, void*, void* hint) { ExportPtr(static_cast<BufferExport*>(hint)); }
 
+// A result's buffer that lies in JS memory lent through shared() (Python
+// returned the view it was given, or a slice or array over it): a
+// Uint8Array over the original ArrayBuffer at its offset, so JS gets its
+// own memory back with no new backing store for the GC to finalize. Null
+// where the memory is not such (or the view moved, was detached, or is a
+// SharedArrayBuffer's), or the offset does not suit the item size.
+napi_value LentView(napi_env env, const BufferExport& e) {
+  const auto* data = static_cast<const char*>(e.view.buf);
+  size_t size = static_cast<size_t>(e.view.len);
+  napi_ref ref = e.view.len > 0 ? LentRef(env, data, size) : nullptr;
+  napi_value original = nullptr, buffer = nullptr;
+  if (!ref || napi_get_reference_value(env, ref, &original) != napi_ok || !original) return nullptr;
+  bool is = false;
+  if (napi_is_arraybuffer(env, original, &is) == napi_ok && is) {
+    buffer = original;
+  } else if (napi_is_typedarray(env, original, &is) == napi_ok && is) {
+    napi_get_typedarray_info(env, original, nullptr, nullptr, nullptr, &buffer, nullptr);
+  } else if (napi_is_dataview(env, original, &is) == napi_ok && is) {
+    napi_get_dataview_info(env, original, nullptr, nullptr, &buffer, nullptr);
+  }
+  void* base = nullptr;
+  size_t length = 0;
+  if (!buffer || napi_get_arraybuffer_info(env, buffer, &base, &length) != napi_ok || !base) return nullptr;
+  auto at = reinterpret_cast<uintptr_t>(data), start = reinterpret_cast<uintptr_t>(base);
+  if (at < start || size > length || at - start > length - size) return nullptr;
+  size_t offset = at - start;
+  size_t item = e.view.itemsize > 0 ? static_cast<size_t>(e.view.itemsize) : 1;
+  napi_value out = nullptr;
+  if (offset % item != 0 || napi_create_typedarray(env, napi_uint8_array, size, buffer, offset, &out) != napi_ok) return nullptr;
+  return out;
+}
+
 // Python memory as an ArrayBuffer over it (the export released when JS
-// collects it), or a copy where the runtime forbids external buffers.
+// collects it), or a copy where the runtime forbids external buffers; JS
+// memory lent through shared() as a view of its own ArrayBuffer.
 napi_value ExportToJs(napi_env env, ExportPtr e) {
+  if (napi_value lent = LentView(env, *e)) return lent;  // e is released on the host
   napi_value out = nullptr;
   void* data = e->view.buf;
   size_t size = static_cast<size_t>(e->view.len);
@@ -252,7 +287,7 @@ bool SideFromJs(napi_env env, napi_value array, std::vector<SideBuffer>* out) {
         ReleaseSide(env, out);
         return false;
       }
-      side.hold = std::make_shared<JsHold>(keep);
+      side.hold = std::make_shared<JsHold>(keep, env, data, size);
     }
     out->push_back(std::move(side));
   }

@@ -5,6 +5,8 @@
 // or anything exported from it (numpy arrays, casts, slices).
 #include "py_js_buffer.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -32,8 +34,36 @@ void RefReturn::Close() {
   refs_.clear();  // leaked: the environment may be going away
 }
 
+namespace {
+
+// Every live JsHold, for LentRef (a handful: one per shared() argument
+// that Python still holds, or whose job is in flight).
+std::mutex g_lent_mutex;
+std::vector<const JsHold*> g_lent;
+
+}  // namespace
+
+JsHold::JsHold(napi_ref r, napi_env e, const void* d, size_t n) : ref(r), env(e), data(d), size(n) {
+  std::lock_guard<std::mutex> lock(g_lent_mutex);
+  g_lent.push_back(this);
+}
+
 JsHold::~JsHold() {
+  {
+    std::lock_guard<std::mutex> lock(g_lent_mutex);
+    g_lent.erase(std::remove(g_lent.begin(), g_lent.end(), this), g_lent.end());
+  }
   if (ref && back) back->Give(ref);
+}
+
+napi_ref LentRef(napi_env env, const void* data, size_t size) {
+  auto at = reinterpret_cast<uintptr_t>(data);
+  std::lock_guard<std::mutex> lock(g_lent_mutex);
+  for (const JsHold* h : g_lent) {
+    auto start = reinterpret_cast<uintptr_t>(h->data);
+    if (h->env == env && h->ref && at >= start && size <= h->size && at - start <= h->size - size) return h->ref;
+  }
+  return nullptr;
 }
 
 namespace {

@@ -46,15 +46,28 @@ class RefReturn {
 // it and every Python object made over it. Whoever lets go last: the JS
 // thread deletes the ref itself (ReleaseSide); any other thread gives it to
 // `back`, set by the Python thread before the first Python object is made.
+//
+// While it lives, its memory [data, data + size) is listed (LentRef), so
+// that a result whose buffer lies in it goes back to JS as a view of the
+// original ArrayBuffer rather than a new external one.
 struct JsHold {
-  explicit JsHold(napi_ref r) : ref(r) {}
-  ~JsHold();
+  // JS thread of `env`.
+  JsHold(napi_ref r, napi_env env, const void* data, size_t size);
+  ~JsHold();  // any thread
   JsHold(const JsHold&) = delete;
   JsHold& operator=(const JsHold&) = delete;
 
-  napi_ref ref = nullptr;
+  napi_ref ref = nullptr;  // cleared on the JS thread when it deletes the ref itself
   std::shared_ptr<RefReturn> back;
+  const napi_env env;
+  const void* const data;
+  const size_t size;
 };
+
+// JS thread of `env`: the ref to the JS view of a live JsHold of `env`
+// whose memory holds [data, data + size), or nullptr. The ref stays valid
+// until this thread next settles results (only it deletes refs).
+napi_ref LentRef(napi_env env, const void* data, size_t size);
 
 // Python thread (GIL held): a writable memoryview over the shared side
 // buffer `side` with struct format `format` (one of bBhHiIqQfd), items of

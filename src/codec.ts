@@ -613,7 +613,12 @@ export interface WrapRef {
   (id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
 }
 
-const TYPED_CODES: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
+interface TypedArrayClass {
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): ArrayBufferView;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+const TYPED_CODES: Record<string, TypedArrayClass> = {
   f64: Float64Array, f32: Float32Array, i64: BigInt64Array, u64: BigUint64Array, i32: Int32Array, u32: Uint32Array,
   i16: Int16Array, u16: Uint16Array, i8: Int8Array, u8: Uint8Array,
 };
@@ -635,7 +640,7 @@ export class Decoder {
   constructor(
     bytes: Uint8Array,
     private readonly wrap: WrapRef,
-    private readonly side: readonly ArrayBuffer[] = [],
+    private readonly side: readonly (ArrayBuffer | Uint8Array)[] = [],
     private readonly fns?: CallbackIds,
   ) {
     // A plain Uint8Array whatever was passed (a Buffer, a subarray): one
@@ -735,8 +740,12 @@ export class Decoder {
     return out;
   }
 
-  /** A binary payload: a copy of inline bytes (a fresh ArrayBuffer), or the side buffer itself. */
-  private payload(): ArrayBuffer {
+  /**
+   * A binary payload: a copy of inline bytes (a fresh ArrayBuffer), or the
+   * side buffer itself: an ArrayBuffer over Python's memory, or a
+   * Uint8Array over JS memory lent through shared() (native/js_values.cc).
+   */
+  private payload(): ArrayBuffer | Uint8Array {
     const n = this.u32();
     if (n === SIDE_LENGTH) {
       const buffer = this.side[this.u32()];
@@ -783,7 +792,8 @@ export class Decoder {
           this.pos += n;
           return out;
         }
-        return Buffer.from(this.payload());
+        const p = this.payload();
+        return p instanceof ArrayBuffer ? Buffer.from(p) : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
       }
       case Tag.List: {
         const n = this.u32();
@@ -856,6 +866,8 @@ export class Decoder {
     for (let i = 0; i < shape.length; i++) shape[i] = this.f64();
     const Typed = TYPED_CODES[code];
     if (!Typed) throw new BridgeError("ESEM_INTERNAL", `unknown TypedArray code ${code}`);
-    return Object.assign(new Typed(this.payload()), { shape, dtype });
+    const p = this.payload();
+    const array = p instanceof ArrayBuffer ? new Typed(p) : new Typed(p.buffer, p.byteOffset, p.byteLength / Typed.BYTES_PER_ELEMENT);
+    return Object.assign(array, { shape, dtype });
   }
 }

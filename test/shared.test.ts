@@ -86,6 +86,36 @@ describe("shared() on the native backend", () => {
     });
   });
 
+  it.skipIf(reason !== null)("gives JS its own memory back when Python returns a view of it: the same ArrayBuffer, at its offset, with its type", async () => {
+    await withBridge("native", async (bridge) => {
+      const py = (await bridge.python(fixturePath)) as unknown as Fixture;
+      const buf = Buffer.alloc(1 << 16, 3);
+      const back = await py.give_back(shared(buf));
+      expect([Buffer.isBuffer(back), back.buffer === buf.buffer, back.byteOffset, back.length]).toEqual([true, true, buf.byteOffset, buf.length]);
+      const part = await py.give_back(shared(buf), 100, 100 + 8192);
+      expect([part.buffer === buf.buffer, part.byteOffset, part.length]).toEqual([true, buf.byteOffset + 100, 8192]);
+      const floats = new Float64Array(4096).fill(0.5);
+      const f = await py.give_back(shared(floats), 0, null, "d");
+      expect([f instanceof Float64Array, f.buffer === floats.buffer, f.length, f.shape]).toEqual([true, true, 4096, [4096]]);
+      // Misaligned for its item size: a view of other memory over the same bytes, equal values.
+      const odd = await py.give_back(shared(buf), 3, 3 + 8 * 1024, "d");
+      expect([odd instanceof Float64Array, odd.buffer === buf.buffer, odd.length]).toEqual([true, false, 1024]);
+      expect(Buffer.from(odd.buffer, odd.byteOffset, odd.byteLength).equals(buf.subarray(3, 3 + 8192))).toBe(true);
+      // Kept by Python and returned by a later call: still JS's own memory, and one memory both ways.
+      await py.keep(shared(buf));
+      const later = await py.kept_view();
+      expect(later.buffer === buf.buffer).toBe(true);
+      await py.fill_kept(9);
+      expect([later[0], buf[0]]).toEqual([9, 9]);
+      expect(await py.drop()).toBe(1);
+      expect((await py.give_back(buf)).buffer === buf.buffer).toBe(false); // not shared: a copy
+      const sab = new SharedArrayBuffer(8192);
+      const s = await py.give_back(shared(sab)); // a SharedArrayBuffer's memory: an ArrayBuffer of its own over it
+      new Uint8Array(sab)[5] = 77;
+      expect([s.buffer instanceof ArrayBuffer, s.length, s[5]]).toEqual([true, 8192, 77]);
+    });
+  });
+
   it.skipIf(reason !== null)("lets numpy.frombuffer read it with the right dtype and no copy, writes seen both ways", async () => {
     await withBridge("native", async (bridge) => {
       const py = (await bridge.python(fixturePath)) as unknown as Fixture;
@@ -95,6 +125,8 @@ describe("shared() on the native backend", () => {
       expect(await py.numpy_kept_sum()).toBe(1100);
       expect(await py.numpy_kept_set(3, -5)).toBe(-5);
       expect(a[3]).toBe(-5);
+      const arr = await py.numpy_give_back(shared(a), "float64"); // an ndarray over JS memory comes back as that memory
+      expect([arr instanceof Float64Array, arr.buffer === a.buffer, arr.shape, arr.dtype]).toEqual([true, true, [1000], "float64"]);
       const ints = new Int32Array(8);
       expect(await py.numpy_keep(shared(ints), "int32")).toMatchObject({ dtype: "int32", shares: true });
       // A TypedArray with a shape: numpy.asarray gives that shape, C order.
