@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "bridge.h"
+#include "py_js_buffer.h"
 #include "python_host.h"
 
 namespace esem {
@@ -18,6 +19,7 @@ void Cleanup(void* arg) {
     b->addon = nullptr;
   }
   data->bridges.clear();
+  ForgetLent(data->env);
 }
 
 // Process exit: Python must not run while the process tears itself down
@@ -37,6 +39,7 @@ void FreezeAtExit() { PythonHost::Freeze(std::chrono::milliseconds(250)); }
 static Napi::Object InitEsem(Napi::Env env, Napi::Object exports) {
   using namespace esem;
   auto* data = new AddonData();
+  data->env = env;
   env.SetInstanceData<AddonData>(data);  // deleted by node-addon-api at env teardown
   napi_add_env_cleanup_hook(env, Cleanup, data);
   Napi::Function ctor = Bridge::Define(env);

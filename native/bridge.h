@@ -176,6 +176,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
 
 // Per-environment state (main thread or a worker_thread).
 struct AddonData {
+  napi_env env = nullptr;
   std::vector<Bridge*> bridges;
   Napi::FunctionReference bridge_ctor;
 };

@@ -37,29 +37,45 @@ void RefReturn::Close() {
 namespace {
 
 // Every live JsHold, for LentRef (a handful: one per shared() argument
-// that Python still holds, or whose job is in flight).
-std::mutex g_lent_mutex;
-std::vector<const JsHold*> g_lent;
+// that Python still holds, or whose job is in flight). Never destroyed: a
+// hold may die during the process's exit.
+struct LentHolds {
+  std::mutex mutex;
+  std::vector<JsHold*> holds;
+};
+
+LentHolds& Lent() {
+  static auto* lent = new LentHolds();
+  return *lent;
+}
 
 }  // namespace
 
 JsHold::JsHold(napi_ref r, napi_env e, const void* d, size_t n) : ref(r), env(e), data(d), size(n) {
-  std::lock_guard<std::mutex> lock(g_lent_mutex);
-  g_lent.push_back(this);
+  std::lock_guard<std::mutex> lock(Lent().mutex);
+  Lent().holds.push_back(this);
 }
 
 JsHold::~JsHold() {
   {
-    std::lock_guard<std::mutex> lock(g_lent_mutex);
-    g_lent.erase(std::remove(g_lent.begin(), g_lent.end(), this), g_lent.end());
+    std::lock_guard<std::mutex> lock(Lent().mutex);
+    auto& holds = Lent().holds;
+    holds.erase(std::remove(holds.begin(), holds.end(), this), holds.end());
   }
   if (ref && back) back->Give(ref);
 }
 
+void ForgetLent(napi_env env) {
+  std::lock_guard<std::mutex> lock(Lent().mutex);
+  for (JsHold* h : Lent().holds) {
+    if (h->env == env) h->env = nullptr;
+  }
+}
+
 napi_ref LentRef(napi_env env, const void* data, size_t size) {
   auto at = reinterpret_cast<uintptr_t>(data);
-  std::lock_guard<std::mutex> lock(g_lent_mutex);
-  for (const JsHold* h : g_lent) {
+  std::lock_guard<std::mutex> lock(Lent().mutex);
+  for (const JsHold* h : Lent().holds) {
     auto start = reinterpret_cast<uintptr_t>(h->data);
     if (h->env == env && h->ref && at >= start && size <= h->size && at - start <= h->size - size) return h->ref;
   }

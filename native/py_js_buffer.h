@@ -59,7 +59,7 @@ struct JsHold {
 
   napi_ref ref = nullptr;  // cleared on the JS thread when it deletes the ref itself
   std::shared_ptr<RefReturn> back;
-  const napi_env env;
+  napi_env env;  // null once the environment is torn down (ForgetLent); guarded by LentRef's lock
   const void* const data;
   const size_t size;
 };
@@ -68,6 +68,10 @@ struct JsHold {
 // whose memory holds [data, data + size), or nullptr. The ref stays valid
 // until this thread next settles results (only it deletes refs).
 napi_ref LentRef(napi_env env, const void* data, size_t size);
+
+// Environment teardown (its JS thread): its holds never match again, so a
+// later environment at the same address cannot get their refs.
+void ForgetLent(napi_env env);
 
 // Python thread (GIL held): a writable memoryview over the shared side
 // buffer `side` with struct format `format` (one of bBhHiIqQfd), items of
