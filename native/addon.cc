@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "bridge.h"
@@ -19,7 +20,14 @@ void Cleanup(void* arg) {
     b->addon = nullptr;
   }
   data->bridges.clear();
-  ForgetLent(data->env);
+  // V8 frees this environment's memory with it, whatever Python holds:
+  // say so, since Node-API cannot keep it alive (docs/api.md#sharing-memory).
+  if (size_t n = ForgetLent(data->env)) {
+    std::fprintf(stderr,
+                 "esem-bridge: a JS environment (a worker_thread) ended while Python held %zu view(s) of memory it passed "
+                 "with shared(); that memory is freed with it, so Python must not use those views any more\n",
+                 n);
+  }
 }
 
 // Process exit: Python must not run while the process tears itself down

@@ -65,11 +65,15 @@ JsHold::~JsHold() {
   if (ref && back) back->Give(ref);
 }
 
-void ForgetLent(napi_env env) {
+size_t ForgetLent(napi_env env) {
+  size_t n = 0;
   std::lock_guard<std::mutex> lock(Lent().mutex);
   for (JsHold* h : Lent().holds) {
-    if (h->env == env) h->env = nullptr;
+    if (h->env != env) continue;
+    h->env = nullptr;
+    n++;
   }
+  return n;
 }
 
 napi_ref LentRef(napi_env env, const void* data, size_t size) {

@@ -70,8 +70,10 @@ struct JsHold {
 napi_ref LentRef(napi_env env, const void* data, size_t size);
 
 // Environment teardown (its JS thread): its holds never match again, so a
-// later environment at the same address cannot get their refs.
-void ForgetLent(napi_env env);
+// later environment at the same address cannot get their refs. Returns
+// how many there were: views Python still holds of memory that the
+// environment's end frees (or jobs in flight that carry some).
+size_t ForgetLent(napi_env env);
 
 // Python thread (GIL held): a writable memoryview over the shared side
 // buffer `side` with struct format `format` (one of bBhHiIqQfd), items of

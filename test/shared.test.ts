@@ -165,6 +165,13 @@ describe("shared() on the native backend", () => {
     }, 70_000);
   }
 
+  it.skipIf(reason !== null)("warns when a worker_thread ends while Python holds a view of memory it shared (V8 frees it with the worker)", async () => {
+    const result = await runNode(childScript("shared-worker-ends.mjs"), [fixture()], 30_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split("\n").pop()!)).toEqual({ dropped: 1, stillWorks: true });
+    expect(result.stderr).toContain("esem-bridge: a JS environment (a worker_thread) ended while Python held 1 view(s) of memory it passed with shared()");
+  });
+
   it.skipIf(reason !== null)("turns a transfer of a shared ArrayBuffer into a copy, so Python's memory is never detached", async () => {
     const result = await runNode(childScript("shared-detach.mjs"), [fixture()], 30_000);
     expect(result.code, result.stderr).toBe(0);
