@@ -146,6 +146,7 @@ class Reader {
   OwnedRef Key();
   OwnedRef BigInt();
   OwnedRef Items(uint8_t tag, int depth);
+  OwnedRef IntList(int depth);
   OwnedRef Dict(int depth);
   OwnedRef Map(int depth);
   OwnedRef Ref(int depth);
@@ -213,6 +214,23 @@ OwnedRef Reader::BigInt() {
   if (!ok) return Bad("a bigint at byte " + std::to_string(at) + " that is not hex digits");
   std::string text(s, n);
   return OwnedRef::Steal(py_.PyLong_FromString(text.c_str(), nullptr, 16));
+}
+
+OwnedRef Reader::IntList(int depth) {
+  uint32_t n;
+  if (!Count(&n, 4)) return OwnedRef();
+  if (n && Deep(depth)) return TooDeep();
+  OwnedRef list = OwnedRef::Steal(py_.PyList_New(n));
+  if (!list) return list;
+  for (uint32_t i = 0; i < n; i++) {
+    int32_t v;
+    std::memcpy(&v, p_, 4);  // in bounds: Count checked 4 n bytes (little-endian hosts, as Raw)
+    p_ += 4;
+    PyObject* item = py_.PyLong_FromLongLong(v);
+    if (!item) return OwnedRef();
+    py_.PyList_SetItem(list.get(), i, item);  // steals
+  }
+  return list;
 }
 
 OwnedRef Reader::Items(uint8_t tag, int depth) {
@@ -462,6 +480,8 @@ OwnedRef Reader::Value(int depth) {
     case kList:
     case kSet:
       return Items(tag, depth);
+    case kIntList:
+      return IntList(depth);
     case kDict:
       return Dict(depth);
     case kMap:

@@ -84,6 +84,7 @@ class Writer {
   bool Int(PyObject* o);
   int Leaf(PyObject* o);
   bool Sequence(PyObject* o, bool tuple, int depth);
+  bool IntList(PyObject* o, bool tuple, Py_ssize_t n);
   bool Dict(PyObject* o, int depth);
   bool SetItems(PyObject* o, int depth);
   bool Buffer(PyObject* o, uint8_t tag);
@@ -250,9 +251,37 @@ int Writer::Leaf(PyObject* o) {
   return 0;
 }
 
+// n items that are all exact ints within int32, as one kIntList; false,
+// with nothing written, at the first that is not. No Python code runs.
+bool Writer::IntList(PyObject* o, bool tuple, Py_ssize_t n) {
+  PyObject* first = tuple ? py_.PyTuple_GetItem(o, 0) : py_.PyList_GetItem(o, 0);
+  if (!first || TypeOf(first) != py_.PyLong_Type) return false;  // most lists that are not: no room made for nothing
+  size_t start = out_.size();
+  out_.resize(start + 5 + 4 * static_cast<size_t>(n));
+  char* p = &out_[start];
+  p[0] = static_cast<char>(kIntList);
+  uint32_t count = static_cast<uint32_t>(n);
+  std::memcpy(p + 1, &count, 4);
+  p += 5;
+  for (Py_ssize_t i = 0; i < n; i++, p += 4) {
+    PyObject* item = tuple ? py_.PyTuple_GetItem(o, i) : py_.PyList_GetItem(o, i);
+    int overflow = 1;
+    long long v = 0;
+    if (item && TypeOf(item) == py_.PyLong_Type) v = py_.PyLong_AsLongLongAndOverflow(item, &overflow);
+    if (overflow || v < INT32_MIN || v > INT32_MAX) {
+      out_.resize(start);
+      return false;
+    }
+    int32_t w = static_cast<int32_t>(v);
+    std::memcpy(p, &w, 4);  // little-endian hosts only, as the rest of the format
+  }
+  return true;
+}
+
 bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
   Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
   if (n < 0 || !Fits(n, "a list") || !Room(depth, n)) return false;
+  if (static_cast<size_t>(n) >= kPackedMin && IntList(o, tuple, n)) return true;
   U8(kList);
   size_t count_at = out_.size();
   U32(static_cast<uint32_t>(n));

@@ -30,7 +30,11 @@ export const enum Tag {
   Str16 = 15, // u32 code units, UTF-16LE (strings with lone surrogates)
   KeyRef = 16, // u32 index of a dict key seen earlier in the same message
   JsFunction = 17, // f64 id: a JS function passed to Python (src/callbacks.ts), both ways
+  IntList = 18, // u32 n, n i32: a list of ints that all fit in 32 bits
 }
+
+/** Arrays of at least this many ints, all within int32, go as one IntList (not a message's root); any length is read. */
+const PACKED_MIN = 16;
 
 /** Containers nest at most this deep in a value (docs/types.md); deeper rejects. */
 const MAX_DEPTH = 256;
@@ -386,6 +390,31 @@ export class Encoder {
     throw new Unencodable(what, code);
   }
 
+  /**
+   * `v` as one IntList when its n items are all integers within int32 (not
+   * -0, a float); else false, with nothing written. A proxy is left to the
+   * List (its traps would run twice).
+   */
+  private intList(v: unknown[], n: number): boolean {
+    if (typeof v[0] !== "number" || types.isProxy(v)) return false; // most arrays that are not: no room made for nothing
+    const start = this.pos;
+    this.room(5 + 4 * n);
+    this.buf[this.pos] = Tag.IntList;
+    this.view.setUint32(this.pos + 1, n, true);
+    const view = this.view;
+    let p = this.pos + 5;
+    for (let i = 0; i < n; i++, p += 4) {
+      const x = v[i];
+      if (typeof x !== "number" || (x | 0) !== x || (x === 0 && 1 / x < 0)) {
+        this.pos = start;
+        return false;
+      }
+      view.setInt32(p, x, true);
+    }
+    this.pos = p;
+    return true;
+  }
+
   private enter(v: object, depth: number): void {
     if (depth >= MAX_DEPTH) this.fail("a structure nested too deeply");
     if (this.ancestors.includes(v)) this.fail("a circular reference (a value that contains itself)");
@@ -463,6 +492,10 @@ export class Encoder {
     if (Array.isArray(v)) {
       this.enter(v, depth);
       const n = v.length; // once: a getter could change it
+      if (n >= PACKED_MIN && depth >= 0 && this.intList(v, n)) {
+        this.ancestors.pop();
+        return;
+      }
       this.u8(Tag.List);
       this.u32(n);
       let i = 0;
@@ -801,6 +834,8 @@ export class Decoder {
         for (let i = 0; i < n; i++) out.push(this.value());
         return out;
       }
+      case Tag.IntList:
+        return this.intList();
       case Tag.Dict:
         return this.dict(this.u32());
       case Tag.Map: {
@@ -857,6 +892,18 @@ export class Decoder {
     const fn = this.fns?.fn(id);
     if (fn === undefined) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: unknown JS function #${id}`);
     return fn;
+  }
+
+  private intList(): number[] {
+    const n = this.u32();
+    const end = this.pos + 4 * n;
+    if (end > this.bytes.length) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: a list of ${n} ints runs past the end`);
+    // Filled in order as soon as made, so V8 keeps it a fast array of small ints.
+    const out = new Array<number>(n);
+    const view = this.view;
+    for (let i = 0, p = this.pos; i < n; i++, p += 4) out[i] = view.getInt32(p, true);
+    this.pos = end;
+    return out;
   }
 
   private ndarray(): unknown {

@@ -22,6 +22,34 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
     await bridge?.shutdown();
   });
 
+  describe("lists of ints (16 or more within int32 cross as one packed block: docs/protocol.md)", () => {
+    it("keep every value and type both ways, at and around the edges", async () => {
+      const packed = Array.from({ length: 16 }, (_, i) => i - 8);
+      expect(await v.echo(packed)).toEqual(packed);
+      expect(await v.item_types(packed)).toEqual(Array(16).fill("int"));
+      const extremes = [-2147483648, 2147483647, 2147483648, -2147483649, 2 ** 53 - 1, 0.5, -0, NaN, 1, 2, 3, 4, 5, 6, 7, 8];
+      const back = await v.echo(extremes);
+      expect(back.map((x: number) => (Object.is(x, -0) ? "-0" : x))).toEqual(extremes.map((x) => (Object.is(x, -0) ? "-0" : x)));
+      expect(await v.item_types(extremes)).toEqual(["int", "int", "int", "int", "int", "float", "float", "float", ...Array(8).fill("int")]);
+      expect(await v.item_types([...packed.slice(0, 15), true])).toEqual([...Array(15).fill("int"), "bool"]);
+      const holes = new Array(20).fill(1);
+      delete holes[3];
+      expect(await v.item_types(holes)).toEqual([...Array(3).fill("int"), "NoneType", ...Array(16).fill("int")]);
+      const lists = await v.int_lists();
+      expect(lists.packed).toEqual(packed);
+      expect(lists.extremes).toEqual(Array(8).fill([-2147483648, 2147483647]).flat());
+      expect(lists.short).toEqual(Array.from({ length: 15 }, (_, i) => i));
+      expect(lists.wide.at(-1)).toBe(2147483648);
+      expect(lists.bool.at(-1)).toBe(true);
+      expect(lists.tuple).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(lists.big.length).toBe(200000);
+      expect(lists.big[199999]).toBe(199999);
+      const big = Array.from({ length: 300000 }, (_, i) => (i % 2 ? i : -i));
+      expect(await v.echo(big)).toEqual(big);
+      expect(await v.echo({ xs: packed, nested: [packed, [packed]] })).toEqual({ xs: packed, nested: [packed, [packed]] });
+    });
+  });
+
   describe("None and booleans", () => {
     it("returns null for None", async () => {
       expect(await v.echo(null)).toBeNull();

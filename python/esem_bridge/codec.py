@@ -11,6 +11,8 @@ Thread: the subprocess worker's main thread.
 
 import re
 import struct
+import sys
+from array import array as _array
 
 from . import ops
 from . import plain as _plain
@@ -38,6 +40,12 @@ NDARRAY = 14
 STR16 = 15
 KEYREF = 16
 JSFUNCTION = 17  # f64 id: a JS function (esem_bridge.callback.JsFunction), both ways
+INT_LIST = 18  # u32 n, n i32: a list of ints that all fit in 32 bits
+
+# Lists of at least this many ints, all within int32, are written as one
+# INT_LIST (native/wire_tags.h kPackedMin); one of any length is read.
+PACKED_MIN = 16
+_LITTLE = sys.byteorder == "little"
 
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
@@ -198,6 +206,19 @@ def _decode(buf, p, keys, reg, depth, u32_from=_u32_from, i64_from=_i64_from, f6
         return out, p
     if tag == NONE:
         return None, p + 1
+    if tag == INT_LIST:
+        n = u32_from(buf, p + 1)[0]
+        p += 5
+        if depth > MAX_DEPTH and n:
+            raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
+        raw = buf[p:p + 4 * n]
+        if len(raw) != 4 * n:
+            raise _malformed("a list of %d ints runs past the end" % n)
+        ints = _array("i")
+        ints.frombytes(raw)
+        if not _LITTLE:
+            ints.byteswap()
+        return ints.tolist(), p + 4 * n
     if tag == FLOAT:
         return f64_from(buf, p + 1)[0], p + 9
     if tag == DICT:
@@ -448,10 +469,22 @@ def _make_value(registry):
             out += h
 
     def write_items(items, depth, out, keys):
-        out += pack_tu32(LIST, len(items))
         d = depth + 1
         if d > MAX_DEPTH and items:
+            out += pack_tu32(LIST, len(items))
             raise ValueError(_TOO_DEEP)
+        if len(items) >= PACKED_MIN and all(type(x) is int for x in items):
+            try:
+                ints = _array("i", items)
+            except OverflowError:
+                pass  # past int32: a List of Int and BigInt
+            else:
+                if not _LITTLE:
+                    ints.byteswap()
+                out += pack_tu32(INT_LIST, len(items))
+                out += ints.tobytes()
+                return
+        out += pack_tu32(LIST, len(items))
         for x in items:
             # str, int, float and None inline: no call per item.
             t = type(x)
