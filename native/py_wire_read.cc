@@ -146,7 +146,7 @@ class Reader {
   OwnedRef Key();
   OwnedRef BigInt();
   OwnedRef Items(uint8_t tag, int depth);
-  OwnedRef IntList(int depth);
+  OwnedRef Packed(uint8_t tag, int depth);
   OwnedRef Dict(int depth);
   OwnedRef Map(int depth);
   OwnedRef Ref(int depth);
@@ -216,17 +216,26 @@ OwnedRef Reader::BigInt() {
   return OwnedRef::Steal(py_.PyLong_FromString(text.c_str(), nullptr, 16));
 }
 
-OwnedRef Reader::IntList(int depth) {
+// An IntList (i32 items) or a FloatList (f64 items) as a list.
+OwnedRef Reader::Packed(uint8_t tag, int depth) {
+  size_t width = tag == kIntList ? 4 : 8;
   uint32_t n;
-  if (!Count(&n, 4)) return OwnedRef();
+  if (!Count(&n, width)) return OwnedRef();
   if (n && Deep(depth)) return TooDeep();
   OwnedRef list = OwnedRef::Steal(py_.PyList_New(n));
   if (!list) return list;
-  for (uint32_t i = 0; i < n; i++) {
-    int32_t v;
-    std::memcpy(&v, p_, 4);  // in bounds: Count checked 4 n bytes (little-endian hosts, as Raw)
-    p_ += 4;
-    PyObject* item = py_.PyLong_FromLongLong(v);
+  for (uint32_t i = 0; i < n; i++, p_ += width) {
+    // In bounds: Count checked n items' bytes (little-endian hosts, as Raw).
+    PyObject* item;
+    if (tag == kIntList) {
+      int32_t v;
+      std::memcpy(&v, p_, 4);
+      item = py_.PyLong_FromLongLong(v);
+    } else {
+      double v;
+      std::memcpy(&v, p_, 8);
+      item = py_.PyFloat_FromDouble(v);
+    }
     if (!item) return OwnedRef();
     py_.PyList_SetItem(list.get(), i, item);  // steals
   }
@@ -481,7 +490,8 @@ OwnedRef Reader::Value(int depth) {
     case kSet:
       return Items(tag, depth);
     case kIntList:
-      return IntList(depth);
+    case kFloatList:
+      return Packed(tag, depth);
     case kDict:
       return Dict(depth);
     case kMap:

@@ -84,7 +84,7 @@ class Writer {
   bool Int(PyObject* o);
   int Leaf(PyObject* o);
   bool Sequence(PyObject* o, bool tuple, int depth);
-  bool IntList(PyObject* o, bool tuple, Py_ssize_t n);
+  bool Packed(PyObject* o, bool tuple, Py_ssize_t n);
   bool Dict(PyObject* o, int depth);
   bool SetItems(PyObject* o, int depth);
   bool Buffer(PyObject* o, uint8_t tag);
@@ -251,37 +251,61 @@ int Writer::Leaf(PyObject* o) {
   return 0;
 }
 
-// n items that are all exact ints within int32, as one kIntList; false,
-// with nothing written, at the first that is not. No Python code runs.
-bool Writer::IntList(PyObject* o, bool tuple, Py_ssize_t n) {
-  PyObject* first = tuple ? py_.PyTuple_GetItem(o, 0) : py_.PyList_GetItem(o, 0);
-  if (!first || TypeOf(first) != py_.PyLong_Type) return false;  // most lists that are not: no room made for nothing
-  size_t start = out_.size();
-  out_.resize(start + 5 + 4 * static_cast<size_t>(n));
-  char* p = &out_[start];
-  p[0] = static_cast<char>(kIntList);
+// The n items of list or tuple `o` as `tag`, u32 n, then each as a T that
+// `convert` makes of it; false, with nothing written, at the first item it
+// refuses. No Python code runs.
+template <typename T, typename Convert>
+bool WritePacked(std::string& out, const PyApi& py, uint8_t tag, PyObject* o, bool tuple, Py_ssize_t n, Convert convert) {
+  size_t start = out.size();
+  out.resize(start + 5 + sizeof(T) * static_cast<size_t>(n));
+  char* p = &out[start];
+  p[0] = static_cast<char>(tag);
   uint32_t count = static_cast<uint32_t>(n);
   std::memcpy(p + 1, &count, 4);
   p += 5;
-  for (Py_ssize_t i = 0; i < n; i++, p += 4) {
-    PyObject* item = tuple ? py_.PyTuple_GetItem(o, i) : py_.PyList_GetItem(o, i);
-    int overflow = 1;
-    long long v = 0;
-    if (item && TypeOf(item) == py_.PyLong_Type) v = py_.PyLong_AsLongLongAndOverflow(item, &overflow);
-    if (overflow || v < INT32_MIN || v > INT32_MAX) {
-      out_.resize(start);
+  for (Py_ssize_t i = 0; i < n; i++, p += sizeof(T)) {
+    PyObject* item = tuple ? py.PyTuple_GetItem(o, i) : py.PyList_GetItem(o, i);
+    T v;
+    if (!item || !convert(item, &v)) {
+      out.resize(start);
       return false;
     }
-    int32_t w = static_cast<int32_t>(v);
-    std::memcpy(p, &w, 4);  // little-endian hosts only, as the rest of the format
+    std::memcpy(p, &v, sizeof(T));  // little-endian hosts only, as the rest of the format
   }
   return true;
+}
+
+// A list or tuple of at least kPackedMin exact ints within int32 (an
+// IntList) or exact floats (a FloatList), chosen by its first item; false,
+// with nothing written, otherwise.
+bool Writer::Packed(PyObject* o, bool tuple, Py_ssize_t n) {
+  PyObject* first = tuple ? py_.PyTuple_GetItem(o, 0) : py_.PyList_GetItem(o, 0);
+  if (!first) return false;
+  const PyApi& py = py_;
+  if (TypeOf(first) == py.PyLong_Type) {
+    return WritePacked<int32_t>(out_, py, kIntList, o, tuple, n, [&py](PyObject* x, int32_t* v) {
+      if (TypeOf(x) != py.PyLong_Type) return false;
+      int overflow = 0;
+      long long i = py.PyLong_AsLongLongAndOverflow(x, &overflow);
+      if (overflow || i < INT32_MIN || i > INT32_MAX) return false;
+      *v = static_cast<int32_t>(i);
+      return true;
+    });
+  }
+  if (TypeOf(first) == py.PyFloat_Type) {
+    return WritePacked<double>(out_, py, kFloatList, o, tuple, n, [&py](PyObject* x, double* v) {
+      if (TypeOf(x) != py.PyFloat_Type) return false;
+      *v = py.PyFloat_AsDouble(x);
+      return true;
+    });
+  }
+  return false;  // most lists: no room made for nothing
 }
 
 bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
   Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
   if (n < 0 || !Fits(n, "a list") || !Room(depth, n)) return false;
-  if (static_cast<size_t>(n) >= kPackedMin && IntList(o, tuple, n)) return true;
+  if (static_cast<size_t>(n) >= kPackedMin && Packed(o, tuple, n)) return true;
   U8(kList);
   size_t count_at = out_.size();
   U32(static_cast<uint32_t>(n));

@@ -27,11 +27,12 @@ enum Tag : uint8_t {
   kKeyRef = 16,  // u32 index into the message's key table
   kJsFunction = 17,  // f64 id: a JS function passed to Python (esem_bridge.callback), both ways
   kIntList = 18,     // u32 n, n i32: a list of ints that all fit in 32 bits (n >= kPackedMin)
+  kFloatList = 19,   // u32 n, n f64: a list of floats (n >= kPackedMin)
 };
 
 // Encoders write a list of at least this many ints, all within int32, as
-// one kIntList (JS: nested arrays only, not a message's root); decoders
-// take one of any length.
+// one kIntList, and of that many floats as one kFloatList (JS: not a
+// message's argument list); decoders take one of any length.
 constexpr size_t kPackedMin = 16;
 
 // A byte length of this value is followed by a u32 index: the bytes are

@@ -31,9 +31,14 @@ export const enum Tag {
   KeyRef = 16, // u32 index of a dict key seen earlier in the same message
   JsFunction = 17, // f64 id: a JS function passed to Python (src/callbacks.ts), both ways
   IntList = 18, // u32 n, n i32: a list of ints that all fit in 32 bits
+  FloatList = 19, // u32 n, n f64: a list of floats
 }
 
-/** Arrays of at least this many ints, all within int32, go as one IntList (not a message's root); any length is read. */
+/**
+ * Arrays of at least this many ints, all within int32, go as one IntList,
+ * and of that many numbers that are all floats to Python (not integers, or
+ * -0) as one FloatList (not a message's argument list); any length is read.
+ */
 const PACKED_MIN = 16;
 
 /** Containers nest at most this deep in a value (docs/types.md); deeper rejects. */
@@ -391,27 +396,23 @@ export class Encoder {
   }
 
   /**
-   * `v` as one IntList when its n items are all integers within int32 (not
-   * -0, a float); else false, with nothing written. A proxy is left to the
-   * List (its traps would run twice).
+   * `v` as one IntList (its n items all integers within int32, not -0) or
+   * FloatList (all numbers Python gets as floats: not integers, or -0),
+   * chosen by its first item; false, with nothing written, at the first
+   * item that does not fit. A proxy is left to the List (its traps would
+   * run twice).
    */
-  private intList(v: unknown[], n: number): boolean {
-    if (typeof v[0] !== "number" || types.isProxy(v)) return false; // most arrays that are not: no room made for nothing
-    const start = this.pos;
-    this.room(5 + 4 * n);
-    this.buf[this.pos] = Tag.IntList;
+  private packed(v: unknown[], n: number): boolean {
+    const first = v[0];
+    if (typeof first !== "number" || types.isProxy(v)) return false; // most arrays: no room made for nothing
+    const ints = (first | 0) === first && !Object.is(first, -0);
+    const width = ints ? 4 : 8;
+    this.room(5 + width * n);
+    this.buf[this.pos] = ints ? Tag.IntList : Tag.FloatList;
     this.view.setUint32(this.pos + 1, n, true);
-    const view = this.view;
-    let p = this.pos + 5;
-    for (let i = 0; i < n; i++, p += 4) {
-      const x = v[i];
-      if (typeof x !== "number" || (x | 0) !== x || (x === 0 && 1 / x < 0)) {
-        this.pos = start;
-        return false;
-      }
-      view.setInt32(p, x, true);
-    }
-    this.pos = p;
+    const written = ints ? writeInts(this.view, this.pos + 5, v, n) : writeFloats(this.view, this.pos + 5, v, n);
+    if (written !== n) return false; // pos has not moved: the List overwrites what was written
+    this.pos += 5 + width * n;
     return true;
   }
 
@@ -492,7 +493,7 @@ export class Encoder {
     if (Array.isArray(v)) {
       this.enter(v, depth);
       const n = v.length; // once: a getter could change it
-      if (n >= PACKED_MIN && depth >= 0 && this.intList(v, n)) {
+      if (n >= PACKED_MIN && depth >= 0 && this.packed(v, n)) {
         this.ancestors.pop();
         return;
       }
@@ -644,6 +645,41 @@ function shortAscii(b: Uint8Array, p: number, n: number): string {
 
 export interface WrapRef {
   (id: number, typeIndex: number, desc: RefDescription | undefined): unknown;
+}
+
+// The packed lists' items, one loop each (a loop that tests its kind per
+// item runs a third slower). The writers return how many items fit.
+function writeInts(view: DataView, p: number, v: unknown[], n: number): number {
+  let i = 0;
+  for (; i < n; i++, p += 4) {
+    const x = v[i];
+    if (typeof x !== "number" || (x | 0) !== x || (x === 0 && 1 / x < 0)) break;
+    view.setInt32(p, x, true);
+  }
+  return i;
+}
+
+function writeFloats(view: DataView, p: number, v: unknown[], n: number): number {
+  let i = 0;
+  for (; i < n; i++, p += 8) {
+    const x = v[i];
+    if (typeof x !== "number" || (Number.isInteger(x) && !Object.is(x, -0))) break;
+    view.setFloat64(p, x, true);
+  }
+  return i;
+}
+
+// Made at full length and filled in order at once: V8 keeps it a fast array.
+function readInts(view: DataView, p: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++, p += 4) out[i] = view.getInt32(p, true);
+  return out;
+}
+
+function readFloats(view: DataView, p: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++, p += 8) out[i] = view.getFloat64(p, true);
+  return out;
 }
 
 interface TypedArrayClass {
@@ -835,7 +871,8 @@ export class Decoder {
         return out;
       }
       case Tag.IntList:
-        return this.intList();
+      case Tag.FloatList:
+        return this.packed(tag);
       case Tag.Dict:
         return this.dict(this.u32());
       case Tag.Map: {
@@ -894,14 +931,13 @@ export class Decoder {
     return fn;
   }
 
-  private intList(): number[] {
+  /** An IntList (i32 items) or FloatList (f64 items) as an array. */
+  private packed(tag: Tag.IntList | Tag.FloatList): number[] {
     const n = this.u32();
-    const end = this.pos + 4 * n;
-    if (end > this.bytes.length) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: a list of ${n} ints runs past the end`);
-    // Filled in order as soon as made, so V8 keeps it a fast array of small ints.
-    const out = new Array<number>(n);
-    const view = this.view;
-    for (let i = 0, p = this.pos; i < n; i++, p += 4) out[i] = view.getInt32(p, true);
+    const width = tag === Tag.IntList ? 4 : 8;
+    const end = this.pos + width * n;
+    if (end > this.bytes.length) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: a list of ${n} numbers runs past the end`);
+    const out = tag === Tag.IntList ? readInts(this.view, this.pos, n) : readFloats(this.view, this.pos, n);
     this.pos = end;
     return out;
   }

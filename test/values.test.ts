@@ -22,7 +22,7 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
     await bridge?.shutdown();
   });
 
-  describe("lists of ints (16 or more within int32 cross as one packed block: docs/protocol.md)", () => {
+  describe("lists of ints and of floats (16 or more cross as one packed block: docs/protocol.md)", () => {
     it("keep every value and type both ways, at and around the edges", async () => {
       const packed = Array.from({ length: 16 }, (_, i) => i - 8);
       expect(await v.echo(packed)).toEqual(packed);
@@ -44,6 +44,19 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
       expect(lists.tuple).toEqual(Array.from({ length: 20 }, (_, i) => i));
       expect(lists.big.length).toBe(200000);
       expect(lists.big[199999]).toBe(199999);
+      const floats = Array.from({ length: 16 }, (_, i) => i + 0.5);
+      expect(await v.echo(floats)).toEqual(floats);
+      expect(await v.item_types(floats)).toEqual(Array(16).fill("float"));
+      const special = [NaN, Infinity, -Infinity, -0, ...floats.slice(4)];
+      const specialBack = await v.echo(special);
+      expect([Number.isNaN(specialBack[0]), specialBack[1], specialBack[2], Object.is(specialBack[3], -0)]).toEqual([true, Infinity, -Infinity, true]);
+      expect(await v.item_types(special)).toEqual(Array(16).fill("float"));
+      expect(await v.item_types([...floats.slice(0, 15), 1])).toEqual([...Array(15).fill("float"), "int"]);
+      const fl = await v.float_lists();
+      expect(fl.packed).toEqual(floats);
+      expect(fl.integral).toEqual(Array.from({ length: 16 }, (_, i) => i));
+      expect(Object.is(fl.special[3], -0) && Number.isNaN(fl.special[4])).toBe(true);
+      expect(fl.with_int.at(-1)).toBe(1);
       const big = Array.from({ length: 300000 }, (_, i) => (i % 2 ? i : -i));
       expect(await v.echo(big)).toEqual(big);
       expect(await v.echo({ xs: packed, nested: [packed, [packed]] })).toEqual({ xs: packed, nested: [packed, [packed]] });

@@ -41,9 +41,11 @@ STR16 = 15
 KEYREF = 16
 JSFUNCTION = 17  # f64 id: a JS function (esem_bridge.callback.JsFunction), both ways
 INT_LIST = 18  # u32 n, n i32: a list of ints that all fit in 32 bits
+FLOAT_LIST = 19  # u32 n, n f64: a list of floats
 
 # Lists of at least this many ints, all within int32, are written as one
-# INT_LIST (native/wire_tags.h kPackedMin); one of any length is read.
+# INT_LIST, and of that many floats as one FLOAT_LIST (native/wire_tags.h
+# kPackedMin); one of any length is read.
 PACKED_MIN = 16
 _LITTLE = sys.byteorder == "little"
 
@@ -206,19 +208,20 @@ def _decode(buf, p, keys, reg, depth, u32_from=_u32_from, i64_from=_i64_from, f6
         return out, p
     if tag == NONE:
         return None, p + 1
-    if tag == INT_LIST:
+    if tag == INT_LIST or tag == FLOAT_LIST:
         n = u32_from(buf, p + 1)[0]
         p += 5
         if depth > MAX_DEPTH and n:
             raise _malformed("nested more than %d levels deep" % MAX_DEPTH)
-        raw = buf[p:p + 4 * n]
-        if len(raw) != 4 * n:
-            raise _malformed("a list of %d ints runs past the end" % n)
-        ints = _array("i")
-        ints.frombytes(raw)
+        items = _array("i" if tag == INT_LIST else "d")
+        size = items.itemsize * n
+        raw = buf[p:p + size]
+        if len(raw) != size:
+            raise _malformed("a list of %d numbers runs past the end" % n)
+        items.frombytes(raw)
         if not _LITTLE:
-            ints.byteswap()
-        return ints.tolist(), p + 4 * n
+            items.byteswap()
+        return items.tolist(), p + size
     if tag == FLOAT:
         return f64_from(buf, p + 1)[0], p + 9
     if tag == DICT:
@@ -473,16 +476,24 @@ def _make_value(registry):
         if d > MAX_DEPTH and items:
             out += pack_tu32(LIST, len(items))
             raise ValueError(_TOO_DEEP)
-        if len(items) >= PACKED_MIN and all(type(x) is int for x in items):
-            try:
-                ints = _array("i", items)
-            except OverflowError:
-                pass  # past int32: a List of Int and BigInt
+        if len(items) >= PACKED_MIN:
+            first = type(items[0])
+            if first is int and all(type(x) is int for x in items):
+                try:
+                    packed = _array("i", items)
+                except OverflowError:
+                    packed = None  # past int32: a List of Int and BigInt
+                tag = INT_LIST
+            elif first is float and all(type(x) is float for x in items):
+                packed = _array("d", items)
+                tag = FLOAT_LIST
             else:
+                packed = None
+            if packed is not None:
                 if not _LITTLE:
-                    ints.byteswap()
-                out += pack_tu32(INT_LIST, len(items))
-                out += ints.tobytes()
+                    packed.byteswap()
+                out += pack_tu32(tag, len(items))
+                out += packed.tobytes()
                 return
         out += pack_tu32(LIST, len(items))
         for x in items:
