@@ -177,21 +177,28 @@ bool PlainArgs(const JsCallArgs& args, Scalar* out) {
 // (args, kwargs) as wire bytes in job.
 bool WriteCallArgs(const std::shared_ptr<Channel>& channel, const JsCallArgs& args, Job* job) {
   const PyApi& py = Py();
-  OwnedRef tuple = OwnedRef::Borrow(args.tuple);
-  if (!tuple) {
-    tuple = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(args.n)));
-    if (!tuple) return false;
-    for (size_t i = 0; i < args.n; i++) py.PyTuple_SetItem(tuple.get(), static_cast<Py_ssize_t>(i), OwnedRef::Borrow(args.items[i]).Release());
-  }
-  OwnedRef kwargs = args.kwargs ? OwnedRef::Borrow(args.kwargs) : OwnedRef::Steal(py.PyDict_New());
+  OwnedRef tuple, kwargs;
+  if (!ArgsAsObjects(args, &tuple, &kwargs)) return false;
   OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
-  if (!kwargs || !pair) return false;
+  if (!pair) return false;
   py.PyTuple_SetItem(pair.get(), 0, tuple.Release());
   py.PyTuple_SetItem(pair.get(), 1, kwargs.Release());
   return WriteForJs(channel->ctx, pair.get(), job);
 }
 
 }  // namespace
+
+bool ArgsAsObjects(const JsCallArgs& args, OwnedRef* tuple, OwnedRef* kwargs) {
+  const PyApi& py = Py();
+  *tuple = OwnedRef::Borrow(args.tuple);
+  if (!*tuple) {
+    *tuple = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(args.n)));
+    if (!*tuple) return false;
+    for (size_t i = 0; i < args.n; i++) py.PyTuple_SetItem(tuple->get(), static_cast<Py_ssize_t>(i), OwnedRef::Borrow(args.items[i]).Release());
+  }
+  *kwargs = args.kwargs ? OwnedRef::Borrow(args.kwargs) : OwnedRef::Steal(py.PyDict_New());
+  return static_cast<bool>(*kwargs);
+}
 
 PyObject* InvokeJsFunction(const std::shared_ptr<Channel>& channel, long long id, const JsCallArgs& args) {
   const PyApi& py = Py();

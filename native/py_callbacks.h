@@ -45,6 +45,10 @@ struct JsCallArgs {
 // another Python error set.
 PyObject* InvokeJsFunction(const std::shared_ptr<Channel>& channel, long long id, const JsCallArgs& args);
 
+// GIL held: the call's positional arguments as a tuple and its keywords as
+// a dict (empty when none); false with a Python error set.
+bool ArgsAsObjects(const JsCallArgs& args, OwnedRef* tuple, OwnedRef* kwargs);
+
 // The channel a CallbackTable's invoke callable (a JsInvoker) calls into;
 // false when `o` is no such callable.
 bool InvokerChannel(PyObject* o, std::weak_ptr<Channel>* out);

@@ -63,17 +63,12 @@ PyObject* CallFromLoop(JsFunctionObject* f, const JsCallArgs& args) {
   const PyApi& py = Py();
   static PyObject* call = Interned("call");
   if (!call) return nullptr;
-  OwnedRef tuple = OwnedRef::Borrow(args.tuple);
-  if (!tuple) {
-    tuple = OwnedRef::Steal(py.PyTuple_New(static_cast<Py_ssize_t>(args.n)));
-    if (!tuple) return nullptr;
-    for (size_t i = 0; i < args.n; i++) py.PyTuple_SetItem(tuple.get(), static_cast<Py_ssize_t>(i), OwnedRef::Borrow(args.items[i]).Release());
-  }
-  OwnedRef kwargs = args.kwargs ? OwnedRef::Borrow(args.kwargs) : OwnedRef::Steal(py.PyDict_New());
+  OwnedRef tuple, kwargs;
+  if (!ArgsAsObjects(args, &tuple, &kwargs)) return nullptr;
   OwnedRef method = OwnedRef::Steal(py.PyObject_GetAttr(f->table, call));
   OwnedRef id = OwnedRef::Steal(py.PyLong_FromLongLong(f->id));
   OwnedRef argv = OwnedRef::Steal(py.PyTuple_New(3));
-  if (!kwargs || !method || !id || !argv) return nullptr;
+  if (!method || !id || !argv) return nullptr;
   py.PyTuple_SetItem(argv.get(), 0, id.Release());
   py.PyTuple_SetItem(argv.get(), 1, tuple.Release());
   py.PyTuple_SetItem(argv.get(), 2, kwargs.Release());
