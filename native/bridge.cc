@@ -268,12 +268,14 @@ Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// jsonResults(bytes): the calls submitted from now on may get a plain
+// jsonResults(bytes, keep): the calls submitted from now on may get a plain
 // container result as JSON text of at most that many bytes (decode() then
-// parses it); 0: none.
+// parses it); 0: none. Unless `keep`, a result given up past the limit
+// closes the lane (Drain).
 Napi::Value Bridge::JsonResults(const Napi::CallbackInfo& info) {
   double limit = info[0].ToNumber().DoubleValue();
   json_limit_ = limit > 0 ? static_cast<size_t>(std::min(limit, 1e15)) : 0;
+  json_keep_ = info.Length() > 1 && info[1].ToBoolean().Value();
   return info.Env().Undefined();
 }
 

@@ -99,6 +99,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value Call(const Napi::CallbackInfo& info);
   Napi::Value CallWire(const Napi::CallbackInfo& info);
   Napi::Value JsonResults(const Napi::CallbackInfo& info);
+  bool json_keep_ = false;  // ESEM_JSON_LANE=always: an overflow does not close the lane
   size_t json_limit_ = 0;  // jobs submitted may get JSON results of at most this many bytes (src/json-lane.ts)
   Napi::Value GetAttr(const Napi::CallbackInfo& info);
   Napi::Value SetAttr(const Napi::CallbackInfo& info);

@@ -125,6 +125,7 @@ struct Job {
   std::string result_wire;
   bool result_json = false;   // result_wire holds JSON text (no exports)
   bool result_ascii = false;  // ... of ASCII only
+  bool json_overflow = false; // a JSON result was given up past json_limit: the lane closes (src/json-lane.ts)
   std::vector<ExportPtr> exports;
   std::vector<uint32_t> described;  // type indices the result described (PyContext::CommitTypes once delivered)
   ErrorInfo error;
@@ -168,6 +169,7 @@ struct Job {
     Trim(&result_wire);
     result_json = false;
     result_ascii = false;
+    json_overflow = false;
     exports.clear();
     described.clear();
     error = ErrorInfo();

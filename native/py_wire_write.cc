@@ -732,6 +732,9 @@ static bool WriteJsonResult(PyObject* o, Job* job) {
     }
   } catch (const std::exception&) {  // out of memory: the wire format may still fit
   }
+  // Past the limit, every later result this size would write the same
+  // text only to drop it: the JS thread closes the lane (Bridge::Drain).
+  job->json_overflow = job->result_wire.size() > job->json_limit;
   job->result_wire.clear();
   return false;
 }

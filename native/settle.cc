@@ -58,6 +58,7 @@ void Bridge::Drain(napi_env env) {
       ReleaseCallback(env, *job);
       continue;
     }
+    if (job->json_overflow && !json_keep_) json_limit_ = 0;  // the cold lane is spent (src/json-lane.ts)
     if (job->op == Op::kClose) closed = true;
     if (job->op == Op::kStart && !job->ok) state_ = State::kStopping;  // a failed start ends the bridge
     if (job->op == Op::kStart && job->ok) started_ = true;

@@ -131,7 +131,7 @@ export class NativeBackend implements Backend {
         decode: (bytes, side) => {
           if (typeof bytes !== "string") return new Decoder(bytes, hooks.wrap, side, callbacks).value();
           const value = parseResult(bytes);
-          native.jsonResults(jsonResultLimit());
+          native.jsonResults(...jsonResultLimit());
           return value;
         },
         // Arguments come as wire bytes ([args, kwargs]) or, when plain, as
@@ -154,7 +154,7 @@ export class NativeBackend implements Backend {
         },
       },
     );
-    native.jsonResults(jsonResultLimit());
+    native.jsonResults(...jsonResultLimit());
     let library: string;
     try {
       library = await native.start();

@@ -53,7 +53,7 @@ export interface NativeBridge {
   /** bytes: the wire format, or JSON text of [args, kwargs or null] (src/json-lane.ts). */
   callWire(ref: number, path: AttrPath, bytes: Uint8Array | string, side: ArrayBufferView[] | undefined, keepResult?: boolean): Promise<unknown>;
   /** Calls submitted from now on may get a plain container result as JSON text of at most this many bytes (passed to decode()); 0: none. */
-  jsonResults(bytes: number): void;
+  jsonResults(bytes: number, keep: boolean): void;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;
   /** Sets the attribute to the one value in the wire bytes. */
   setAttr(ref: number, path: AttrPath, ...wire: WireArgs): Promise<null>;

@@ -1,6 +1,7 @@
 // The cold lane over a process's life (src/json-lane.ts): large plain
-// arguments travel as JSON until the process has sent 1 MiB of it, then in
-// the wire format for good; ESEM_JSON_LANE=0 leaves the lane shut. Seen
+// arguments travel as JSON until the process has sent 1 MiB of it, or one
+// message too large for the lane, then in the wire format for good (each
+// way on its own); ESEM_JSON_LANE=0 leaves the lane shut. Seen
 // through a getter, which the lane runs twice (its check, then
 // JSON.stringify) and the wire format once. Values are the same either way
 // (test/golden-json-lane.test.ts).
@@ -12,6 +13,27 @@ describe.skipIf(skipReason("native"))("the cold lane", () => {
     const child = await runNode(childScript("json-lane.mjs"), ["2"], timeLimit(30_000));
     expect(child.stderr).toBe("");
     expect(JSON.parse(child.stdout.trim())).toEqual({ before: 2, after: 1, intact: true });
+  });
+
+  it("closes at one argument of more than 32 768 values", async () => {
+    const child = await runNode(childScript("json-lane-large.mjs"), ["argument"], timeLimit(30_000));
+    expect(child.stderr).toBe("");
+    // Only the sending side: it warmed the encoder, not the decoder.
+    expect(JSON.parse(child.stdout.trim())).toEqual({ before: 2, after: 1, parsedBefore: 1, parsedAfter: 1, intact: true });
+  });
+
+  it("closes at one result of more than 256 KiB of JSON", async () => {
+    const child = await runNode(childScript("json-lane-large.mjs"), ["result"], timeLimit(30_000));
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout.trim())).toEqual({ before: 2, after: 2, parsedBefore: 1, parsedAfter: 0, intact: true });
+  });
+
+  it("stays open past a large message with ESEM_JSON_LANE=always", async () => {
+    const child = await runNode(childScript("json-lane-large.mjs"), ["result"], timeLimit(30_000), {
+      env: { ...process.env, ESEM_JSON_LANE: "always" },
+    });
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout.trim())).toEqual({ before: 2, after: 2, parsedBefore: 1, parsedAfter: 1, intact: true });
   });
 
   it("stays shut with ESEM_JSON_LANE=0", async () => {
