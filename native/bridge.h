@@ -115,6 +115,13 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   Napi::Value CancelRunning(const Napi::CallbackInfo& info);
   Napi::Value SyncOutcome(napi_env env, std::unique_ptr<Job> job);
   Napi::Value CallFast(const Napi::CallbackInfo& info);
+  // A method as a plain function whose data is the bridge (bridge.cc).
+  template <Napi::Value (Bridge::*method)(const Napi::CallbackInfo&)>
+  static Napi::Value Unbound(const Napi::CallbackInfo& info) {
+    return (static_cast<Bridge*>(info.Data())->*method)(info);
+  }
+  template <Napi::Value (Bridge::*method)(const Napi::CallbackInfo&)>
+  void DefineUnbound(Napi::Object self, const char* name);
   static constexpr size_t kInlineArgs = 8;  // callFast's arguments held without an allocation
   static void RunPlainCallbackNow(void* self, long long id, Scalar* args, size_t n, CallbackAnswer* out);
   static void RunCallbackNow(void* bridge, Job* job, CallbackAnswer* out);
