@@ -108,9 +108,14 @@ void Bridge::Teardown() {
 
 // Queues the bridge's last job: the host drops its Python objects and
 // context (on the Python thread, where references die).
+void Bridge::FlushOutbox() {
+  if (!outbox_.empty()) PythonHost::Get().SubmitAll(&outbox_);
+}
+
 void Bridge::SendClose() {
   if (close_sent_ || !channel_) return;
   close_sent_ = true;
+  FlushOutbox();
   auto job = NewJob();
   job->op = Op::kClose;
   job->channel = channel_;
@@ -187,7 +192,23 @@ napi_value Bridge::Submit(napi_env env, std::unique_ptr<Job> job, bool wait) {
   }
   job->channel = channel_;
   job->json_limit = json_limit_;
-  PythonHost::Get().Submit(std::move(job));
+  // Calls made while the host's queue is not empty gather in the outbox and
+  // go over in batches (one lock and one wake-up each, not one per call:
+  // the host thread pops that queue under the same lock). The first call
+  // of a burst goes at once; the outbox goes at kOutboxBatch calls, or at
+  // the drain its first call asked for, whichever is first: no later than
+  // the end of the JS task that made the calls.
+  if (wait && (!outbox_.empty() || PythonHost::Get().HasQueued())) {
+    outbox_.push_back(std::move(job));
+    if (outbox_.size() >= kOutboxBatch) {
+      FlushOutbox();
+    } else if (outbox_.size() == 1) {
+      Kick();
+    }
+  } else {
+    FlushOutbox();  // first: jobs keep their order
+    PythonHost::Get().Submit(std::move(job));
+  }
   if (d) {
     pending_.Set(seq, d);
     UpdateRef(env);
@@ -366,6 +387,7 @@ Napi::Value Bridge::Cancel(const Napi::CallbackInfo& info) {
   napi_deferred d = pending_.Cancel(seq);
   if (!d) return Napi::Boolean::New(env, false);
   napi_reject_deferred(env, d, info[1]);
+  FlushOutbox();  // a call still here is found in the host's queue
   if (channel_) PythonHost::Get().Cancel(channel_.get(), seq);
   if (pending_.empty()) spinner_.Stop();
   UpdateRef(env);
@@ -375,6 +397,7 @@ Napi::Value Bridge::Cancel(const Napi::CallbackInfo& info) {
 // cancelRunning(): the bridge's running calls get CallCancelled (a shutdown
 // that will not wait for them).
 Napi::Value Bridge::CancelRunning(const Napi::CallbackInfo& info) {
+  FlushOutbox();
   if (channel_) PythonHost::Get().CancelRunning(channel_.get());
   return info.Env().Undefined();
 }
@@ -426,7 +449,27 @@ std::unique_ptr<Job> Bridge::NewJob() {
   }
   std::unique_ptr<Job> job = std::move(spare_.back());
   spare_.pop_back();
+  if (spare_.size() < spare_low_) spare_low_ = spare_.size();
   return job;
+}
+
+// After a drain that left no call in flight: the spares above the base that
+// no call took during the last whole window are freed, a batch per drain.
+// (A process that goes idle keeps its pool until its next calls; the
+// allocator would keep much of that memory as well.)
+void Bridge::TrimSpares() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - window_start_ >= kSpareWindow) {
+    trim_left_ = spare_low_;  // never taken in the window
+    spare_low_ = spare_.size();
+    window_start_ = now;
+  }
+  size_t above = spare_.size() > kBaseSpareJobs ? spare_.size() - kBaseSpareJobs : 0;
+  size_t n = std::min({trim_left_, above, kTrimBatch});
+  if (n == 0) return;
+  spare_.resize(spare_.size() - n);
+  trim_left_ -= n;
+  spare_low_ = std::min(spare_low_, spare_.size());
 }
 
 void Bridge::Recycle(std::unique_ptr<Job> job) {

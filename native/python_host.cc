@@ -118,15 +118,28 @@ PythonHost& PythonHost::Get() {
   return *host;
 }
 
-void PythonHost::Submit(std::unique_ptr<Job> job) {
-  job->queued_ns = NowNs();
-  job->order_key = kKeyUnknown;
+void PythonHost::Submit(std::unique_ptr<Job> job) { Enqueue(&job, 1); }
+
+void PythonHost::SubmitAll(JobList* jobs) {
+  Enqueue(jobs->data(), jobs->size());
+  jobs->clear();
+}
+
+void PythonHost::Enqueue(std::unique_ptr<Job>* jobs, size_t n) {
+  if (n == 0) return;
+  int64_t now = NowNs();
+  for (size_t i = 0; i < n; i++) {
+    jobs[i]->queued_ns = now;
+    jobs[i]->order_key = kKeyUnknown;
+  }
   bool wake, wake_spare = false;
   {
     LockSpinning(mutex_);
     std::lock_guard<std::mutex> lock(mutex_, std::adopt_lock);
-    job->serial = next_serial_++;
-    queue_.push_back(std::move(job));
+    for (size_t i = 0; i < n; i++) {
+      jobs[i]->serial = next_serial_++;
+      queue_.push_back(std::move(jobs[i]));
+    }
     has_work_.store(true, std::memory_order_release);
     wake = sleeping_ && !woken_;
     woken_ = woken_ || wake;

@@ -32,6 +32,10 @@ class PythonHost {
 
   // Queues a job (job->channel set). Any thread; never blocks on Python.
   void Submit(std::unique_ptr<Job> job);
+  // Queues the jobs in order, under one lock and with one wake-up; empties `jobs`.
+  void SubmitAll(JobList* jobs);
+  // Whether jobs wait in the queue (a hint: no lock taken).
+  bool HasQueued() const { return has_work_.load(std::memory_order_relaxed); }
 
   // Cancels the job `seq` of `channel`: a queued one is removed and
   // delivered failed (ESEM_ABORTED) without running; a running one gets
@@ -101,6 +105,7 @@ class PythonHost {
   void RunQueued(Worker* me, bool spare);
   void RunOne(Worker* me, std::unique_ptr<Job>& slot, std::unique_ptr<class GilScope>& gil);
   std::unique_ptr<Job> Pop(Worker* me, bool spare);  // mutex_ held
+  void Enqueue(std::unique_ptr<Job>* jobs, size_t n);  // Submit, SubmitAll
   bool OthersStuck(const Worker* me, int64_t now) const;  // mutex_ held
   uint64_t OrderKey(const Job& job) const;              // GIL held
   void StartSpareIfNeeded();                             // mutex_ held

@@ -45,6 +45,7 @@ void Bridge::OnResults(napi_env env, napi_value, void* context, void*) {
 
 void Bridge::Drain(napi_env env) {
   if (!channel_) return;
+  FlushOutbox();  // calls gathered since the last drain (Submit)
   channel_->returns->DeleteAll(env);  // shared() buffers Python let go of
   JobList results;
   channel_->TakeResults(&results);
@@ -77,6 +78,7 @@ void Bridge::Drain(napi_env env) {
   results.clear();
   if (pending_.empty()) {
     spinner_.Stop();
+    TrimSpares();
   } else {
     spinner_.Poke();
   }
