@@ -35,7 +35,7 @@ Napi::Function Bridge::Define(Napi::Env env) {
                       InstanceMethod<&Bridge::Release>("release"), InstanceMethod<&Bridge::Shutdown>("shutdown"),
                       InstanceMethod<&Bridge::Reply>("reply"), InstanceMethod<&Bridge::ReplyPlain>("replyPlain"), InstanceMethod<&Bridge::Cancel>("cancel"),
                       InstanceMethod<&Bridge::LastSeq>("lastSeq"), InstanceMethod<&Bridge::CallSync>("callSync"),
-                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning")});
+                      InstanceMethod<&Bridge::PrepareSync>("prepareSync"), InstanceMethod<&Bridge::CancelRunning>("cancelRunning"), InstanceMethod<&Bridge::TrimSparesNow>("trimSpares")});
 }
 
 // The hot paths (call, callWire, callFast) are own functions whose data is
@@ -453,10 +453,9 @@ std::unique_ptr<Job> Bridge::NewJob() {
   return job;
 }
 
-// After a drain that left no call in flight: the spares above the base that
-// no call took during the last whole window are freed, a batch per drain.
-// (A process that goes idle keeps its pool until its next calls; the
-// allocator would keep much of that memory as well.)
+// After a drain that left no call in flight, and every second from the JS
+// side (trimSpares): the spares above the base that no call took during
+// the last whole window are freed, a batch at a time.
 void Bridge::TrimSpares() {
   auto now = std::chrono::steady_clock::now();
   if (now - window_start_ >= kSpareWindow) {
@@ -470,6 +469,13 @@ void Bridge::TrimSpares() {
   spare_.resize(spare_.size() - n);
   trim_left_ -= n;
   spare_low_ = std::min(spare_low_, spare_.size());
+}
+
+// trimSpares(): TrimSpares from the JS side's timer (src/native-backend.ts),
+// so that an idle process gives the memory of its last burst back.
+Napi::Value Bridge::TrimSparesNow(const Napi::CallbackInfo& info) {
+  if (pending_.empty()) TrimSpares();
+  return info.Env().Undefined();
 }
 
 void Bridge::Recycle(std::unique_ptr<Job> job) {

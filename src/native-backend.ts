@@ -63,6 +63,26 @@ function allScalars(args: unknown[]): boolean {
   return true;
 }
 
+/**
+ * The addon keeps the jobs of a large burst of calls for the next one, and
+ * frees those a whole second did not use (native/bridge.h, kMaxSpareJobs);
+ * this timer lets an idle process do that too. It holds the bridge weakly
+ * (a bridge dropped without shutdown() is still collected) and does not
+ * keep the process alive.
+ */
+function trimSpares(native: WeakRef<NativeBridge>, timer: { id?: ReturnType<typeof setInterval> }): void {
+  const bridge = native.deref();
+  if (bridge) bridge.trimSpares();
+  else clearInterval(timer.id);
+}
+
+function trimSparesEverySecond(native: NativeBridge): ReturnType<typeof setInterval> {
+  const timer: { id?: ReturnType<typeof setInterval> } = {};
+  timer.id = setInterval(trimSpares, 1000, new WeakRef(native), timer);
+  timer.id.unref();
+  return timer.id;
+}
+
 export class NativeBackend implements Backend {
   readonly mode = "native" as const;
   private readonly encoder: Encoder;
@@ -76,7 +96,10 @@ export class NativeBackend implements Backend {
     // Re-entrant: a getter that calls Python while an argument is encoded gets a fresh encoder.
     // Binary payloads go beside the bytes: C++ reads them in place and copies once, into Python.
     this.encoder = new Encoder(replies.refOf, true, callbacks);
+    this.trimmer = trimSparesEverySecond(native);
   }
+
+  private readonly trimmer: ReturnType<typeof setInterval>;
 
   /** How many JS functions Python may still call (tests). */
   callbackCount(): number {
@@ -277,6 +300,7 @@ export class NativeBackend implements Backend {
   // that long, then cancels them (CallCancelled) and resolves; with `force`,
   // cancels them at once. The bridge's Python objects go once they ended.
   shutdown(options?: ShutdownOptions): Promise<void> {
+    clearInterval(this.trimmer);
     const done = this.native.shutdown().finally(() => this.callbacks.clear());
     const wait = options?.force ? 0 : options?.timeout;
     if (wait === undefined) return done;

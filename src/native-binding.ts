@@ -75,6 +75,8 @@ export interface NativeBridge {
   callSync(ref: number, path: AttrPath, argsOrBytes: unknown[] | Uint8Array, side?: ArrayBufferView[]): unknown;
   /** The bridge's running calls get CallCancelled. */
   cancelRunning(): void;
+  /** Frees the spare jobs the last second did not use (called from a timer). */
+  trimSpares(): void;
   /** A handle for callFast: a module function held until shutdown; 0 when it is not one. */
   prepareSync(ref: number, path: AttrPath): number;
   /** The seq of the call submitted since the last lastSeq() (then 0). */
