@@ -127,6 +127,18 @@ class Pool(object):
         run, removed from the queue and recorded as me's; None when none.
         A spare takes only frames that waited STUCK_SECONDS."""
         queue = self.link.queue
+        if me is None:
+            for other in self.spares:
+                if other.frames:
+                    break
+            else:
+                # Nothing runs on a spare: the first frame cannot wait for
+                # anything (what the scan below finds too, without its cost).
+                if not queue:
+                    return None
+                item = queue.popleft()
+                self.main_frames.append(item)
+                return item
         passed = set()
         barred = False
         for i in range(min(len(queue), SCAN_LIMIT)):
@@ -155,13 +167,18 @@ class Pool(object):
         """Frame `item` of `me` (None: main) ended: others may take what
         waited for it. Only a frame some take left waiting wakes the others
         (a wake per frame would make a watching spare take the GIL from the
-        main thread on every call of a burst)."""
-        with self.cond:
+        main thread on every call of a burst). The lock itself, not the
+        condition made over it: its Python-level __enter__ cost a tenth of a
+        burst's frames."""
+        with self.lock:
             frames = self.main_frames if me is None else me.frames
-            for i in range(len(frames) - 1, -1, -1):
-                if frames[i] is item:
-                    del frames[i]
-                    break
+            if frames and frames[-1] is item:
+                frames.pop()  # the usual case: the last one taken
+            else:
+                for i in range(len(frames) - 1, -1, -1):
+                    if frames[i] is item:
+                        del frames[i]
+                        break
             if self.held_back:
                 self.held_back = False
                 self.cond.notify_all()
