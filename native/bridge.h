@@ -183,9 +183,10 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   // Finished jobs kept for reuse: up to kMaxSpareJobs while bursts that
   // large recur (a job past the pool costs mallocs and frees on the JS
   // thread: malloc was a fifth of its time in bursts of 20 000 calls with
-  // 16 384 kept; 131 072 kept did not make bursts of 100 000 faster), down to kBaseSpareJobs once a whole kSpareWindow has
-  // passed without them being used (TrimSpares: after a drain that leaves
-  // no call in flight, and from a timer of the JS side, trimSpares()).
+  // 16 384 kept; 131 072 kept did not make bursts of 100 000 faster),
+  // down to kBaseSpareJobs once a whole kSpareWindow has passed without
+  // them being used (TrimSpares: after a drain that leaves no call in
+  // flight, and from a timer of the JS side, trimSpares()).
   static constexpr size_t kMaxSpareJobs = 32768;
   static constexpr size_t kBaseSpareJobs = 4096;
   static constexpr size_t kTrimBatch = 16384;  // freed at a time at most: no long pause

@@ -34,7 +34,9 @@ class PythonHost {
   void Submit(std::unique_ptr<Job> job);
   // Queues the jobs in order, under one lock and with one wake-up; empties `jobs`.
   void SubmitAll(JobList* jobs);
-  // Whether jobs wait in the queue (a hint: no lock taken).
+  // Whether the host thread may have queued work: set when a job is
+  // queued, cleared when that thread finds none it may take (a hint read
+  // without the lock; Bridge::Submit's outbox).
   bool HasQueued() const { return has_work_.load(std::memory_order_relaxed); }
 
   // Cancels the job `seq` of `channel`: a queued one is removed and
