@@ -81,6 +81,9 @@ def _poll_seconds():
 
 POLL_SECONDS = _poll_seconds()  # after a batch, poll this long before blocking: the next call often follows at once
 READ_SIZE = 1 << 16
+# The socket's send buffer for replies (the default is ~208 KiB): an echo
+# of 10 000 records, a 330 KiB reply, went 9.3 -> 8.8 ms warm.
+SEND_BUFFER = 1 << 20
 WATCH_SECONDS = float(os.environ.get("ESEM_WATCH_S", "0.005"))  # the watcher's tick: a frame running longer than this has the socket read for it
 PARK_TICKS = 20  # the watcher sleeps until the next frame after this many idle ticks
 
@@ -1206,6 +1209,12 @@ def main(fd=3, first_id=1, codec_library="", threads=1):
     except (ValueError, OSError, AttributeError):
         pass
     sock = socket.socket(fileno=fd)
+    try:
+        # Room for a large reply in one write (the kernel caps it at its
+        # wmem_max): fewer wake-ups of both processes while it passes.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    except OSError:
+        pass
     worker = Worker(int(first_id), codec_library)
     worker.install_cancel_signal()
     code = 0
