@@ -62,6 +62,10 @@ function plain(v: unknown, depth: number): boolean {
   if (typeof v !== "object" || depth >= MAX_DEPTH || counted > MAX_VALUES || types.isProxy(v)) return false;
   if (Array.isArray(v)) {
     if ("toJSON" in v) return false;
+    if (counted + v.length > MAX_VALUES) {
+      counted += v.length; // too many values, known without a look at each (jsonArguments closes the lane)
+      return false;
+    }
     for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
     return true;
   }
