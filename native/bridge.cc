@@ -457,14 +457,19 @@ std::unique_ptr<Job> Bridge::NewJob() {
 // side (trimSpares): the spares above the base that no call took during
 // the last whole window are freed, a batch at a time.
 void Bridge::TrimSpares() {
+  if (spare_.size() <= kBaseSpareJobs) {
+    // Nothing to free (the usual case: no clock read per drain).
+    spare_low_ = spare_.size();
+    trim_left_ = 0;
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   if (now - window_start_ >= kSpareWindow) {
     trim_left_ = spare_low_;  // never taken in the window
     spare_low_ = spare_.size();
     window_start_ = now;
   }
-  size_t above = spare_.size() > kBaseSpareJobs ? spare_.size() - kBaseSpareJobs : 0;
-  size_t n = std::min({trim_left_, above, kTrimBatch});
+  size_t n = std::min({trim_left_, spare_.size() - kBaseSpareJobs, kTrimBatch});
   if (n == 0) return;
   spare_.resize(spare_.size() - n);
   trim_left_ -= n;

@@ -1,15 +1,8 @@
 // 20 000 add() calls fired without awaiting, then Promise.all: calls/s (median of 5 rounds,
 // after one warm-up round of 20 000). Issue 9's burst; the concurrent row is SPEC's 100 000.
 import { open } from "../lib/open.js";
+import { burst } from "../lib/burst.js";
 import { median } from "../lib/stats.js";
-
-async function burst(mod, n) {
-  const pending = new Array(n);
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) pending[i] = mod.add(i, 1);
-  await Promise.all(pending);
-  return n / ((performance.now() - t0) / 1000);
-}
 
 export async function run({ mode }) {
   const { bridge, mod } = await open(mode);
