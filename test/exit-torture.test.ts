@@ -35,6 +35,7 @@ const PATHS: Array<{ name: string; placements: Placement[]; expected: Expected; 
   { name: "sigterm", placements: ["main", "workers"], expected: { code: null, signal: "SIGTERM" }, what: "receives SIGTERM" },
   { name: "worker-throws", placements: ["workers"], expected: { code: 6, signal: null }, what: "has a worker that throws (exitCode 6 set by its error handler)" },
   { name: "worker-terminate", placements: ["workers"], expected: { code: 0, signal: null }, what: "terminates a worker in the middle of its calls" },
+  { name: "worker-terminate-blocked", placements: ["workers"], expected: { code: 0, signal: null }, what: "terminates a worker blocked right after a burst of calls" },
 ];
 
 interface RunResult {

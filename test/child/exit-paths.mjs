@@ -4,7 +4,7 @@
 // parent sends SIGINT/SIGTERM itself for the signal paths.
 // Usage: node exit-paths.mjs <path> <native|subprocess> <main|workers> <fixtures dir>
 // Paths: normal, exit, uncaught, rejection, sigint, sigterm (any placement);
-// worker-throws, worker-terminate (workers only).
+// worker-throws, worker-terminate, worker-terminate-blocked (workers only).
 import path from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
@@ -93,6 +93,21 @@ if (isMainThread) {
         await main.settled;
         break;
       }
+      case "worker-terminate-blocked": {
+        // The worker fires a burst and blocks its thread without returning
+        // to its event loop, so calls of the burst still wait in its
+        // bridge's outbox (native/bridge.cc, Submit) when it is terminated.
+        const { worker } = workers[0];
+        const blocked = new Promise((resolve) => worker.once("message", resolve));
+        worker.postMessage("block");
+        console.log(`worker: ${await blocked}`);
+        const code = await worker.terminate();
+        console.log(`terminated: ${code}`);
+        console.log(`main still works: ${await main.timing.add(2, 3)}`);
+        stopAll();
+        await main.settled;
+        break;
+      }
       default:
         console.log(`unknown path ${exitPath}`);
         process.exit(99);
@@ -105,6 +120,11 @@ if (isMainThread) {
   parentPort.on("message", (message) => {
     if (message === "stop") state.stopped = true;
     if (message === "throw") throw new Error("worker throws on purpose");
+    if (message === "block") {
+      for (let i = 0; i < 2000; i++) state.timing.add(i, 1).catch(() => {});
+      parentPort.postMessage("blocked");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // until terminated
+    }
   });
   parentPort.unref(); // the calls in flight keep this worker alive, not its port
   parentPort.postMessage("busy");
