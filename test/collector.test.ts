@@ -22,6 +22,14 @@ describe.each(BACKENDS)("the cyclic collector on the %s backend", (mode) => {
     });
   });
 
+  it.skipIf(skip)("is on in a property setter given a large value", async () => {
+    await withBridge(mode, async (bridge) => {
+      const c = (await bridge.python(fixture("collector.py"))) as any;
+      c.holder.data = large;
+      expect(await c.holder.seen).toEqual([5000, true]);
+    });
+  });
+
   it.skipIf(skip)("stays off when the user's code turns it off during a large call", async () => {
     await withBridge(mode, async (bridge) => {
       const c = (await bridge.python(fixture("collector.py"))) as any;

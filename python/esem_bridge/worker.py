@@ -250,7 +250,10 @@ class Worker(object):
                 if not names or n < 2:
                     raise BridgeFailure("ESEM_BAD_REQUEST", "setAttr needs an attribute name and a value")
                 owner = self.target(ref, names, 1)
-                setattr(owner, names[-1], values[1])
+                if resume is None:
+                    setattr(owner, names[-1], values[1])
+                else:
+                    _call_collected(setattr, (owner, names[-1], values[1]), None, resume)  # a property's setter is the user's code
                 result = None
             elif op == OP_RELEASE:
                 self.registry.remove(int(ref))
@@ -264,7 +267,10 @@ class Worker(object):
                 fn = getattr(ops, values[0])
                 args = values[1]
                 kwargs = values[2] if n > 2 else None
-                result = fn(*args, **kwargs) if kwargs else fn(*args)
+                if resume is None:
+                    result = fn(*args, **kwargs) if kwargs else fn(*args)
+                else:
+                    result = _call_collected(fn, args, kwargs, resume)  # helpers run the user's code (to_plain, eval)
             else:
                 raise BridgeFailure("ESEM_BAD_REQUEST", "unknown op %d" % op)
             self.user = outer
