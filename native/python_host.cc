@@ -487,6 +487,15 @@ std::unique_ptr<Job> PythonHost::Pop(Worker* me, bool spare) {
   if (spare && !OthersStuck(me, now)) return nullptr;
   std::vector<std::pair<const Channel*, uint64_t>> passed;  // keys of jobs left waiting: later ones wait too
   std::vector<const Channel*> barred;  // channels with a job left waiting: their kClose/kRelease wait
+  // Channels whose release runs: their later jobs wait for it, so a call
+  // made after release() never sees the objects still there (a spare
+  // could otherwise step in while the release runs __del__ methods).
+  std::vector<const Channel*> releasing;
+  for (Worker* w : workers_) {
+    for (Job* r : w->running) {
+      if (r->op == Op::kRelease) releasing.push_back(r->channel.get());
+    }
+  }
   size_t n = std::min(queue_.size(), kScanLimit);
   for (size_t i = 0; i < n; i++) {
     Job& j = *queue_[i];
@@ -494,7 +503,9 @@ std::unique_ptr<Job> PythonHost::Pop(Worker* me, bool spare) {
     if (spare && now - j.queued_ns < kStuckNs) break;  // younger ones: the others may yet take them
     if (j.order_key == kKeyUnknown) j.order_key = OrderKey(j);
     bool wait = false;
-    if (j.op == Op::kClose || j.op == Op::kRelease) {
+    if (std::find(releasing.begin(), releasing.end(), ch) != releasing.end()) {
+      wait = true;  // after its bridge's running release
+    } else if (j.op == Op::kClose || j.op == Op::kRelease) {
       // After every earlier job of its bridge; a close also after the running ones.
       wait = std::find(barred.begin(), barred.end(), ch) != barred.end();
       if (!wait && j.op == Op::kClose) {
