@@ -92,6 +92,33 @@ constexpr int kPyTLongLong = 17;
 constexpr int kPyTPySsizeT = 19;
 constexpr int kPyReadOnly = 1;
 
+// PyMethodDef and PyModuleDef (Include/methodobject.h, moduleobject.h),
+// unchanged since 3.5; METH_FASTCALL is stable ABI from 3.10 and the same
+// bit and signature since 3.7. Only native/wire_module.cc makes a module.
+using PyFastFunction = PyObject* (*)(PyObject* self, PyObject* const* args, Py_ssize_t nargs);
+struct PyMethodDefinition {
+  const char* name;
+  PyFastFunction method;
+  int flags;
+  const char* doc;
+};
+constexpr int kMethFastcall = 0x0080;
+struct PyModuleDefinition {
+  PyObjectHead head;  // PyModuleDef_Base: the object header, m_init, m_index, m_copy
+  PyObject* (*init)(void);
+  Py_ssize_t index;
+  PyObject* copy;
+  const char* name;
+  const char* doc;
+  Py_ssize_t size;
+  PyMethodDefinition* methods;
+  void* slots;
+  void* traverse;
+  void* clear;
+  void* free;
+};
+constexpr int kPythonApiVersion = 1013;  // PYTHON_API_VERSION, 3.0-3.15
+
 // Vectorcall (PEP 590): the flag bit (3.8's provisional
 // _Py_TPFLAGS_HAVE_VECTORCALL is the same bit) and the nargsf offset bit.
 constexpr unsigned long kTpFlagsHaveVectorcall = 1UL << 11;
@@ -190,6 +217,9 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(PyObject*, PyType_GenericAlloc, (PyObject*, Py_ssize_t))                        \
   X(void, PyObject_ClearWeakRefs, (PyObject*))                                      \
   X(PyObject*, PyImport_GetModuleDict, (void))                                      \
+  X(PyObject*, PyModule_Create2, (PyModuleDefinition*, int))                        \
+  X(PyObject*, PyLong_FromVoidPtr, (void*))                                         \
+  X(void*, PyLong_AsVoidPtr, (PyObject*))                                           \
   X(void, PyObject_Free, (void*))                                                   \
   X(const char*, Py_GetVersion, (void))
 

@@ -41,22 +41,35 @@ export class FrameReader {
    * the same chunk are lost with it), and again at every later push.
    */
   push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    this.read(chunk, (buffer, start, end) => {
+      out.push(buffer.subarray(start, end));
+    });
+    return out;
+  }
+
+  /**
+   * Appends a chunk and visits each payload it completed, in order, as the
+   * range [start, end) of a buffer (no Buffer made per payload: a burst of
+   * small replies reads them in place). A visit that returns true stops: the
+   * rest of the chunk is dropped (the stream is given up). Throws a ProtocolError at the first malformed frame
+   * (after visiting the payloads before it), and again at every later read.
+   */
+  read(chunk: Buffer, visit: (buffer: Buffer, start: number, end: number) => boolean | void): void {
     if (this.failure) throw this.failure;
     // Chunks of a large frame are only joined once it is complete (joining
     // at every chunk would copy a 16 MiB frame hundreds of times).
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    if (this.buffered < this.needed) return [];
+    if (this.buffered < this.needed) return;
     const buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
-    const out: Buffer[] = [];
+    this.buffered = 0;
     let offset = 0;
     this.needed = 4;
     while (buffer.length - offset >= 4) {
       const size = buffer.readUInt32LE(offset);
       if (size < this.minPayload || size > this.maxPayload) {
-        this.chunks = [];
-        this.buffered = 0;
         this.failure = new ProtocolError(
           size < this.minPayload
             ? `a ${size}-byte payload is shorter than its ${this.minPayload}-byte header`
@@ -68,13 +81,15 @@ export class FrameReader {
         this.needed = 4 + size;
         break;
       }
-      out.push(buffer.subarray(offset + 4, offset + 4 + size));
-      offset += 4 + size;
+      const start = offset + 4;
+      offset = start + size;
+      if (visit(buffer, start, offset) === true) return;
     }
-    const rest = buffer.subarray(offset);
-    this.buffered = rest.length;
-    if (rest.length) this.chunks.push(rest);
-    return out;
+    if (offset < buffer.length) {
+      const rest = buffer.subarray(offset);
+      this.buffered = rest.length;
+      this.chunks.push(rest);
+    }
   }
 }
 

@@ -41,13 +41,42 @@ export class ReplyReader {
   onData(worker: WorkerProcess, chunk: Buffer): void {
     if (worker.broken) return;
     try {
-      for (const payload of worker.reader.push(chunk)) {
-        this.onFrame(worker, payload);
-        if (worker.broken) return;
-      }
+      worker.reader.read(chunk, (buffer, start, end) => {
+        if (!this.scalarReply(worker, buffer, start, end)) this.onFrame(worker, buffer.subarray(start, end));
+        return worker.broken;
+      });
     } catch (error) {
       this.handlers.protocolError(worker, error);
     }
+  }
+
+  /**
+   * Most replies are one small number or None answering a pending call:
+   * read in place, without a payload Buffer or a Decoder. False (nothing
+   * done) for any other frame.
+   */
+  private scalarReply(worker: WorkerProcess, buffer: Buffer, start: number, end: number): boolean {
+    const size = end - start;
+    if ((size !== 14 && size !== 6) || buffer[start] !== Status.Ok) return false;
+    const tag = buffer[start + 5];
+    let value: number | null;
+    if (size === 6) {
+      if (tag !== Tag.None) return false;
+      value = null;
+    } else if (tag === Tag.Float) {
+      value = buffer.readDoubleLE(start + 6);
+    } else if (tag === Tag.Int) {
+      value = buffer.readInt32LE(start + 10) * 4294967296 + buffer.readUInt32LE(start + 6);
+      if (!Number.isSafeInteger(value)) return false;
+    } else {
+      return false;
+    }
+    const pending = worker.pending.take(buffer.readUInt32LE(start + 1));
+    if (!pending) return false; // a cancelled call's, or a protocol error: onFrame says which
+    this.handlers.answered(worker);
+    if (worker.pending.size === 0) worker.setReferenced(false);
+    pending.resolve(value);
+    return true;
   }
 
   /** One reply; throws a ProtocolError when it cannot be one. */
@@ -76,16 +105,6 @@ export class ReplyReader {
     }
     this.handlers.answered(worker);
     if (worker.pending.size === 0) worker.setReferenced(false);
-    if (status === Status.Ok) {
-      // Most replies are one small number: read it without a Decoder.
-      const tag = payload[5];
-      if (tag === Tag.Float && payload.length === 14) return pending.resolve(payload.readDoubleLE(6));
-      if (tag === Tag.Int && payload.length === 14) {
-        const n = payload.readInt32LE(10) * 4294967296 + payload.readUInt32LE(6);
-        if (Number.isSafeInteger(n)) return pending.resolve(n);
-      }
-      if (tag === Tag.None && payload.length === 6) return pending.resolve(null);
-    }
     try {
       const decoder = this.decoder(worker, payload);
       if (status === Status.Ok) {

@@ -21,4 +21,32 @@ describe("frames", () => {
       expect(out.map((b) => b.toString("hex"))).toEqual(payloads.map((b) => b.toString("hex")));
     }
   });
+
+  it("are visited in place as ranges of the chunk, the same payloads as push gives", () => {
+    const payloads = [Buffer.from("one"), Buffer.alloc(0), Buffer.alloc(5000, 9), Buffer.from("two")];
+    const stream = Buffer.concat(payloads.map(frame));
+    for (const step of [1, 7, stream.length]) {
+      const reader = new FrameReader();
+      const seen: string[] = [];
+      for (let i = 0; i < stream.length; i += step) {
+        reader.read(stream.subarray(i, i + step), (buffer, start, end) => {
+          seen.push(buffer.subarray(start, end).toString("hex"));
+        });
+      }
+      expect(seen).toEqual(payloads.map((b) => b.toString("hex")));
+    }
+  });
+
+  it("stop when a visit returns true: the rest of that chunk is dropped", () => {
+    const reader = new FrameReader();
+    const seen: string[] = [];
+    const visit = (buffer: Buffer, start: number, end: number) => {
+      seen.push(buffer.toString("utf8", start, end));
+      return seen.length === 1;
+    };
+    reader.read(Buffer.concat([frame(Buffer.from("a")), frame(Buffer.from("b")), frame(Buffer.from("c")).subarray(0, 3)]), visit);
+    expect(seen).toEqual(["a"]);
+    reader.read(frame(Buffer.from("d")), visit);
+    expect(seen).toEqual(["a", "d"]);
+  });
 });

@@ -144,10 +144,15 @@ class Worker(object):
             self.native = None  # an esem_wire.so from before tag 17: codec.py has it
         if self.native:
             self.encoder = self.native
-        # Results of these exact types are written by codec.py even when the
-        # C++ codec is loaded: its bytes are the same (test/golden), and a
-        # ctypes call costs more than writing one scalar in Python (~650 ns
-        # against ~250 ns for an int).
+        # decode() without its translation of failures: the C++ reader, or codec.py's.
+        self.read_values = self.native.decode if self.native else self._decode_py
+        # One result's whole reply frame: the C++ codec's reply() when it is
+        # the extension module (one call of ~50 ns), else _reply_py.
+        self.reply_one = self.native.reply if self.native and not isinstance(lib, native_codec.CtypesLibrary) else self._reply_py
+        # Results of these exact types are written by codec.py when the C++
+        # codec goes through ctypes: its bytes are the same (test/golden),
+        # and a ctypes call costs more than writing one scalar in Python
+        # (~650 ns against ~250 ns for an int).
         self.scalar_encoder = Encoder(self.registry)
 
     def _native_writes_functions(self):
@@ -167,7 +172,10 @@ class Worker(object):
         obj = self.registry.objects.get(int(ref), _MISSING)
         if obj is _MISSING:
             raise BridgeFailure("ESEM_RELEASED", "this Python object was released; it cannot be used any more")
-        for i in range(len(names) - keep):
+        n = len(names) - keep
+        if n == 1:
+            return getattr(obj, names[0])  # the usual call: mod.fn(...)
+        for i in range(n):
             obj = getattr(obj, names[i])
         return obj
 
@@ -180,34 +188,37 @@ class Worker(object):
             return
         if not seq:
             return
-        out = bytearray(_REPLY.pack(0, STATUS_OK, seq))
         with self.codec_lock:
-            if type(result) in _SCALARS and op != OP_CALL_PROXY:
-                self.scalar_encoder.encode(result, out)  # codec.py: the same bytes, without a ctypes call
-            else:
-                self.encoder.encode(result, out, op == OP_CALL_PROXY and result is not None)
-            _U32.pack_into(out, 0, len(out) - 4)
-            send(out)
+            send(self.reply_one(STATUS_OK, seq, result, op == OP_CALL_PROXY and result is not None))
 
-    def run(self, buf, pos, end, send):
-        """_run(), with Python's cyclic collector paused for a large frame
-        outside the user's code: the decoded arguments are fresh trees (no
+    def _reply_py(self, status, seq, value, as_ref):
+        """reply_one() without the extension module: the frame's header packed
+        here around the encoder's bytes."""
+        out = bytearray(_REPLY.pack(0, status, seq))
+        if type(value) in _SCALARS and not as_ref:
+            self.scalar_encoder.encode(value, out)  # codec.py: the same bytes, without a ctypes call
+        else:
+            self.encoder.encode(value, out, as_ref)
+        _U32.pack_into(out, 0, len(out) - 4)
+        return out
+
+    def _run_paused(self, buf, pos, end, send):
+        """run() with Python's cyclic collector paused outside the user's
+        code, for a large frame: the decoded arguments are fresh trees (no
         cycles), and the bridge's own code between decoding and the call,
         and between the call and the reply, would otherwise start a
         collection of all of them (an echo of 10 000 records: ~1 ms of
         ~11). The user's code runs with the collector as it was; if it
         turns the collector off, it stays off."""
-        if end - pos < _PAUSE_FROM or not gc.isenabled():
-            return self._run(buf, pos, end, send, None)
         gc.disable()
         resume = [True]  # whether to turn it back on at the end
         try:
-            self._run(buf, pos, end, send, resume)
+            self.run(buf, pos, end, send, resume)
         finally:
             if resume[0]:
                 gc.enable()
 
-    def _run(self, buf, pos, end, send, resume):
+    def run(self, buf, pos, end, send, resume=None):
         """Runs the request payload buf[pos:end] on the main thread; its
         reply goes to send(bytearray), called holding the codec lock (none
         for a coroutine: its reply is written when it ends). A payload too
@@ -217,7 +228,12 @@ class Worker(object):
         Replies are encoded and handed to send in one critical section: the
         order of the bytes on the socket is the order of the encodes (a
         reply that describes a type first reaches Node before any that
-        uses the description: the codec commits a description at once)."""
+        uses the description: the codec commits a description at once).
+
+        A frame of _PAUSE_FROM bytes or more runs through _run_paused
+        (resume: its collector state, else None)."""
+        if resume is None and end - pos >= _PAUSE_FROM and gc.isenabled():
+            return self._run_paused(buf, pos, end, send)
         if end - pos < _REQUEST.size:
             raise MalformedStream("a %d-byte request is shorter than its %d-byte header" % (end - pos, _REQUEST.size))
         op, seq, ref = _REQUEST.unpack_from(buf, pos)
@@ -225,7 +241,10 @@ class Worker(object):
         outer = self.user  # a frame run while another waits for a callback (re-entrant)
         try:
             with self.codec_lock:
-                values = self.decode(buf, pos + _REQUEST.size, end)
+                try:
+                    values = self.read_values(buf, pos + _REQUEST.size, end)  # never reads past end
+                except BridgeFailure as failure:
+                    raise _request_failure(failure)
             n = len(values)
             # From here on, a Cancel raises CallCancelled in this frame.
             self.user = seq
@@ -362,13 +381,9 @@ class Worker(object):
         """Every value of buf[pos:end]; ESEM_PROTOCOL when they do not
         decode or run past the frame's end (into the next frame)."""
         try:
-            if self.native:
-                return self.native.decode(buf, pos, end)  # never reads past end
-            return self._decode_py(buf, pos, end)
+            return self.read_values(buf, pos, end)  # never reads past end
         except BridgeFailure as failure:
-            if failure.code == "ESEM_INTERNAL" and failure.message.startswith("malformed"):
-                raise BridgeFailure("ESEM_PROTOCOL", "malformed request: " + failure.message)
-            raise  # the codec's own report (a released proxy)
+            raise _request_failure(failure)
 
     def _decode_py(self, buf, pos, end):
         decoder = Decoder(buf, self.registry, pos, end)  # nothing past the frame is read
@@ -572,6 +587,14 @@ def _call_collected(fn, args, kwargs, resume):
             gc.disable()
         else:
             resume[0] = False
+
+
+def _request_failure(failure):
+    """A codec's BridgeFailure while decoding a request: ESEM_PROTOCOL for
+    malformed bytes, else the codec's own report (a released proxy)."""
+    if failure.code == "ESEM_INTERNAL" and failure.message.startswith("malformed"):
+        return BridgeFailure("ESEM_PROTOCOL", "malformed request: " + failure.message)
+    return failure
 
 
 def _need(op, n, count):
@@ -988,7 +1011,7 @@ class _Link(object):
                         item = pool.take(None, False)
                     if item is None:
                         break
-                    if queue:
+                    if queue and not pool.watching:
                         self.kick()  # others wait behind it: a spare watches
                 self.epoch += 1
                 try:

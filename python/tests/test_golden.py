@@ -127,41 +127,51 @@ def test_encoder_writes_each_py_to_js_value_as_its_fixture_bytes():
 
 
 # The C++ codec of the worker (native/wire_module.cc), when it is built:
-# the same fixtures, through native_codec.
-_LIB = native_codec.load(os.environ.get("ESEM_WIRE_LIB") or os.path.join(
-    os.path.dirname(PYTHON_DIR), "build", "Release", "esem_wire.so"))
+# the same fixtures, through native_codec, both as the extension module the
+# worker imports and through the ctypes entry points it falls back to.
+_PATH = os.environ.get("ESEM_WIRE_LIB") or os.path.join(os.path.dirname(PYTHON_DIR), "build", "Release", "esem_wire.so")
+_LIB = native_codec.load(_PATH)
+_LIBS = [lib for lib in (_LIB, native_codec.CtypesLibrary.load(_PATH) if os.path.isfile(_PATH) else None) if lib is not None]
 
 
-def _native_decode(case):
+def _native_decode(lib, case):
     refs = _refs(case)
     registry = Registry(max(refs, default=0) + 1)
     registry.objects.update(refs)
     data = bytes.fromhex(case["hex"]) + END
-    values = native_codec.NativeCodec(_LIB, registry).decode(data, 0, len(data))
+    values = native_codec.NativeCodec(lib, registry).decode(data, 0, len(data))
     assert len(values) == 2 and values[1] == "end", "the bytes after the value"
     why = _differ(values[0], eval(case["py"], _globals(refs)))
     assert why is None, why
 
 
-def _native_encode(case):
+def _native_encode(lib, case):
     out = bytearray()
-    native_codec.NativeCodec(_LIB, Registry(1)).encode(eval(case["py"], _globals({})), out)
+    codec = native_codec.NativeCodec(lib, Registry(1))
+    value = eval(case["py"], _globals({}))
+    codec.encode(value, out)
     got = out.hex()
     assert got == case["hex"], "\n  got      %s\n  expected %s" % (got, case["hex"])
+    # A whole reply frame of the same value: its header, then the same bytes.
+    frame = native_codec.NativeCodec(lib, Registry(1)).reply(0, 7, eval(case["py"], _globals({})))
+    assert bytes(frame[:9]) == (len(frame) - 4).to_bytes(4, "little") + b"\x00" + (7).to_bytes(4, "little"), frame[:9].hex()
+    assert frame[9:].hex() == case["hex"], "the reply's value: %s" % frame[9:].hex()
 
 
 def test_the_native_codec_reads_each_js_to_py_fixture_as_its_python_value():
-    if _LIB is None:
+    if not _LIBS:
         print("  skipped: esem_wire.so is not built (npm install builds it)")
         return
-    _run("js-to-py", _native_decode)
+    for lib in _LIBS:
+        _run("js-to-py", lambda case: _native_decode(lib, case))
 
 
 def test_the_native_codec_writes_each_py_to_js_value_as_its_fixture_bytes():
-    if _LIB is None:
+    if not _LIBS:
         print("  skipped: esem_wire.so is not built (npm install builds it)")
         return
-    _run("py-to-js", _native_encode)
+    for lib in _LIBS:
+        _run("py-to-js", lambda case: _native_encode(lib, case))
 
 
 def test_the_comparison_tells_types_signs_and_order_apart():

@@ -1,0 +1,96 @@
+"""The worker's C++ codec library (native/wire_module.cc) as Python sees
+it: imported as the extension module `esem_wire` when it is built, the
+ctypes entry points as its fallback, and every wrong call to the module an
+exception (never a crash). Run with `python3 python/tests/test_native_codec.py`."""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON_DIR = os.path.dirname(HERE)
+if PYTHON_DIR not in sys.path:
+    sys.path.insert(0, PYTHON_DIR)
+
+from esem_bridge import native_codec, worker  # noqa: E402
+from esem_bridge.codec import BridgeFailure  # noqa: E402
+from esem_bridge.registry import Registry  # noqa: E402
+
+PATH = os.environ.get("ESEM_WIRE_LIB") or os.path.join(os.path.dirname(PYTHON_DIR), "build", "Release", "esem_wire.so")
+LIB = native_codec.load(PATH)
+SKIP = "  skipped: esem_wire.so is not built (npm install builds it)"
+
+
+def _raises(kind, fn, *args):
+    try:
+        fn(*args)
+    except kind as exc:
+        return exc
+    raise AssertionError("%s%r did not raise %s" % (getattr(fn, "__name__", fn), args, kind.__name__))
+
+
+def test_the_library_is_imported_as_the_extension_module():
+    if LIB is None:
+        return print(SKIP)
+    assert type(LIB).__name__ == "module" and LIB.__name__ == "esem_wire", LIB
+    w = worker.Worker(1, PATH)
+    assert w.native is not None
+    assert w.reply_one.func is LIB.reply, "the worker's replies come from the module's reply()"
+
+
+def test_the_ctypes_fallback_writes_the_same_frames():
+    if LIB is None:
+        return print(SKIP)
+    dll = native_codec.CtypesLibrary.load(PATH)
+    assert dll is not None
+    value = {"id": 7, "name": "x", "tags": ["a", "b"], "score": 1.5, "big": 2 ** 70, "none": None}
+    a = native_codec.NativeCodec(LIB, Registry(1))
+    b = native_codec.NativeCodec(dll, Registry(1))
+    assert a.reply(0, 9, value) == b.reply(0, 9, value)
+    assert a.encode(value) == b.encode(value)
+    data = bytes(a.encode(value)) + bytes(a.encode([1, 2]))
+    assert a.decode(data, 0, len(data)) == b.decode(data, 0, len(data)) == [value, [1, 2]]
+
+
+def test_wrong_calls_to_the_module_raise_and_it_works_after():
+    if LIB is None:
+        return print(SKIP)
+    ctx = LIB.context(Registry(1), BridgeFailure)
+    _raises(TypeError, LIB.read, 12345, b"", 0, 0)  # not a context it made
+    _raises(TypeError, LIB.read, "ctx", b"", 0, 0)
+    _raises(TypeError, LIB.read, ctx, b"")  # too few arguments
+    _raises(TypeError, LIB.context, Registry(1))
+    _raises(ValueError, LIB.read, ctx, b"\x00", -1, 1)
+    _raises(TypeError, LIB.read, ctx, 5, 0, 0)  # not a buffer
+    failure = _raises(BridgeFailure, LIB.read, ctx, b"\x05\x01", 0, 9)  # past the buffer's end
+    assert failure.code == "ESEM_INTERNAL" and "malformed" in failure.message, failure.message
+    failure = _raises(BridgeFailure, LIB.read, ctx, b"\x05\xff\x00\x00\x00", 0, 5)  # a string longer than its bytes
+    assert failure.code == "ESEM_INTERNAL" and "malformed" in failure.message, failure.message
+    _raises(TypeError, LIB.write, ctx, 1, b"", False)  # out must be a bytearray
+    _raises(ValueError, LIB.reply, ctx, 256, 1, None)
+    _raises(ValueError, LIB.reply, ctx, 0, 2 ** 32, None)
+    _raises(ValueError, LIB.reply, ctx, 0, -1, None)
+    _raises(TypeError, LIB.reply, ctx, 0, 1)
+    # And it still works.
+    out = bytearray()
+    LIB.write(ctx, [1, "a"], out, False)
+    assert LIB.read(ctx, bytes(out), 0, len(out)) == [[1, "a"]]
+    frame = LIB.reply(ctx, 0, 3, None)
+    assert bytes(frame) == bytes.fromhex("06000000" "00" "03000000" "00"), frame.hex()
+
+
+def test_esem_subprocess_codec_ctypes_forces_the_fallback():
+    if LIB is None:
+        return print(SKIP)
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, %r); from esem_bridge import native_codec as n; "
+            "lib = n.load(%r); print(type(lib).__name__)") % (PYTHON_DIR, PATH)
+    env = dict(os.environ, ESEM_SUBPROCESS_CODEC="ctypes")
+    out = subprocess.check_output([sys.executable, "-c", code], env=env).decode().strip()
+    assert out == "CtypesLibrary", out
+
+
+if __name__ == "__main__":
+    from runner import run_all
+
+    sys.exit(1 if run_all(globals()) else 0)
