@@ -82,6 +82,11 @@ class Pool(object):
         tid = getattr(link, "main_tid", 0)
         self._stat_path = "/proc/self/task/%d/stat" % tid if tid and os.path.isdir("/proc/self/task/%d" % tid) else None
         self.watching = False  # a spare waits for a queued frame to have waited long enough
+        # A kick woke the spares and none has looked yet: later kicks need
+        # not wake them again (in a burst, the main thread would otherwise
+        # take the condition and notify on every frame until a spare gets
+        # the GIL, up to a switch interval later).
+        self.kicked = False
         self.held_back = False  # a take left a frame waiting for another (done() wakes the others)
         self._epoch = -1  # the main thread's epoch when last seen, and since when
         self._epoch_at = 0.0
@@ -171,17 +176,29 @@ class Pool(object):
         condition made over it: its Python-level __enter__ cost a tenth of a
         burst's frames."""
         with self.lock:
-            frames = self.main_frames if me is None else me.frames
-            if frames and frames[-1] is item:
-                frames.pop()  # the usual case: the last one taken
-            else:
-                for i in range(len(frames) - 1, -1, -1):
-                    if frames[i] is item:
-                        del frames[i]
-                        break
-            if self.held_back:
-                self.held_back = False
-                self.cond.notify_all()
+            self._done(me, item)
+
+    def next_main(self, ended):
+        """done(None, ended) when ended is not None, then take(None, False):
+        the main thread's step from one frame to the next in a burst,
+        under one acquisition of the lock."""
+        with self.lock:
+            if ended is not None:
+                self._done(None, ended)
+            return self.take(None, False)
+
+    def _done(self, me, item):
+        frames = self.main_frames if me is None else me.frames
+        if frames and frames[-1] is item:
+            frames.pop()  # the usual case: the last one taken
+        else:
+            for i in range(len(frames) - 1, -1, -1):
+                if frames[i] is item:
+                    del frames[i]
+                    break
+        if self.held_back:
+            self.held_back = False
+            self.cond.notify_all()
 
     def _others_stuck(self, me, now):
         """Every thread but me that runs a frame has run it STUCK_SECONDS
@@ -234,6 +251,7 @@ class Pool(object):
         thread; not holding lock)."""
         with self.cond:
             self._start_spare_if_needed()
+            self.kicked = True
             self.cond.notify_all()
 
     def _start_spare_if_needed(self):
@@ -268,6 +286,7 @@ class Pool(object):
                             self.idle -= 1
                             return
                         self.watching = False
+                        self.kicked = False  # this look sees every frame queued before it
                         if not queue:
                             backoff = STUCK_SECONDS
                             self.cond.wait()

@@ -749,8 +749,8 @@ class _Link(object):
         has a spare watch them."""
         pool = self.pool
         if pool is not None:
-            if pool.watching or (not pool.idle and len(pool.spares) >= pool.max_spares):
-                return  # a spare watches already, or none is free
+            if pool.watching or pool.kicked or (not pool.idle and len(pool.spares) >= pool.max_spares):
+                return  # a spare watches already, or is woken and will look, or none is free
         else:
             if self.threads <= 1:
                 return
@@ -997,6 +997,7 @@ class _Link(object):
         main_frames = self.main_frames
         threads = self.threads
         self.busy = self.holding = True
+        ended = None  # the pool's last frame here: its done() comes with the next take (pool.next_main)
         try:
             while queue:
                 pool = self.pool
@@ -1007,11 +1008,11 @@ class _Link(object):
                     item = queue.popleft()
                     main_frames.append(item)
                 else:
-                    with pool.lock:
-                        item = pool.take(None, False)
+                    item = pool.next_main(ended)
+                    ended = None
                     if item is None:
                         break
-                    if queue and not pool.watching:
+                    if queue and not pool.watching and not pool.kicked:
                         self.kick()  # others wait behind it: a spare watches
                 self.epoch += 1
                 try:
@@ -1019,13 +1020,14 @@ class _Link(object):
                 except CallCancelled:  # a cancel that came as the frame ended
                     pass
                 finally:
-                    pool = self.pool  # made meanwhile, maybe
-                    if pool is None:
+                    if self.pool is None:
                         main_frames.pop()
                     else:
-                        pool.done(None, item)
+                        ended = item  # (a pool made meanwhile finds it in main_frames too)
                 ran = True
         finally:
+            if ended is not None:
+                self.pool.done(None, ended)
             self.busy = held
             self.holding = held
             if several:
