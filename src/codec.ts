@@ -278,10 +278,12 @@ export class Encoder {
   }
 
   private values(values: unknown[], roots: string[]): void {
-    this.keys.clear();
-    this.lastKeys.length = 0;
-    this.lastRefs.length = 0;
-    this.ancestors.length = 0;
+    // Only what the last frame used: a clear() makes a new table, a length
+    // write is a slow store, and most frames (mod.f(1, 2)) use none of them.
+    if (this.keys.size !== 0) this.keys.clear();
+    if (this.lastKeys.length !== 0) this.lastKeys.length = 0;
+    if (this.lastRefs.length !== 0) this.lastRefs.length = 0;
+    if (this.ancestors.length !== 0) this.ancestors.length = 0;
     if (this.fns.length !== 0) this.fns = [];
     for (let i = 0; i < values.length; i++) {
       try {

@@ -106,6 +106,11 @@ export class SubprocessBackend implements Backend {
 
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown> {
     const op = options?.result === "proxy" ? Op.CallProxy : Op.Call;
+    if (!this.workers.closed && !args.some(isFunction)) {
+      // The usual call (plain arguments, its object in this worker): no closures for the cases below.
+      const id = this.modules.current(ref);
+      if (this.workers.owns(id)) return this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"], undefined, options);
+    }
     return this.withFreshArguments(args, () =>
       this.onRef(ref, (id) => this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"], undefined, options)),
     );
@@ -254,6 +259,10 @@ export class SubprocessBackend implements Backend {
     this.spinner.start();
     return promise;
   }
+}
+
+function isFunction(a: unknown): boolean {
+  return typeof a === "function";
 }
 
 function pathList(path: AttrPath): string[] {

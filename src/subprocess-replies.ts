@@ -18,7 +18,7 @@ export interface ReplyHandlers {
   saw(id: number): void;
   /** An import's reply carried module `id`, loaded from `source`. */
   imported(id: number, source: ModuleSource): void;
-  /** A call was answered (its promise is about to settle). */
+  /** Calls were answered (once per chunk of socket data that answered any). */
   answered(worker: WorkerProcess): void;
   /** The worker sent bytes that are not a reply: it must be stopped. */
   protocolError(worker: WorkerProcess, error: unknown): void;
@@ -40,6 +40,7 @@ export class ReplyReader {
   /** Socket data: whole replies, or a protocol error, never an exception out of the handler. */
   onData(worker: WorkerProcess, chunk: Buffer): void {
     if (worker.broken) return;
+    const before = worker.pending.size;
     try {
       worker.reader.read(chunk, (buffer, start, end) => {
         if (!this.scalarReply(worker, buffer, start, end)) this.onFrame(worker, buffer.subarray(start, end));
@@ -48,6 +49,7 @@ export class ReplyReader {
     } catch (error) {
       this.handlers.protocolError(worker, error);
     }
+    if (worker.pending.size !== before) this.handlers.answered(worker);
   }
 
   /**
@@ -73,7 +75,6 @@ export class ReplyReader {
     }
     const pending = worker.pending.take(buffer.readUInt32LE(start + 1));
     if (!pending) return false; // a cancelled call's, or a protocol error: onFrame says which
-    this.handlers.answered(worker);
     if (worker.pending.size === 0) worker.setReferenced(false);
     pending.resolve(value);
     return true;
@@ -103,7 +104,6 @@ export class ReplyReader {
       const expected = worker.pending.expected;
       throw new ProtocolError(`a reply to call #${seq}, ${expected === undefined ? "with no call pending" : `expected #${expected}`}`);
     }
-    this.handlers.answered(worker);
     if (worker.pending.size === 0) worker.setReferenced(false);
     try {
       const decoder = this.decoder(worker, payload);

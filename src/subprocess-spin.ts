@@ -14,9 +14,8 @@ export class Spinner {
 
   /** A call was sent: spin from now on. */
   start(): void {
-    if (this.micros <= 0) return;
+    if (this.spinning || this.micros <= 0) return; // spinning: the replies' touch() keeps it going
     this.touch();
-    if (this.spinning) return;
     this.spinning = true;
     const tick = () => {
       if (!this.busy() || performance.now() > this.until) {
