@@ -13,18 +13,14 @@ import { wireLibraryPath } from "./wire-library.js";
 
 const STDERR_LINES = 20;
 
-// On Linux the worker asks to be killed when Node dies (PR_SET_PDEATHSIG),
-// so even a busy worker never outlives Node; elsewhere the socket's EOF ends it.
-// VERSION_GATE first: an interpreter older than 3.8 exits with one line
-// the lifecycle turns into "Python X is not supported" before it reads a
-// line of the runtime (which it could not parse).
+// On Linux the worker asks to be killed when Node dies (PR_SET_PDEATHSIG,
+// worker.main: native_codec.die_with_parent), so even a busy worker never
+// outlives Node; elsewhere the socket's EOF ends it. VERSION_GATE first: an
+// interpreter older than 3.8 exits with one line the lifecycle turns into
+// "Python X is not supported" before it reads a line of the runtime (which
+// it could not parse).
 const BOOT =
   VERSION_GATE +
-  "if sys.platform.startswith('linux'):\n" +
-  "    try:\n" +
-  "        import ctypes; ctypes.CDLL(None).prctl(1, 9)\n" +
-  "    except Exception:\n" +
-  "        pass\n" +
   "sys.path.append(sys.argv[1])\n" +
   "import esem_bridge.bytecode_cache as c\n" +
   "c.install(sys.argv[5])\n" +

@@ -33,6 +33,8 @@ const PATHS: Array<{ name: string; placements: Placement[]; expected: Expected; 
   { name: "rejection", placements: ["main", "workers"], expected: { code: 1, signal: null }, what: "leaves a rejection unhandled" },
   { name: "sigint", placements: ["main", "workers"], expected: { code: null, signal: "SIGINT" }, what: "receives SIGINT" },
   { name: "sigterm", placements: ["main", "workers"], expected: { code: null, signal: "SIGTERM" }, what: "receives SIGTERM" },
+  // No hook of Node's runs: a subprocess worker busy in a long call ends by its PR_SET_PDEATHSIG (Linux).
+  { name: "sigkill", placements: ["main", "workers"], expected: { code: null, signal: "SIGKILL" }, what: "is killed by SIGKILL" },
   { name: "worker-throws", placements: ["workers"], expected: { code: 6, signal: null }, what: "has a worker that throws (exitCode 6 set by its error handler)" },
   { name: "worker-terminate", placements: ["workers"], expected: { code: 0, signal: null }, what: "terminates a worker in the middle of its calls" },
   { name: "worker-terminate-blocked", placements: ["workers"], expected: { code: 0, signal: null }, what: "terminates a worker blocked right after a burst of calls" },
@@ -130,6 +132,7 @@ function runOnce(exitPath: string, mode: Mode, placement: Placement): Promise<Ru
         toldAt = Date.now();
         if (exitPath === "sigint") child.kill("SIGINT");
         else if (exitPath === "sigterm") child.kill("SIGTERM");
+        else if (exitPath === "sigkill") child.kill("SIGKILL");
         else child.stdin.write("go\n");
       }
     });

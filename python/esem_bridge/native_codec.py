@@ -15,6 +15,7 @@ ctypes.PyDLL both run with it).
 
 import functools
 import os
+import sys
 
 from .codec import BridgeFailure
 
@@ -42,6 +43,24 @@ def load(path):
     return lib
 
 
+def die_with_parent(lib):
+    """On Linux, has the kernel SIGKILL this process when the Node thread
+    that started it ends (PR_SET_PDEATHSIG), so a busy worker never outlives
+    Node: through the extension module when it is loaded (no ctypes import
+    on the way to the first call), else through ctypes. False when neither
+    could."""
+    if lib is not None and hasattr(lib, "die_with_parent"):
+        return lib.die_with_parent()
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).prctl(1, 9) == 0  # PR_SET_PDEATHSIG, SIGKILL
+    except Exception:
+        return False
+
+
 def _import_module(path):
     try:
         from importlib.machinery import ExtensionFileLoader
@@ -53,7 +72,7 @@ def _import_module(path):
         loader.exec_module(module)
     except (ImportError, OSError, SystemError):  # no PyInit_esem_wire (an older build), or no C-API found
         return None
-    if not all(hasattr(module, name) for name in ("context", "read", "write", "reply")):
+    if not all(hasattr(module, name) for name in ("context", "read", "write", "reply", "die_with_parent")):
         return None
     return module
 

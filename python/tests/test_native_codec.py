@@ -78,6 +78,21 @@ def test_wrong_calls_to_the_module_raise_and_it_works_after():
     assert bytes(frame) == bytes.fromhex("06000000" "00" "03000000" "00"), frame.hex()
 
 
+def test_die_with_parent_sets_the_parent_death_signal_on_linux():
+    if LIB is None:
+        return print(SKIP)
+    import subprocess
+
+    code = ("import ctypes, sys; sys.path.insert(0, %r); from esem_bridge import native_codec as n; "
+            "ok = n.die_with_parent(n.load(%r)); sig = ctypes.c_int(-1); "
+            "ctypes.CDLL(None).prctl(2, ctypes.byref(sig)); print(ok, sig.value)") % (PYTHON_DIR, PATH)
+    for codec in ("", "ctypes"):
+        env = dict(os.environ, ESEM_SUBPROCESS_CODEC=codec)
+        out = subprocess.check_output([sys.executable, "-c", code], env=env).decode().strip()
+        expected = "True 9" if sys.platform.startswith("linux") else "False 0"
+        assert out == expected, (codec, out)
+
+
 def test_esem_subprocess_codec_ctypes_forces_the_fallback():
     if LIB is None:
         return print(SKIP)

@@ -1,9 +1,9 @@
 // Child script for the exit torture: bridges in the main thread (and in two
 // worker_threads) are kept busy with calls in flight, the script prints
 // "ready", and on "go" from stdin it ends by the exit path under test. The
-// parent sends SIGINT/SIGTERM itself for the signal paths.
+// parent sends SIGINT/SIGTERM/SIGKILL itself for the signal paths.
 // Usage: node exit-paths.mjs <path> <native|subprocess> <main|workers> <fixtures dir>
-// Paths: normal, exit, uncaught, rejection, sigint, sigterm (any placement);
+// Paths: normal, exit, uncaught, rejection, sigint, sigterm, sigkill (any placement);
 // worker-throws, worker-terminate, worker-terminate-blocked (workers only).
 import path from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -13,9 +13,10 @@ const { createBridge } = await import(new URL("../../dist/index.js", import.meta
 /**
  * Keeps two bridges busy: one answers waves of short calls without a pause
  * (results are being encoded and delivered when the process ends), the
- * other has one long call in flight.
+ * other has one long call in flight: a sleep, or (holdGil) a C loop that
+ * keeps the GIL, so that none of its worker's other threads can run.
  */
-async function busy(mode, fixtures, longCall) {
+async function busy(mode, fixtures, longCall, holdGil) {
   const hot = createBridge({ mode });
   const slow = createBridge({ mode });
   const timing = await hot.python(path.join(fixtures, "timing.py"));
@@ -31,7 +32,7 @@ async function busy(mode, fixtures, longCall) {
       if (wave === 0) started();
     }
   })();
-  slowTiming.sleep_then_return(longCall, "long").catch(() => {});
+  (holdGil ? slowTiming.hold_gil(3_000_000_000) : slowTiming.sleep_then_return(longCall, "long")).catch(() => {});
   await first;
   return state;
 }
@@ -40,13 +41,16 @@ if (isMainThread) {
   const [exitPath, mode, placement, fixtures] = process.argv.slice(2);
   // Paths that end the process at once have a long call in flight; those
   // that end normally wait for theirs.
-  const abrupt = ["exit", "uncaught", "rejection", "sigint", "sigterm"].includes(exitPath);
+  const abrupt = ["exit", "uncaught", "rejection", "sigint", "sigterm", "sigkill"].includes(exitPath);
   const longCall = abrupt ? 3 : 0.3;
-  const main = await busy(mode, fixtures, longCall);
+  // Killed with SIGKILL, a subprocess worker holding the GIL cannot notice
+  // the socket's end: only its PR_SET_PDEATHSIG ends it.
+  const holdGil = exitPath === "sigkill" && mode === "subprocess";
+  const main = await busy(mode, fixtures, longCall, holdGil);
   const workers = [];
   if (placement === "workers") {
     for (let i = 0; i < 2; i++) {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { mode, fixtures, longCall } });
+      const worker = new Worker(new URL(import.meta.url), { workerData: { mode, fixtures, longCall, holdGil } });
       const ready = new Promise((resolve, reject) => {
         worker.once("message", resolve);
         worker.once("error", reject);
@@ -115,8 +119,8 @@ if (isMainThread) {
   });
   console.log("ready");
 } else {
-  const { mode, fixtures, longCall } = workerData;
-  const state = await busy(mode, fixtures, longCall);
+  const { mode, fixtures, longCall, holdGil } = workerData;
+  const state = await busy(mode, fixtures, longCall, holdGil);
   parentPort.on("message", (message) => {
     if (message === "stop") state.stopped = true;
     if (message === "throw") throw new Error("worker throws on purpose");
