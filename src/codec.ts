@@ -48,6 +48,11 @@ const WRAPPER_ROOTS = new Set(["args", "kwargs", "path"]);
 const TWO32 = 4294967296;
 /** A byte length of this value is followed by a u32 index: the payload is that side buffer. */
 const SIDE_LENGTH = 0xffffffff;
+/** An encoder buffer larger than this shrinks after SMALL_TAKES small takes in a row (see take). */
+const SHRINK_FROM = 1 << 20;
+const SMALL_TAKES = 64;
+/** An owned decoder returns inline Bytes payloads at least this long as views, not copies. */
+const VIEW_FROM = 1 << 20;
 /** Binary payloads at least this long go beside the bytes when the encoder keeps side buffers. */
 export const SIDE_THRESHOLD = 4096;
 const utf8 = new TextEncoder();
@@ -178,6 +183,8 @@ export class Encoder {
   // frame being encoded begins.
   private busy = false;
   private frameStart = 0;
+  /** take()s in a row that used little of a large buffer. */
+  private smallTakes = 0;
   /** Buffers the last encode() put beside its bytes (when keepSide); a shared() one as its Shared marker. */
   side: ArrayBufferView[] = [];
   /** The Shared marker whose payload raw() writes next. */
@@ -262,19 +269,41 @@ export class Encoder {
     return this.busy ? this.frameStart : this.pos;
   }
 
-  /** The whole frames gathered so far (a copy), and a fresh start. */
+  /**
+   * The whole frames gathered so far (a copy), and a fresh start. A buffer
+   * grown past SHRINK_FROM by a big payload goes back to a small one once
+   * SMALL_TAKES takes in a row used less than a 64th of it: no large
+   * buffer stays with the encoder long after the call that needed it.
+   * (Handing the large buffer itself out instead of copying it measured no
+   * faster: the copy into a buffer already touched is cheaper than page
+   * faults on a fresh one.)
+   */
   take(): Buffer {
-    if (!this.busy) {
-      const out = Buffer.from(this.buf.subarray(0, this.pos));
-      this.pos = 0;
-      return out;
+    const end = this.busy ? this.frameStart : this.pos;
+    const out = Buffer.from(this.buf.subarray(0, end));
+    const rest = this.buf.subarray(end, this.pos); // a frame half written (a getter called Python)
+    if (this.buf.length > SHRINK_FROM && this.pos < this.buf.length / 64) {
+      if (++this.smallTakes >= SMALL_TAKES) {
+        const next = new Uint8Array(Math.max(4096, 2 * rest.length));
+        next.set(rest);
+        this.buf = next;
+        this.view = new DataView(next.buffer);
+        this.smallTakes = 0;
+      } else {
+        this.buf.copyWithin(0, end, this.pos);
+      }
+    } else {
+      this.smallTakes = 0;
+      if (rest.length) this.buf.copyWithin(0, end, this.pos);
     }
-    // Called from a getter while a frame is half written: keep that part.
-    const out = Buffer.from(this.buf.subarray(0, this.frameStart));
-    this.buf.copyWithin(0, this.frameStart, this.pos);
-    this.pos -= this.frameStart;
+    this.pos = rest.length;
     this.frameStart = 0;
     return out;
+  }
+
+  /** The size of the buffer frames are encoded into (for tests of its shrinking). */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   private values(values: unknown[], roots: string[]): void {
@@ -708,11 +737,17 @@ export class Decoder {
 
   private readonly bytes: Uint8Array;
 
+  /**
+   * `owned`: nobody else writes or reuses `bytes`' memory (a reply frame
+   * read from the worker's socket): an inline Bytes payload of
+   * VIEW_FROM bytes or more is then returned as a Buffer over it, not a copy.
+   */
   constructor(
     bytes: Uint8Array,
     private readonly wrap: WrapRef,
     private readonly side: readonly (ArrayBuffer | Uint8Array)[] = [],
     private readonly fns?: CallbackIds,
+    private readonly owned = false,
   ) {
     // A plain Uint8Array whatever was passed (a Buffer, a subarray): one
     // object shape for the JIT, however the decoder is used.
@@ -859,7 +894,9 @@ export class Decoder {
         const n = this.view.getUint32(this.pos, true);
         if (n !== SIDE_LENGTH) {
           this.pos += 4;
-          const out = Buffer.from(this.bytes.subarray(this.pos, this.pos + n));
+          const b = this.bytes;
+          if (this.pos + n > b.length) throw new BridgeError("ESEM_INTERNAL", "corrupt wire data: a payload past the end");
+          const out = this.owned && n >= VIEW_FROM ? Buffer.from(b.buffer, b.byteOffset + this.pos, n) : Buffer.from(b.subarray(this.pos, this.pos + n));
           this.pos += n;
           return out;
         }

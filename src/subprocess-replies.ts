@@ -156,7 +156,8 @@ export class ReplyReader {
   }
 
   private decoder(worker: WorkerProcess, payload: Buffer): Decoder {
-    return new Decoder(payload.subarray(5), (id, typeIndex, desc) => this.wrapRef(worker, id, typeIndex, desc), [], this.fns);
+    // Owned: each socket read is a fresh buffer of Node's, and so is a frame joined from several.
+    return new Decoder(payload.subarray(5), (id, typeIndex, desc) => this.wrapRef(worker, id, typeIndex, desc), [], this.fns, true);
   }
 
   /** A worker describes a type once (typeIndex > 0) and sends only its index after that. */

@@ -138,3 +138,46 @@ describe("encoding that re-enters itself", () => {
     expect(new Decoder(inner!, () => null).value()).toBe("inner");
   });
 });
+
+describe("large payloads", () => {
+  it("do not keep the frame encoder's buffer large: it shrinks after 64 small frames in a row, and frames stay whole", () => {
+    const enc = new Encoder(() => undefined);
+    const big = Buffer.alloc(3 << 20, 5);
+    enc.appendFrame(Uint8Array.of(1), [big], ["a"]);
+    const first = enc.take();
+    expect(first.readUInt32LE(0)).toBe(first.length - 4);
+    const grown = enc.capacity;
+    expect(grown).toBeGreaterThan(3 << 20);
+    for (let i = 0; i < 63; i++) {
+      enc.appendFrame(Uint8Array.of(1), [i], ["a"]);
+      enc.take();
+    }
+    expect(enc.capacity).toBe(grown); // not yet: a burst of big calls keeps its buffer
+    enc.appendFrame(Uint8Array.of(1), ["last small one"], ["a"]);
+    const last = enc.take();
+    expect(enc.capacity).toBeLessThan(1 << 20);
+    expect(new Decoder(last.subarray(5), () => null).value()).toBe("last small one");
+    enc.appendFrame(Uint8Array.of(1), [big], ["a"]); // and grows again when it must
+    expect(enc.take().length).toBe(first.length);
+  });
+
+  it("are read as views of a decoder's own bytes, each its own range, and copied otherwise", () => {
+    const a = Buffer.alloc(2 << 20, 1);
+    const b = Buffer.alloc(2 << 20, 2);
+    const bytes = new Encoder(() => undefined).encode([[a, "between", b, "after"]], ["a"]).slice();
+    const owned = new Decoder(bytes, () => null, [], undefined, true).value() as [Buffer, string, Buffer, string];
+    expect(owned[1]).toBe("between");
+    expect(owned[3]).toBe("after");
+    expect(owned[0].equals(a) && owned[2].equals(b)).toBe(true);
+    expect(owned[0].buffer).toBe(bytes.buffer); // no copy
+    owned[0].fill(9); // writing one leaves the other and the rest intact
+    expect(owned[2].equals(b)).toBe(true);
+    const copied = new Decoder(bytes, () => null).value() as [Buffer];
+    expect(copied[0].buffer).not.toBe(bytes.buffer);
+  });
+
+  it("that claim more bytes than the data has are an error, not a short Buffer", () => {
+    const bytes = new Encoder(() => undefined).encode([Buffer.alloc(10, 1)], ["a"]).slice();
+    expect(() => new Decoder(bytes.subarray(0, bytes.length - 3), () => null).value()).toThrow(/corrupt wire data/);
+  });
+});

@@ -489,5 +489,23 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
     it("awaits an async def function and resolves with its result", async () => {
       expect(await v.async_double(21)).toBe(42);
     });
+
+    it("carries several large Buffers in one call, both ways, each whole and separate, and small calls after them", async () => {
+      const a = Buffer.alloc(3 << 20, 0xa1);
+      a[a.length - 1] = 1;
+      const b = Buffer.alloc(5 << 20, 0xb2);
+      expect(await v.type_names(a, "mid", b)).toEqual(["bytes", "str", "bytes"]);
+      const back = (await v.echo([a, "mid", b, 7])) as [Buffer, string, Buffer, number];
+      expect(back[1]).toBe("mid");
+      expect(back[3]).toBe(7);
+      expect(Buffer.isBuffer(back[0]) && Buffer.isBuffer(back[2])).toBe(true);
+      expect(Buffer.compare(back[0], a)).toBe(0);
+      expect(Buffer.compare(back[2], b)).toBe(0);
+      back[0].fill(0); // the results are the caller's: writing one changes nothing else
+      expect(Buffer.compare(back[2], b)).toBe(0);
+      expect(a[0]).toBe(0xa1);
+      expect(await v.py_len(b)).toBe(5 << 20);
+      expect(await v.echo("small after")).toBe("small after");
+    });
   });
 });

@@ -774,11 +774,15 @@ class _Link(object):
             pending += data
             if len(pending) < self.need:
                 if len(pending) >= 4 and self.need - len(pending) > READ_SIZE:
-                    if _fill(self.sock, pending, self.need) is None:
+                    pending = _fill(self.sock, pending, self.need)
+                    if pending is None:
                         return False
                 else:
                     return True
-            buf = bytes(pending)
+            # `pending` is never written again (partial is a new bytearray
+            # below), so the C++ codec may read it as it is; codec.py needs
+            # bytes (its slices are values).
+            buf = pending if self.worker.native is not None else bytes(pending)
         else:
             buf = data
         u32_from = _U32.unpack_from
@@ -1191,11 +1195,13 @@ def _recv_blocking(sock, size):
 
 
 def _fill(sock, pending, need):
-    """pending (a bytearray) grown to `need` bytes read from sock, in place
-    (one buffer for a large frame, no chunk list). None at EOF."""
+    """A bytearray of `need` bytes: pending's, then the rest read from sock
+    straight into it (one buffer for a large frame, no chunk list, no copy
+    of what is read). None at EOF."""
     have = len(pending)
-    pending.extend(bytes(need - have))
-    view = memoryview(pending)
+    full = bytearray(need)  # zeroed once: no temporary of that size, no second copy
+    full[:have] = pending
+    view = memoryview(full)
     try:
         while have < need:
             try:
@@ -1208,7 +1214,7 @@ def _fill(sock, pending, need):
             have += n
     finally:
         view.release()
-    return pending
+    return full
 
 
 def _say(message):
