@@ -212,7 +212,10 @@ PyObject* ModWrite(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 // frame (u32 payload length, u8 status, u32 seq, the value), the header
 // worker.py's answer() would otherwise pack in Python around write().
 PyObject* ModReply(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-  if (!WantArgs(nargs == 4 ? 5 : nargs, 5, "reply(context, status, seq, value[, as_ref])")) return nullptr;
+  if (nargs != 4 && nargs != 5) {
+    Py().PyErr_SetString(Py().PyExc_TypeError, "reply(context, status, seq, value[, as_ref])");
+    return nullptr;
+  }
   WireContext* w = ContextArg(args[0]);
   Py_ssize_t status = 0, seq = 0;
   if (!w || !SizeArg(args[1], &status) || !SizeArg(args[2], &seq)) return nullptr;

@@ -36,19 +36,6 @@ export class FrameReader {
   }
 
   /**
-   * Appends a chunk; returns the payloads it completed, in order. Throws a
-   * ProtocolError at the first malformed frame (the payloads before it in
-   * the same chunk are lost with it), and again at every later push.
-   */
-  push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
-    this.read(chunk, (buffer, start, end) => {
-      out.push(buffer.subarray(start, end));
-    });
-    return out;
-  }
-
-  /**
    * Appends a chunk and visits each payload it completed, in order, as the
    * range [start, end) of a buffer (no Buffer made per payload: a burst of
    * small replies reads them in place). A visit that returns true stops: the

@@ -1,10 +1,11 @@
 // Shared test helpers: which backends to run, bridges that always shut down,
-// fixture paths, and assertions for the bridge's error shapes.
+// fixture paths, assertions for the bridge's error shapes, frame reading.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { expect } from "vitest";
 import { createBridge, BridgeError, PythonError } from "../src/index.ts";
+import type { FrameReader } from "../src/framing.ts";
 
 export type Mode = "native" | "subprocess";
 type Bridge = ReturnType<typeof createBridge>;
@@ -160,4 +161,13 @@ export function runNode(
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
+}
+
+/** FrameReader.read() as a list: the payloads a chunk completed, copied out of it. */
+export function payloadsOf(reader: FrameReader, chunk: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  reader.read(chunk, (buffer, start, end) => {
+    out.push(Buffer.from(buffer.subarray(start, end)));
+  });
+  return out;
 }

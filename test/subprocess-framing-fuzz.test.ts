@@ -5,6 +5,7 @@
 // documented ProtocolError (ESEM_PROTOCOL); nothing else escapes, nothing hangs.
 import { describe, expect, it } from "vitest";
 import { FrameReader, ProtocolError, REPLY_HEADER, replyHeader } from "../src/framing.ts";
+import { payloadsOf } from "./helpers.ts";
 
 const SEED = 0x5eed_0007;
 const CASES = 4000;
@@ -75,7 +76,7 @@ function feed(stream: Buffer, int: (n: number) => number): { payloads: Buffer[];
   try {
     for (let i = 0; i < stream.length; ) {
       const step = 1 + int(64);
-      for (const p of reader.push(stream.subarray(i, i + step))) {
+      for (const p of payloadsOf(reader, stream.subarray(i, i + step))) {
         payloads.push(p);
         replyHeader(p);
       }
@@ -125,12 +126,12 @@ describe("the subprocess frame reader under mutated input", () => {
     const bad = Buffer.from([2, 0, 0, 0, 9, 9]);
     const first = (() => {
       try {
-        reader.push(bad);
+        payloadsOf(reader, bad);
       } catch (error) {
         return error;
       }
     })();
     expect(first).toBeInstanceOf(ProtocolError);
-    expect(() => reader.push(frameOf(Buffer.alloc(REPLY_HEADER)))).toThrow(first as Error);
+    expect(() => payloadsOf(reader, frameOf(Buffer.alloc(REPLY_HEADER)))).toThrow(first as Error);
   });
 });

@@ -146,14 +146,8 @@ class Worker(object):
             self.encoder = self.native
         # decode() without its translation of failures: the C++ reader, or codec.py's.
         self.read_values = self.native.decode if self.native else self._decode_py
-        # One result's whole reply frame: the C++ codec's reply() when it is
-        # the extension module (one call of ~50 ns), else _reply_py.
-        self.reply_one = self.native.reply if self.native and not isinstance(lib, native_codec.CtypesLibrary) else self._reply_py
-        # Results of these exact types are written by codec.py when the C++
-        # codec goes through ctypes: its bytes are the same (test/golden),
-        # and a ctypes call costs more than writing one scalar in Python
-        # (~650 ns against ~250 ns for an int).
-        self.scalar_encoder = Encoder(self.registry)
+        # One result's whole reply frame: the C++ codec's reply(), else _reply_py.
+        self.reply_one = self.native.reply if self.native else self._reply_py
 
     def _native_writes_functions(self):
         probe = JsFunction(1, self.table)  # not in the table: dropping it tells nobody
@@ -192,13 +186,10 @@ class Worker(object):
             send(self.reply_one(STATUS_OK, seq, result, op == OP_CALL_PROXY and result is not None))
 
     def _reply_py(self, status, seq, value, as_ref):
-        """reply_one() without the extension module: the frame's header packed
-        here around the encoder's bytes."""
+        """reply_one() without the C++ codec: the frame's header packed here
+        around codec.py's bytes."""
         out = bytearray(_REPLY.pack(0, status, seq))
-        if type(value) in _SCALARS and not as_ref:
-            self.scalar_encoder.encode(value, out)  # codec.py: the same bytes, without a ctypes call
-        else:
-            self.encoder.encode(value, out, as_ref)
+        self.encoder.encode(value, out, as_ref)
         _U32.pack_into(out, 0, len(out) - 4)
         return out
 
@@ -568,8 +559,6 @@ class Worker(object):
 class MalformedStream(Exception):
     """The bytes from Node cannot be frames any more: the worker says why and exits."""
 
-
-_SCALARS = frozenset((type(None), bool, int, float, str))
 
 # Frames of at least this many bytes pause the collector outside the user's
 # code (Worker.run); the C reader pauses it while it reads from the same size.

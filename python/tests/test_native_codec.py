@@ -70,6 +70,7 @@ def test_wrong_calls_to_the_module_raise_and_it_works_after():
     _raises(ValueError, LIB.reply, ctx, 0, 2 ** 32, None)
     _raises(ValueError, LIB.reply, ctx, 0, -1, None)
     _raises(TypeError, LIB.reply, ctx, 0, 1)
+    _raises(TypeError, LIB.reply, ctx, 0, 1, None, False, "extra")
     # And it still works.
     out = bytearray()
     LIB.write(ctx, [1, "a"], out, False)
