@@ -13,6 +13,7 @@
         "native/loop_spinner.cc",
         "native/native_thread.cc",
         "native/py_api.cc",
+        "native/py_arena_cache.cc",
         "native/py_callbacks.cc",
         "native/py_context.cc",
         "native/py_error.cc",
@@ -25,7 +26,8 @@
         "native/py_wire_write.cc",
         "native/python_host.cc",
         "native/registry.cc",
-        "native/settle.cc"
+        "native/settle.cc",
+        "native/wire_buffers.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
@@ -51,6 +53,7 @@
       "sources": [
         "native/wire_module.cc",
         "native/py_api.cc",
+        "native/py_arena_cache.cc",
         "native/py_context.cc",
         "native/py_error.cc",
         "native/py_js_buffer.cc",
@@ -58,7 +61,8 @@
         "native/py_json_write.cc",
         "native/py_wire_read.cc",
         "native/py_wire_write.cc",
-        "native/registry.cc"
+        "native/registry.cc",
+        "native/wire_buffers.cc"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "python_host.h"
+#include "wire_buffers.h"
 
 namespace esem {
 namespace {
@@ -242,6 +243,9 @@ bool Bridge::WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t 
   if (!info[at].IsTypedArray()) return false;
   Napi::Uint8Array bytes = info[at].As<Napi::Uint8Array>();
   if (bytes.ByteLength() == 0) return false;
+  if (bytes.ByteLength() >= kKeptFrom && job->wire.capacity() < bytes.ByteLength()) {
+    job->wire = TakeWireBuffer(bytes.ByteLength());
+  }
   job->wire.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
   if (info.Length() > at + 1 && info[at + 1].IsArray()) return SideFromJs(env, info[at + 1], &job->side);
   return true;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "py_arena_cache.h"
 #include "py_ref.h"
 
 namespace esem {
@@ -151,6 +152,7 @@ std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate,
     }
     InstallBytecodeCache(config.bytecode_cache);
     ConfigureStreams();
+    InstallArenaCache(ArenaCacheBudget());
   }
   *tstate = py.PyEval_SaveThread();
   g_initialized = true;

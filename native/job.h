@@ -15,6 +15,7 @@
 #include "error_info.h"
 #include "py_buffer_export.h"
 #include "scalar.h"
+#include "wire_buffers.h"
 
 namespace esem {
 
@@ -182,8 +183,8 @@ struct Job {
 
  private:
   static void Trim(std::string* s) {
-    if (s->capacity() > (1u << 16)) {
-      std::string().swap(*s);
+    if (s->capacity() > kKeptFrom) {
+      KeepWireBuffer(s);  // for the next large message (wire_buffers.h)
     } else {
       s->clear();
     }

@@ -64,18 +64,43 @@ napi_value Call(napi_env env, napi_ref fn, size_t argc, napi_value* argv) {
 
 void FreeString(napi_env, void*, void* hint) { delete static_cast<std::string*>(hint); }
 
-// The message bytes as a Buffer: moved, not copied, when large.
-napi_value WireBuffer(napi_env env, std::string* bytes) {
-  napi_value out = nullptr;
-  if (bytes->size() >= kExternalWire) {
-    auto* owned = new std::string(std::move(*bytes));
-    if (napi_create_external_buffer(env, owned->size(), &(*owned)[0], FreeString, owned, &out) == napi_ok) return out;
-    *bytes = std::move(*owned);  // a runtime without external buffers (Electron): copy
-    delete owned;
+// The message bytes as a Buffer for the decoder. Large ones are lent, not
+// copied: an external Buffer over `bytes`' own memory, which stays the
+// job's (and goes back to the kept buffers, wire_buffers.h, when the job is
+// done); EndLoan detaches it once the decode is over, so no JS object can
+// reach the memory after that (the decoder copies out all it returns).
+// Else, and where the runtime has no external buffers (Electron), a copy.
+struct WireLoan {
+  napi_value buffer = nullptr;
+  bool lent = false;
+};
+
+WireLoan LendWire(napi_env env, std::string* bytes) {
+  WireLoan loan;
+  if (bytes->size() >= kExternalWire &&
+      napi_create_external_buffer(env, bytes->size(), &(*bytes)[0], nullptr, nullptr, &loan.buffer) == napi_ok) {
+    loan.lent = true;
+    return loan;
   }
   void* unused;
-  napi_create_buffer_copy(env, bytes->size(), bytes->data(), &unused, &out);
-  return out;
+  napi_create_buffer_copy(env, bytes->size(), bytes->data(), &unused, &loan.buffer);
+  return loan;
+}
+
+void EndLoan(napi_env env, const WireLoan& loan, std::string* bytes) {
+  if (!loan.lent) return;
+  napi_value arraybuffer = nullptr;
+  if (napi_get_typedarray_info(env, loan.buffer, nullptr, nullptr, nullptr, &arraybuffer, nullptr) == napi_ok &&
+      napi_detach_arraybuffer(env, arraybuffer) == napi_ok) {
+    return;
+  }
+  // Not detachable here: the Buffer owns the memory until it is collected
+  // (moving a heap string keeps its address).
+  auto* owned = new std::string(std::move(*bytes));
+  if (napi_add_finalizer(env, loan.buffer, owned, FreeString, nullptr, nullptr) != napi_ok) {
+    // No way to tie the memory to the Buffer: leaked rather than freed under it.
+    (void)owned;
+  }
 }
 
 void FreeExport(napi_env, void*, void* hint) { ExportPtr(static_cast<BufferExport*>(hint)); }
@@ -333,16 +358,19 @@ napi_value ResultToJs(napi_env env, const JsHelpers& helpers, Job& job) {
     return Call(env, helpers.decode, 1, &text);
   }
   napi_value argv[2];
-  argv[0] = WireBuffer(env, &job.result_wire);
+  WireLoan loan = LendWire(env, &job.result_wire);
+  argv[0] = loan.buffer;
   napi_create_array_with_length(env, job.exports.size(), &argv[1]);
-  for (size_t i = 0; i < job.exports.size(); i++) {
+  napi_value out = argv[0] ? argv[1] : nullptr;
+  for (size_t i = 0; out && i < job.exports.size(); i++) {
     napi_value ab = ExportToJs(env, std::move(job.exports[i]));
-    if (!ab) return nullptr;
-    napi_set_element(env, argv[1], static_cast<uint32_t>(i), ab);
+    if (!ab) out = nullptr;
+    if (out) napi_set_element(env, argv[1], static_cast<uint32_t>(i), ab);
   }
   job.exports.clear();
-  if (!argv[0]) return nullptr;
-  return Call(env, helpers.decode, 2, argv);
+  if (out) out = Call(env, helpers.decode, 2, argv);
+  EndLoan(env, loan, &job.result_wire);
+  return out;
 }
 
 std::string JsUtf8(napi_env env, napi_value s) {

@@ -49,6 +49,13 @@ struct PyBuffer {
   void* internal;
 };
 
+// PyObjectArenaAllocator (Include/cpython/objimpl.h), unchanged since 3.4.
+struct PyArenaAllocator {
+  void* ctx;
+  void* (*alloc)(void* ctx, size_t size);
+  void (*free)(void* ctx, void* ptr, size_t size);
+};
+
 constexpr int kPyBufSimple = 0;
 constexpr int kPyBufWritable = 0x0001;
 constexpr int kPyBufFormat = 0x0004;
@@ -235,7 +242,9 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PyInitConfig_SetInt, (PyInitConfig*, const char*, int64_t))      \
   X(int, PyInitConfig_SetStr, (PyInitConfig*, const char*, const char*))  \
   X(int, PyInitConfig_GetError, (PyInitConfig*, const char**))            \
-  X(int, Py_InitializeFromInitConfig, (PyInitConfig*))
+  X(int, Py_InitializeFromInitConfig, (PyInitConfig*))                   \
+  X(void, PyObject_GetArenaAllocator, (PyArenaAllocator*))                \
+  X(void, PyObject_SetArenaAllocator, (PyArenaAllocator*))
 
 // X(name): data symbols whose address is the object (types, singletons).
 #define ESEM_PY_OBJECTS(X) \

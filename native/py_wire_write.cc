@@ -15,6 +15,7 @@
 #include "py_error.h"
 #include "py_json.h"
 #include "py_wire.h"
+#include "wire_buffers.h"
 #include "wire_tags.h"
 
 namespace esem {
@@ -77,6 +78,21 @@ class Writer {
     if (static_cast<uint64_t>(n) < kSideLength) return true;
     py_.PyErr_SetString(py_.PyExc_ValueError, (std::string(what) + " of 4 GiB or more cannot be sent to JS").c_str());
     return false;
+  }
+
+  // Room for `size` bytes in all: a large message takes a kept buffer
+  // (wire_buffers.h), the largest, since its final size is not known.
+  void Reserve(size_t size) {
+    if (size >= kKeptFrom) {
+      std::string kept = TakeWireBuffer();
+      if (kept.capacity() >= size) {
+        kept.append(out_);
+        out_.swap(kept);
+        return;
+      }
+      KeepWireBuffer(&kept);
+    }
+    out_.reserve(size);
   }
 
   bool Str(PyObject* o);
@@ -309,7 +325,7 @@ bool Writer::Sequence(PyObject* o, bool tuple, int depth) {
   U8(kList);
   size_t count_at = out_.size();
   U32(static_cast<uint32_t>(n));
-  if (out_.capacity() - out_.size() < static_cast<size_t>(n) * 9) out_.reserve(out_.size() + static_cast<size_t>(n) * 9);
+  if (out_.capacity() - out_.size() < static_cast<size_t>(n) * 9) Reserve(out_.size() + static_cast<size_t>(n) * 9);
   Py_ssize_t written = 0;
   for (Py_ssize_t i = 0; i < n; i++) {
     // A list can shrink while a nested conversion runs Python code.

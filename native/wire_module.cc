@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "py_arena_cache.h"
 #include "py_context.h"
 #include "py_wire.h"
+#include "wire_buffers.h"
 
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -237,7 +239,17 @@ PyObject* ModReply(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   put32(0, bytes.size() - 4);
   bytes[4] = static_cast<char>(status);
   put32(5, static_cast<uint64_t>(seq));
-  return Py().PyByteArray_FromStringAndSize(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
+  PyObject* frame = Py().PyByteArray_FromStringAndSize(bytes.data(), static_cast<Py_ssize_t>(bytes.size()));
+  KeepWireBuffer(&bytes);  // a large reply's buffer, for the next one (wire_buffers.h)
+  return frame;
+}
+
+// cache_arenas() -> bool: keeps Python's freed object arenas for reuse, as
+// the native mode does (py_arena_cache.h; ESEM_ARENA_CACHE_MB).
+PyObject* ModCacheArenas(PyObject*, PyObject* const*, Py_ssize_t nargs) {
+  if (!WantArgs(nargs, 0, "cache_arenas()")) return nullptr;
+  bool ok = InstallArenaCache(ArenaCacheBudget());
+  return OwnedRef::Borrow(ok ? Py()._Py_TrueStruct : Py()._Py_FalseStruct).Release();
 }
 
 // die_with_parent() -> bool: on Linux, asks the kernel to SIGKILL this
@@ -261,6 +273,7 @@ PyMethodDefinition g_methods[] = {
     {"write", ModWrite, kMethFastcall, "write(context, value, out, as_ref): appends value's wire form to out"},
     {"reply", ModReply, kMethFastcall, "reply(context, status, seq, value[, as_ref]): a whole reply frame"},
     {"die_with_parent", ModDieWithParent, kMethFastcall, "die_with_parent(): SIGKILL when Node's thread ends (Linux)"},
+    {"cache_arenas", ModCacheArenas, kMethFastcall, "cache_arenas(): keep freed object arenas for reuse"},
     {nullptr, nullptr, 0, nullptr},
 };
 

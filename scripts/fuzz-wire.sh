@@ -53,7 +53,7 @@ node_include="$(node -p "require('path').resolve(process.execPath, '../../includ
 bin="$work/wire_fuzzer"
 "$cxx" -g -O1 -std=c++17 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Inative -I"$node_include" fuzz/wire_fuzzer.cc native/py_api.cc native/py_context.cc native/py_error.cc native/py_js_buffer.cc \
-  native/py_json_read.cc native/py_json_write.cc native/py_wire_read.cc native/py_wire_write.cc native/registry.cc -ldl -o "$bin"
+  native/py_json_read.cc native/py_json_write.cc native/py_wire_read.cc native/py_wire_write.cc native/registry.cc native/wire_buffers.cc -ldl -o "$bin"
 export ESEM_FUZZ_LIBPYTHON="$libpython" ESEM_FUZZ_RUNTIME="$PWD/python"
 
 # Seeds: the committed ones, and fresh ones from the current encoder when

@@ -61,6 +61,16 @@ def die_with_parent(lib):
         return False
 
 
+def cache_arenas(lib):
+    """Has Python keep its freed object arenas for reuse instead of giving
+    them back to the system at once (native/py_arena_cache.h): a worker that
+    receives the same large messages over and over then stops paying a page
+    fault per 4 KiB of them. Extension module only; False without it."""
+    if lib is not None and hasattr(lib, "cache_arenas"):
+        return lib.cache_arenas()
+    return False
+
+
 def _import_module(path):
     try:
         from importlib.machinery import ExtensionFileLoader

@@ -1242,7 +1242,9 @@ def main(fd=3, first_id=1, codec_library="", threads=1):
     except OSError:
         pass
     worker = Worker(int(first_id), codec_library)
-    native_codec.die_with_parent(native_codec.load(codec_library))
+    lib = native_codec.load(codec_library)
+    native_codec.die_with_parent(lib)
+    native_codec.cache_arenas(lib)
     worker.install_cancel_signal()
     code = 0
     try:

@@ -106,6 +106,32 @@ def test_esem_subprocess_codec_ctypes_forces_the_fallback():
     assert out == "CtypesLibrary", out
 
 
+
+def test_cache_arenas_keeps_freed_arenas_for_the_next_build():
+    if LIB is None:
+        return print(SKIP)
+    import subprocess
+
+    # A fresh process per setting: the cache is once per process.
+    code = ("import sys, resource; sys.path.insert(0, %r); from esem_bridge import native_codec as n; "
+            "lib = n.load(%r); on = n.cache_arenas(lib); again = n.cache_arenas(lib)\n"
+            "def build(): return [{'id': i, 'name': 'r%%d' %% i, 'tags': ['a', 'b']} for i in range(10000)]\n"
+            "rows = build(); del rows\n"
+            "fewest = None\n"
+            "for _ in range(5):\n"
+            "    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt; rows = build(); del rows\n"
+            "    f = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before; fewest = f if fewest is None else min(fewest, f)\n"
+            "print(on, again, fewest)") % (PYTHON_DIR, PATH)
+    results = {}
+    for budget in ("", "0"):
+        env = dict(os.environ, ESEM_ARENA_CACHE_MB=budget)
+        results[budget] = subprocess.check_output([sys.executable, "-c", code], env=env).decode().split()
+    assert results[""][:2] == ["True", "True"], results
+    assert results["0"][:2] == ["False", "False"], results
+    cached, uncached = int(results[""][2]), int(results["0"][2])
+    assert uncached > 50 and cached * 4 < uncached, results
+
+
 if __name__ == "__main__":
     from runner import run_all
 
