@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "py_large_blocks.h"
 #include "python_host.h"
 #include "wire_buffers.h"
 
@@ -484,6 +485,7 @@ void Bridge::TrimSpares() {
 // so that an idle process gives the memory of its last burst back.
 Napi::Value Bridge::TrimSparesNow(const Napi::CallbackInfo& info) {
   if (pending_.empty()) TrimSpares();
+  TrimLargeBlocks();  // Python's kept large blocks nobody took for a second
   return info.Env().Undefined();
 }
 

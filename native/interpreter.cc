@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "py_arena_cache.h"
+#include "py_large_blocks.h"
 #include "py_ref.h"
 
 namespace esem {
@@ -153,6 +154,7 @@ std::string StartInterpreter(const PythonConfig& config, PyThreadState** tstate,
     InstallBytecodeCache(config.bytecode_cache);
     ConfigureStreams();
     InstallArenaCache(ArenaCacheBudget());
+    InstallLargeBlocks(BlockCacheBudget());
   }
   *tstate = py.PyEval_SaveThread();
   g_initialized = true;

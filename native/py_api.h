@@ -56,6 +56,17 @@ struct PyArenaAllocator {
   void (*free)(void* ctx, void* ptr, size_t size);
 };
 
+// PyMemAllocatorEx (Include/cpython/pymem.h), unchanged since 3.5, and the
+// domain of PyMem_RawMalloc (PYMEM_DOMAIN_RAW = 0).
+struct PyMemAllocator {
+  void* ctx;
+  void* (*malloc)(void* ctx, size_t size);
+  void* (*calloc)(void* ctx, size_t nelem, size_t elsize);
+  void* (*realloc)(void* ctx, void* ptr, size_t new_size);
+  void (*free)(void* ctx, void* ptr);
+};
+constexpr int kPyMemDomainRaw = 0;
+
 constexpr int kPyBufSimple = 0;
 constexpr int kPyBufWritable = 0x0001;
 constexpr int kPyBufFormat = 0x0004;
@@ -244,7 +255,9 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(int, PyInitConfig_GetError, (PyInitConfig*, const char**))            \
   X(int, Py_InitializeFromInitConfig, (PyInitConfig*))                   \
   X(void, PyObject_GetArenaAllocator, (PyArenaAllocator*))                \
-  X(void, PyObject_SetArenaAllocator, (PyArenaAllocator*))
+  X(void, PyObject_SetArenaAllocator, (PyArenaAllocator*))               \
+  X(void, PyMem_GetAllocator, (int, PyMemAllocator*))                     \
+  X(void, PyMem_SetAllocator, (int, PyMemAllocator*))
 
 // X(name): data symbols whose address is the object (types, singletons).
 #define ESEM_PY_OBJECTS(X) \

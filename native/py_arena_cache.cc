@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "env_mib.h"
 #include "py_api.h"
 
 namespace esem {
@@ -58,14 +59,7 @@ void Free(void* ctx, void* address, size_t size) {
 
 }  // namespace
 
-size_t ArenaCacheBudget() {
-  const char* text = std::getenv("ESEM_ARENA_CACHE_MB");
-  if (!text || !*text) return kArenaCacheDefaultMb << 20;
-  char* end = nullptr;
-  unsigned long long mb = std::strtoull(text, &end, 10);
-  if (*end != '\0' || mb > (1ull << 20)) return kArenaCacheDefaultMb << 20;  // not a number of MiB: the default
-  return static_cast<size_t>(mb) << 20;
-}
+size_t ArenaCacheBudget() { return MibFromEnv("ESEM_ARENA_CACHE_MB", kArenaCacheDefaultMb); }
 
 bool InstallArenaCache(size_t budget) {
   const PyApi& py = Py();

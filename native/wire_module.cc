@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "py_arena_cache.h"
+#include "py_large_blocks.h"
 #include "py_context.h"
 #include "py_wire.h"
 #include "wire_buffers.h"
@@ -252,6 +253,28 @@ PyObject* ModCacheArenas(PyObject*, PyObject* const*, Py_ssize_t nargs) {
   return OwnedRef::Borrow(ok ? Py()._Py_TrueStruct : Py()._Py_FalseStruct).Release();
 }
 
+// cache_large_blocks() -> bool: keeps Python's freed blocks of 1 MiB or
+// more for the next ones, as the native mode does (py_large_blocks.h;
+// ESEM_BLOCK_CACHE_MB). Before any other thread runs Python.
+PyObject* ModCacheLargeBlocks(PyObject*, PyObject* const*, Py_ssize_t nargs) {
+  if (!WantArgs(nargs, 0, "cache_large_blocks()")) return nullptr;
+  bool ok = InstallLargeBlocks(BlockCacheBudget());
+  return OwnedRef::Borrow(ok ? Py()._Py_TrueStruct : Py()._Py_FalseStruct).Release();
+}
+
+// large_blocks() -> (in use, kept): bytes in those blocks now (for tests).
+PyObject* ModLargeBlocks(PyObject*, PyObject* const*, Py_ssize_t nargs) {
+  if (!WantArgs(nargs, 0, "large_blocks()")) return nullptr;
+  const PyApi& py = Py();
+  OwnedRef live = OwnedRef::Steal(py.PyLong_FromUnsignedLongLong(static_cast<unsigned long long>(LargeBlocksLive())));
+  OwnedRef held = OwnedRef::Steal(py.PyLong_FromUnsignedLongLong(static_cast<unsigned long long>(LargeBlocksHeld())));
+  OwnedRef pair = OwnedRef::Steal(py.PyTuple_New(2));
+  if (!live || !held || !pair) return nullptr;
+  py.PyTuple_SetItem(pair.get(), 0, live.Release());  // steals
+  py.PyTuple_SetItem(pair.get(), 1, held.Release());
+  return pair.Release();
+}
+
 // die_with_parent() -> bool: on Linux, asks the kernel to SIGKILL this
 // process when the thread that started it ends (PR_SET_PDEATHSIG): the
 // worker never outlives Node, even when busy. False where there is no such
@@ -274,6 +297,8 @@ PyMethodDefinition g_methods[] = {
     {"reply", ModReply, kMethFastcall, "reply(context, status, seq, value[, as_ref]): a whole reply frame"},
     {"die_with_parent", ModDieWithParent, kMethFastcall, "die_with_parent(): SIGKILL when Node's thread ends (Linux)"},
     {"cache_arenas", ModCacheArenas, kMethFastcall, "cache_arenas(): keep freed object arenas for reuse"},
+    {"cache_large_blocks", ModCacheLargeBlocks, kMethFastcall, "cache_large_blocks(): keep freed blocks of 1 MiB or more for reuse"},
+    {"large_blocks", ModLargeBlocks, kMethFastcall, "large_blocks(): (bytes in use, bytes kept) of those blocks"},
     {nullptr, nullptr, 0, nullptr},
 };
 

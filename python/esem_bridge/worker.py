@@ -1245,6 +1245,7 @@ def main(fd=3, first_id=1, codec_library="", threads=1):
     lib = native_codec.load(codec_library)
     native_codec.die_with_parent(lib)
     native_codec.cache_arenas(lib)
+    native_codec.cache_large_blocks(lib)
     worker.install_cancel_signal()
     code = 0
     try:

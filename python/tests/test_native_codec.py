@@ -132,6 +132,32 @@ def test_cache_arenas_keeps_freed_arenas_for_the_next_build():
     assert uncached > 50 and cached * 4 < uncached, results
 
 
+def test_cache_large_blocks_keeps_freed_blocks_and_large_objects_stay_whole():
+    if LIB is None:
+        return print(SKIP)
+    import json
+    import subprocess
+
+    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "large_blocks_probe.py")
+    results = {}
+    for budget in ("", "0"):
+        env = dict(os.environ, ESEM_BLOCK_CACHE_MB=budget)
+        out = subprocess.check_output([sys.executable, probe, PYTHON_DIR, PATH], env=env).decode()
+        results[budget] = json.loads(out.strip().splitlines()[-1])
+    assert results["0"] == {"installed": False, "again": False}, results
+    on = results[""]
+    if not on["installed"]:  # not Linux: Python's allocator as it is
+        return print("skipped: the large-block cache is Linux only")
+    mib = 1 << 20
+    assert on["again"] is True, on
+    assert on["live_with_bytes"] >= 16 * mib and on["on_boundary"], on
+    assert on["held_after_del"] >= 16 * mib, on
+    assert on["held_after_reuse"] == 0, on  # the next block of that size took it
+    assert on["calloc_counted"] == 0, on
+    assert 0 < on["held_after_many"] <= 64 * mib, on  # the default budget
+    assert on["thread_errors"] == [] and on["live_at_end"] == 0, on
+
+
 if __name__ == "__main__":
     from runner import run_all
 
