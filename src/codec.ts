@@ -51,6 +51,8 @@ const SIDE_LENGTH = 0xffffffff;
 /** An encoder buffer larger than this shrinks after SMALL_TAKES small takes in a row (see take). */
 const SHRINK_FROM = 1 << 20;
 const SMALL_TAKES = 64;
+/** Lists of at most this many items are made by one array literal (Decoder.smallList). */
+const SMALL_LIST = 8;
 /** An owned decoder returns inline Bytes payloads at least this long as views, not copies. */
 const VIEW_FROM = 1 << 20;
 /** Binary payloads at least this long go beside the bytes when the encoder keeps side buffers. */
@@ -847,6 +849,31 @@ export class Decoder {
   }
 
   /**
+   * A list of n <= SMALL_LIST items: read onto the value stack, then made
+   * by one array literal of exactly n. (A push onto [] allocates room for
+   * 17 items: for the three tags of a record, 5x the memory to fill and
+   * for the collector to copy.)
+   */
+  private smallList(n: number): unknown[] {
+    const s = this.stack;
+    const b = this.top;
+    // The slot is claimed before the item is read: a dict or list among the items uses the stack above.
+    for (let i = 0; i < n; i++) s[this.top++] = this.value();
+    this.top = b;
+    switch (n) {
+      case 0: return [];
+      case 1: return [s[b]];
+      case 2: return [s[b], s[b + 1]];
+      case 3: return [s[b], s[b + 1], s[b + 2]];
+      case 4: return [s[b], s[b + 1], s[b + 2], s[b + 3]];
+      case 5: return [s[b], s[b + 1], s[b + 2], s[b + 3], s[b + 4]];
+      case 6: return [s[b], s[b + 1], s[b + 2], s[b + 3], s[b + 4], s[b + 5]];
+      case 7: return [s[b], s[b + 1], s[b + 2], s[b + 3], s[b + 4], s[b + 5], s[b + 6]];
+      default: return [s[b], s[b + 1], s[b + 2], s[b + 3], s[b + 4], s[b + 5], s[b + 6], s[b + 7]];
+    }
+  }
+
+  /**
    * A binary payload: a copy of inline bytes (a fresh ArrayBuffer), or the
    * side buffer itself: an ArrayBuffer over Python's memory, or a
    * Uint8Array over JS memory lent through shared() (native/js_values.cc).
@@ -905,6 +932,7 @@ export class Decoder {
       }
       case Tag.List: {
         const n = this.u32();
+        if (n <= SMALL_LIST) return this.smallList(n);
         const out = [];
         for (let i = 0; i < n; i++) out.push(this.value());
         return out;

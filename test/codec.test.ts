@@ -52,6 +52,16 @@ describe("the wire format", () => {
     expect(Object.keys(proto)).toEqual(["__proto__", "a"]);
   });
 
+  it("round-trips lists of every short length, nested in lists and records, as plain arrays", () => {
+    // Lists of up to 8 items are made from the decoder's value stack by one literal.
+    const lists = Array.from({ length: 11 }, (_, n) =>
+      Array.from({ length: n }, (_, i) => (i % 3 === 0 ? { k: i, inner: Array.from({ length: i }, (_, j) => [j, `s${j}`]) } : i % 3 === 1 ? `x${i}` : [i, [i]])),
+    );
+    const back = roundTrip({ lists, deep: [[[[[1, 2], [3]]]]], records: lists.map((l, n) => ({ n, l })) }) as { lists: unknown[][] };
+    expect(back).toEqual({ lists, deep: [[[[[1, 2], [3]]]]], records: lists.map((l, n) => ({ n, l })) });
+    for (const l of back.lists) expect(Array.isArray(l) && Object.getPrototypeOf(l) === Array.prototype).toBe(true);
+  });
+
   it("rejects a Symbol, a function and a circular structure, naming the path", () => {
     const circular: Record<string, unknown> = { a: [1, 2] };
     (circular.a as unknown[]).push(circular);
