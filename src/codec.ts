@@ -112,6 +112,12 @@ export function flatEntries(value: Map<unknown, unknown> | Set<unknown>): unknow
  * TypedArray, DataView, ArrayBuffer, Date, Map or Set) cannot be passed:
  * the one rule of both modes (docs/types.md, "Unsupported values").
  */
+/** Whether for-in finds any key on o (for Object.prototype: an enumerable property someone added). */
+function hasEnumerable(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 export function unsupportedObject(v: object): string {
   if (types.isPromise(v)) return "a Promise (await it and pass its value)";
   if (types.isNativeError(v)) return "an Error (pass its message, or a plain object of the fields you need)";
@@ -191,6 +197,8 @@ export class Encoder {
   side: ArrayBufferView[] = [];
   /** The Shared marker whose payload raw() writes next. */
   private sharing: Shared | undefined;
+  /** Whether Object.prototype has no enumerable property (sameKeys), found once per frame. */
+  private plainProto: boolean | undefined = undefined;
 
   /** Callback ids the value being encoded took (given back if it fails). */
   private fns: number[] = [];
@@ -316,6 +324,7 @@ export class Encoder {
     if (this.lastRefs.length !== 0) this.lastRefs.length = 0;
     if (this.ancestors.length !== 0) this.ancestors.length = 0;
     if (this.fns.length !== 0) this.fns = [];
+    this.plainProto = undefined;
     for (let i = 0; i < values.length; i++) {
       try {
         this.value(values[i], WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
@@ -565,17 +574,34 @@ export class Encoder {
     this.fail(unsupportedObject(v));
   }
 
+  /**
+   * Whether v's own enumerable string keys are `keys`, in order. for-in
+   * lists the same keys in the same order as Object.keys for an object
+   * whose prototype is Object.prototype or null, once Object.prototype has
+   * no enumerable property (checked once per frame; else always false).
+   */
+  private sameKeys(v: object, keys: string[]): boolean {
+    if (this.plainProto === undefined) this.plainProto = !hasEnumerable(Object.prototype);
+    if (!this.plainProto) return false;
+    let n = 0;
+    for (const k in v) {
+      if (n >= keys.length || keys[n] !== k) return false;
+      n++;
+    }
+    return n === keys.length;
+  }
+
   private dict(v: Record<string, unknown>, depth: number): void {
     this.enter(v, depth);
-    const keys = Object.keys(v);
-    this.u8(Tag.Dict);
-    this.u32(keys.length);
     // Records of a list share their key list: the last one seen at this
-    // depth, with its key table indices, spares a lookup per key.
+    // depth, with its key table indices, spares a lookup per key, and
+    // checking for it with for-in spares the array Object.keys makes.
     const level = depth + 1;
     const last = this.lastKeys[level];
-    let same = last !== undefined && last.length === keys.length;
-    for (let i = 0; same && i < keys.length; i++) same = last![i] === keys[i];
+    const same = last !== undefined && this.sameKeys(v, last);
+    const keys = same ? last : Object.keys(v);
+    this.u8(Tag.Dict);
+    this.u32(keys.length);
     let refs = same ? this.lastRefs[level] : undefined;
     if (refs === undefined) {
       refs = [];

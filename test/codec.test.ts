@@ -62,6 +62,20 @@ describe("the wire format", () => {
     for (const l of back.lists) expect(Array.isArray(l) && Object.getPrototypeOf(l) === Array.prototype).toBe(true);
   });
 
+  it("writes each record's own keys, whatever the record before had: order, fewer, null prototype, a polluted Object.prototype", () => {
+    const bare = Object.assign(Object.create(null), { a: 1, b: 2 });
+    const rows = [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1 }, { a: 1, b: 2, c: 3 }, bare, { a: 1, b: 2 }, { 2: "x", 1: "y" }];
+    expect(roundTrip(rows)).toEqual(rows.map((r) => ({ ...r })));
+    // An enumerable property on Object.prototype: for-in would list it, Object.keys does not.
+    Object.defineProperty(Object.prototype, "b", { value: 9, enumerable: true, configurable: true, writable: true });
+    try {
+      const out = roundTrip([{ a: 1, b: 2 }, { a: 1 }, { a: 1 }]) as object[];
+      expect(out.map((r) => Object.keys(r))).toEqual([["a", "b"], ["a"], ["a"]]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).b;
+    }
+  });
+
   it("rejects a Symbol, a function and a circular structure, naming the path", () => {
     const circular: Record<string, unknown> = { a: [1, 2] };
     (circular.a as unknown[]).push(circular);
