@@ -9,7 +9,7 @@ import type { RefDescription } from "./backend.js";
 import { BridgeError, type BridgeErrorCode } from "./errors.js";
 import { Shared } from "./shared.js";
 import type { CallbackIds } from "./callbacks.js";
-import { MAX_SHAPE_KEYS, Shape } from "./record-shapes.js";
+import { FieldError, type Fields, MAX_SHAPE_KEYS, Shape, fieldsFor } from "./record-shapes.js";
 
 export const enum Tag {
   None = 0,
@@ -51,6 +51,8 @@ const SIDE_LENGTH = 0xffffffff;
 /** An encoder buffer larger than this shrinks after SMALL_TAKES small takes in a row (see take). */
 const SHRINK_FROM = 1 << 20;
 const SMALL_TAKES = 64;
+/** A key list gets a field reader (src/record-shapes.ts) once this many dicts in a row at one depth had it. */
+const FIELDS_AFTER = 4;
 /** Lists of at most this many items are made by one array literal (Decoder.smallList). */
 const SMALL_LIST = 8;
 /** An owned decoder returns inline Bytes payloads at least this long as views, not copies. */
@@ -185,6 +187,12 @@ export class Encoder {
   /** Per depth: the key list of the last dict written there, and its key table indices. */
   private readonly lastKeys: (string[] | undefined)[] = [];
   private readonly lastRefs: (number[] | undefined)[] = [];
+  /** Per depth: dicts in a row with that key list, and its field reader once FIELDS_AFTER of them came. */
+  private readonly lastRuns: number[] = [];
+  private readonly lastFields: (Fields | null | undefined)[] = [];
+  /** Values read ahead of writing them (fields()); a dict among them uses the stack above. */
+  private readonly stack: unknown[] = [];
+  private top = 0;
   private readonly ancestors: object[] = []; // open containers: short, so a scan beats a Set
   // Encoding runs user code (getters, proxy traps), which may start another
   // call: `busy` says a value is being encoded, `frameStart` where the
@@ -325,16 +333,24 @@ export class Encoder {
     if (this.ancestors.length !== 0) this.ancestors.length = 0;
     if (this.fns.length !== 0) this.fns = [];
     this.plainProto = undefined;
-    for (let i = 0; i < values.length; i++) {
-      try {
-        this.value(values[i], WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
-      } catch (error) {
-        for (const id of this.fns) this.callbacks!.unsend(id);
-        this.fns = [];
-        if (!(error instanceof Unencodable)) throw error;
-        error.path.unshift(roots[i]);
-        throw error.error();
+    this.top = 0;
+    try {
+      for (let i = 0; i < values.length; i++) {
+        try {
+          this.value(values[i], WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
+        } catch (error) {
+          for (const id of this.fns) this.callbacks!.unsend(id);
+          this.fns = [];
+          if (!(error instanceof Unencodable)) throw error;
+          error.path.unshift(roots[i]);
+          throw error.error();
+        }
       }
+    } finally {
+      // The fields read ahead and the containers open when a value failed
+      // are the caller's: not kept past the frame.
+      if (this.stack.length !== 0) this.stack.length = 0;
+      if (this.ancestors.length !== 0) this.ancestors.length = 0;
     }
   }
 
@@ -607,7 +623,12 @@ export class Encoder {
       refs = [];
       this.lastKeys[level] = keys;
       this.lastRefs[level] = refs;
+      this.lastRuns[level] = 0;
+    } else if (++this.lastRuns[level] === FIELDS_AFTER) {
+      this.lastFields[level] = fieldsFor(keys);
     }
+    const fields = same && this.lastRuns[level] >= FIELDS_AFTER ? this.lastFields[level] : null;
+    if (fields) return this.fields(v, keys, refs, fields, depth);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       if (same) this.keyRef(refs[i]);
@@ -618,6 +639,32 @@ export class Encoder {
         within(error, k);
       }
     }
+    this.ancestors.pop();
+  }
+
+  /** The rest of dict() for a key list with a field reader: its fields read onto the stack, then written. */
+  private fields(v: object, keys: string[], refs: number[], read: Fields, depth: number): void {
+    const s = this.stack;
+    const b = this.top;
+    const n = keys.length;
+    this.top = b + n;
+    try {
+      read(v, s, b);
+    } catch (error) {
+      this.top = b;
+      if (error instanceof FieldError) within(error.error, keys[error.index]);
+      throw error;
+    }
+    for (let i = 0; i < n; i++) {
+      this.keyRef(refs[i]);
+      try {
+        this.value(s[b + i], depth + 1);
+      } catch (error) {
+        this.top = b;
+        within(error, keys[i]);
+      }
+    }
+    this.top = b;
     this.ancestors.pop();
   }
 

@@ -9,6 +9,12 @@
 // --disallow-code-generation-from-strings) the decoder builds objects key by
 // key as before. Same objects either way (own, enumerable, writable data
 // properties in wire order); "__proto__" never goes through a literal.
+//
+// The encoder has the mirror image: reading v[k] for every key of every
+// record is a megamorphic keyed load too, so a key list that repeats within
+// a message gets a generated function that reads its fields by name (one
+// map per load site: monomorphic) onto the encoder's stack, in key order,
+// each read where the key-by-key loop would have read it.
 
 /** Builds the object of one key list from `stack[base + 1], stack[base + 3], ...` (keys at the even slots). */
 export type Build = (stack: unknown[], base: number) => Record<string, unknown>;
@@ -25,26 +31,37 @@ const MAX_BUILDERS = 1024;
 const builders = new Map<string, Build>();
 let codegen = true;
 
-function builderFor(names: readonly string[]): Build | null {
+/**
+ * The generated function of a key list in `cache`, made by `make` the first
+ * time; null where there can be none: code generation disallowed (found
+ * once, for good), a "__proto__" key, or key text past MAX_SHAPE_TEXT.
+ */
+function generated<T>(cache: Map<string, T>, names: readonly string[], make: () => T): T | null {
   if (!codegen || names.includes("__proto__")) return null;
   let text = 0;
   for (const name of names) text += name.length;
   if (text > MAX_SHAPE_TEXT) return null;
   const id = JSON.stringify(names);
-  const found = builders.get(id);
+  const found = cache.get(id);
   if (found !== undefined) return found;
-  // JSON string literals are JS string literals, so any key text is safe here.
-  const fields = names.map((name, i) => `${JSON.stringify(name)}: s[b + ${2 * i + 1}]`).join(", ");
-  let build: Build;
+  let fn: T;
   try {
-    build = new Function("s", "b", `"use strict"; return { ${fields} };`) as Build;
+    fn = make();
   } catch {
     codegen = false;
     return null;
   }
-  if (builders.size >= MAX_BUILDERS) builders.clear();
-  builders.set(id, build);
-  return build;
+  if (cache.size >= MAX_BUILDERS) cache.clear();
+  cache.set(id, fn);
+  return fn;
+}
+
+// JSON string literals are JS string literals, so any key text is safe in the sources below.
+function builderFor(names: readonly string[]): Build | null {
+  return generated(builders, names, () => {
+    const fields = names.map((name, i) => `${JSON.stringify(name)}: s[b + ${2 * i + 1}]`).join(", ");
+    return new Function("s", "b", `"use strict"; return { ${fields} };`) as Build;
+  });
 }
 
 /**
@@ -81,4 +98,27 @@ export class Shape {
     if (++this.hits < HITS_BEFORE_BUILD) return null;
     return (this.build = builderFor(this.names));
   }
+}
+
+/** A field read by a Fields function threw: the error and the index of its key. */
+export class FieldError {
+  constructor(
+    readonly error: unknown,
+    readonly index: number,
+  ) {}
+}
+
+/** Reads the fields of one key list from o onto `stack[base]`, `stack[base + 1]`, ... in key order. */
+export type Fields = (o: object, stack: unknown[], base: number) => void;
+
+const readers = new Map<string, Fields>();
+
+/** The field reader of a key list, or null where it cannot have one (as builderFor). */
+export function fieldsFor(names: readonly string[]): Fields | null {
+  if (names.length > MAX_SHAPE_KEYS) return null;
+  return generated(readers, names, () => {
+    const reads = names.map((name, i) => `s[b + ${i}] = o[${JSON.stringify(name)}]; i = ${i + 1};`).join(" ");
+    const source = `"use strict"; return function (o, s, b) { let i = 0; try { ${reads} } catch (e) { throw new FieldError(e, i); } };`;
+    return new Function("FieldError", source)(FieldError) as Fields;
+  });
 }

@@ -76,6 +76,34 @@ describe("the wire format", () => {
     }
   });
 
+  it("reads repeated records by name and still names the path of a bad field, a getter that throws, at any depth", () => {
+    // From the fifth record in a row with one key list, its fields are read by a generated function.
+    const rows = (bad: (i: number) => unknown) =>
+      Array.from({ length: 12 }, (_, i) => ({ id: i, inner: { x: i, y: i === 9 ? bad(i) : [i] }, name: `r${i}` }));
+    expect(roundTrip(rows(() => "fine"))).toEqual(rows(() => "fine"));
+    const fail = (value: unknown): string => {
+      try {
+        encoder.encode([value], ["value"]);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "no error";
+    };
+    expect(fail(rows(() => Symbol("s")))).toMatch(/value\[9\]\.inner\.y is a Symbol/);
+    const getters = Array.from({ length: 8 }, (_, i) => ({
+      a: i,
+      get b(): number {
+        if (i === 6) throw new Error("getter b broke");
+        return i;
+      },
+    }));
+    expect(fail(getters)).toMatch(/getter b broke/);
+    expect(roundTrip([1, { a: 1 }])).toEqual([1, { a: 1 }]); // fine after
+    // "__proto__" as a key never goes through generated code.
+    const protoRows = Array.from({ length: 6 }, (_, i) => JSON.parse(`{"__proto__": ${i}, "k": ${i}}`));
+    expect((roundTrip(protoRows) as object[]).map((r) => Object.keys(r))).toEqual(protoRows.map(() => ["__proto__", "k"]));
+  });
+
   it("rejects a Symbol, a function and a circular structure, naming the path", () => {
     const circular: Record<string, unknown> = { a: [1, 2] };
     (circular.a as unknown[]).push(circular);

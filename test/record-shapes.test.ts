@@ -79,6 +79,14 @@ describe("records decoded through key-list builders", () => {
   });
 });
 
+describe("records the encoder reads ahead", () => {
+  it("keeps none of their values once the frame is written or has failed", async () => {
+    const child = await runNode(childScript("encoder-retention.mjs"), [], 30_000, { nodeArgs: ["--expose-gc"] });
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout.trim())).toEqual({ normal: true, failed: true });
+  });
+});
+
 describe.each(BACKENDS)("records where code generation is disallowed (%s)", (mode) => {
   it.skipIf(skipReason(mode) !== null)("decodes them key by key, the same", async () => {
     const child = await runNode(childScript("record-shapes.mjs"), [mode], 30_000, {
