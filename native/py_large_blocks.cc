@@ -83,17 +83,21 @@ bool Record(Blocks* b, void* p, size_t length, size_t was) {
 }
 
 // Kept blocks nobody took for kIdle, and the oldest while more than
-// `room` is held, are moved to `out` for unmapping outside the lock.
-void Evict(Blocks* b, size_t room, std::vector<Kept>* out) {
+// `room` is held, are moved to `out` for unmapping outside the lock. False
+// (and nothing moved) when `out` cannot be made. Lock held.
+bool Evict(Blocks* b, size_t room, std::vector<Kept>* out) {
   Clock::time_point old = Clock::now() - kIdle;
-  size_t n = 0;
-  while (n < b->kept.size() && (b->held > room || b->kept[n].since < old)) {
-    b->held -= b->kept[n].length;
-    n++;
+  size_t n = 0, freed = 0;
+  while (n < b->kept.size() && (b->held - freed > room || b->kept[n].since < old)) freed += b->kept[n++].length;
+  if (n == 0) return true;
+  try {
+    out->assign(b->kept.begin(), b->kept.begin() + static_cast<std::ptrdiff_t>(n));
+  } catch (...) {
+    return false;
   }
-  if (n == 0) return;
-  out->assign(b->kept.begin(), b->kept.begin() + static_cast<std::ptrdiff_t>(n));
   b->kept.erase(b->kept.begin(), b->kept.begin() + static_cast<std::ptrdiff_t>(n));
+  b->held -= freed;
+  return true;
 }
 
 void Unmap(const std::vector<Kept>& blocks) {
@@ -150,13 +154,13 @@ void Give(Blocks* b, void* p, size_t length) {
     b->live.erase(reinterpret_cast<uintptr_t>(p));
     b->live_bytes -= length;
     if (keep) {
-      Evict(b, b->budget - length, &gone);
+      keep = Evict(b, b->budget - length, &gone) && b->held + length <= b->budget;
       try {
-        b->kept.push_back({static_cast<char*>(p), length, Clock::now()});
-        b->held += length;
+        if (keep) b->kept.push_back({static_cast<char*>(p), length, Clock::now()});
       } catch (...) {
         keep = false;
       }
+      if (keep) b->held += length;
     }
   }
   Unmap(gone);

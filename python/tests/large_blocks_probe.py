@@ -6,6 +6,7 @@ JSON line of what it saw; any wrong byte raises."""
 import json
 import sys
 import threading
+import time
 
 sys.path.insert(0, sys.argv[1])
 from esem_bridge import native_codec as n  # noqa: E402
@@ -70,6 +71,14 @@ def churn(k, out):
         if x[-2:] != bytes([k, i & 255]):
             out.append("thread %d round %d" % (k, i))
 
+
+# Kept blocks nobody took for a second go back at the next free.
+x = b"\x02" * (2 * MIB)
+del x
+time.sleep(1.1)
+y = b"\x03" * (5 * MIB)
+del y
+seen["held_after_idle"] = lib.large_blocks()[1]
 
 errors = []
 threads = [threading.Thread(target=churn, args=(k, errors)) for k in range(4)]

@@ -155,6 +155,7 @@ def test_cache_large_blocks_keeps_freed_blocks_and_large_objects_stay_whole():
     assert on["held_after_reuse"] == 0, on  # the next block of that size took it
     assert on["calloc_counted"] == 0, on
     assert 0 < on["held_after_many"] <= 64 * mib, on  # the default budget
+    assert on["held_after_idle"] == 5 * mib + 4096, on  # only the block freed last
     assert on["thread_errors"] == [] and on["live_at_end"] == 0, on
 
 
