@@ -109,17 +109,17 @@ export function flatEntries(value: Map<unknown, unknown> | Set<unknown>): unknow
   return flat;
 }
 
-/**
- * Why an object that is not plain data (not an array, plain object,
- * TypedArray, DataView, ArrayBuffer, Date, Map or Set) cannot be passed:
- * the one rule of both modes (docs/types.md, "Unsupported values").
- */
 /** Whether for-in finds any key on o (for Object.prototype: an enumerable property someone added). */
 function hasEnumerable(o: object): boolean {
   for (const _ in o) return true;
   return false;
 }
 
+/**
+ * Why an object that is not plain data (not an array, plain object,
+ * TypedArray, DataView, ArrayBuffer, Date, Map or Set) cannot be passed:
+ * the one rule of both modes (docs/types.md, "Unsupported values").
+ */
 export function unsupportedObject(v: object): string {
   if (types.isPromise(v)) return "a Promise (await it and pass its value)";
   if (types.isNativeError(v)) return "an Error (pass its message, or a plain object of the fields you need)";
