@@ -11,7 +11,8 @@
 // of its own, and a freed one is kept, up to a budget, for the next block
 // of about its size (no more than a quarter larger). A kept block that
 // nobody took for a second goes back to the system (TrimLargeBlocks: the
-// native mode's timer calls it every second; every free calls it too).
+// native mode's timer calls it every second, the subprocess worker once it
+// has waited a second for a frame; every free calls it too).
 // calloc and smaller blocks go to the allocator that was there: zeroed
 // memory stays lazily mapped, as a sparse bytearray(n) expects.
 //

@@ -262,6 +262,15 @@ PyObject* ModCacheLargeBlocks(PyObject*, PyObject* const*, Py_ssize_t nargs) {
   return OwnedRef::Borrow(ok ? Py()._Py_TrueStruct : Py()._Py_FalseStruct).Release();
 }
 
+// trim_large_blocks() -> int: gives back the kept blocks nobody took for a
+// second; the bytes still kept (the worker waits a second more before it
+// trims again, and sleeps without waking once this is 0).
+PyObject* ModTrimLargeBlocks(PyObject*, PyObject* const*, Py_ssize_t nargs) {
+  if (!WantArgs(nargs, 0, "trim_large_blocks()")) return nullptr;
+  TrimLargeBlocks();
+  return Py().PyLong_FromUnsignedLongLong(static_cast<unsigned long long>(LargeBlocksHeld()));
+}
+
 // large_blocks() -> (in use, kept): bytes in those blocks now (for tests).
 PyObject* ModLargeBlocks(PyObject*, PyObject* const*, Py_ssize_t nargs) {
   if (!WantArgs(nargs, 0, "large_blocks()")) return nullptr;
@@ -299,6 +308,7 @@ PyMethodDefinition g_methods[] = {
     {"cache_arenas", ModCacheArenas, kMethFastcall, "cache_arenas(): keep freed object arenas for reuse"},
     {"cache_large_blocks", ModCacheLargeBlocks, kMethFastcall, "cache_large_blocks(): keep freed blocks of 1 MiB or more for reuse"},
     {"large_blocks", ModLargeBlocks, kMethFastcall, "large_blocks(): (bytes in use, bytes kept) of those blocks"},
+    {"trim_large_blocks", ModTrimLargeBlocks, kMethFastcall, "trim_large_blocks(): give back kept blocks unused for a second; bytes still kept"},
     {nullptr, nullptr, 0, nullptr},
 };
 

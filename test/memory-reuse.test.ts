@@ -38,6 +38,17 @@ describe.each(BACKENDS)("memory reuse (%s)", (mode) => {
     expect((await run({ ESEM_BLOCK_CACHE_MB: "0" })).boundary).toBe(false);
   });
 
+  it.skipIf(skip || mode !== "subprocess" || process.platform !== "linux")("gives the large blocks it keeps back once the worker has been idle a second", async () => {
+    await withBridge(mode, async (bridge) => {
+      const m = await bridge.python(fixture("memory_reuse.py"));
+      const kept = (await m.keep_large_block(16 << 20)) as number | null;
+      if (kept === null) return; // no esem_wire.so: the pure-Python codec, no cache
+      expect(kept).toBeGreaterThanOrEqual(16 << 20);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(await m.large_blocks_kept()).toBe(0);
+    });
+  });
+
   it.skipIf(skip)("gives each of many large Buffers in flight its own block, and results keep their bytes after later calls", async () => {
     await withBridge(mode, async (bridge) => {
       const m = await bridge.python(fixture("memory_reuse.py"));

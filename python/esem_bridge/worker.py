@@ -81,6 +81,9 @@ def _poll_seconds():
 
 POLL_SECONDS = _poll_seconds()  # after a batch, poll this long before blocking: the next call often follows at once
 READ_SIZE = 1 << 16
+# An idle worker waits this long before it gives back the large blocks it keeps
+# (native/py_large_blocks.h): a kept block nobody took for a second goes.
+IDLE_TRIM_SECONDS = 1.05
 # The socket's send buffer for replies (the default is ~208 KiB): an echo
 # of 10 000 records, a 330 KiB reply, went 9.3 -> 8.8 ms warm.
 SEND_BUFFER = 1 << 20
@@ -666,6 +669,7 @@ class _Link(object):
         self.eof = False
         self.malformed = None  # a MalformedStream another thread met
         self.handover = False  # the main thread wants to read: other readers stop
+        self.trim = None  # native_codec.large_block_trimmer's function, when the cache is installed
         self.batch = _Replies(self)
         self.holding = False  # the main thread runs a frame whose reply is not sent yet
         # A pipe that wakes a reader blocked in select() (the main thread
@@ -809,6 +813,15 @@ class _Link(object):
                 self.kick()  # read by another thread while the main one runs a frame
         return True
 
+    def recv_idle(self, sock, size):
+        """The blocking recv of the main thread with nothing to run. While
+        large blocks are kept (native/py_large_blocks.h), it first waits
+        IDLE_TRIM_SECONDS for data; if none came, they go back."""
+        trim = self.trim
+        if trim is not None and trim() and not _readable(sock, IDLE_TRIM_SECONDS):
+            trim()
+        return _recv_blocking(sock, size)
+
     def read_main(self, poll):
         """One read by the main thread (holding rlock): a short spin first
         when poll, then a blocking recv. False at EOF."""
@@ -828,7 +841,7 @@ class _Link(object):
                     if time.perf_counter() >= deadline:
                         break
         if data is None:
-            data = _recv_blocking(sock, READ_SIZE)
+            data = self.recv_idle(sock, READ_SIZE)
             self.epoch += 1
         if not data or not self.split(data):
             self.set_eof()
@@ -1090,7 +1103,7 @@ class _Link(object):
                             if perf_counter() >= deadline:
                                 break
                 if data is None:
-                    data = _recv_blocking(sock, read_size)
+                    data = self.recv_idle(sock, read_size)
                     self.epoch += 1
                 ok = bool(data) and split(data)
             finally:
@@ -1175,6 +1188,15 @@ def _send_all(sock, data):
     view.release()
 
 
+def _readable(sock, seconds):
+    """Whether sock has something to read within `seconds` (True on an
+    error: the read after it finds out)."""
+    try:
+        return bool(select.select([sock], [], [], seconds)[0])
+    except (OSError, ValueError):
+        return True
+
+
 def _recv_blocking(sock, size):
     while True:
         try:
@@ -1245,11 +1267,11 @@ def main(fd=3, first_id=1, codec_library="", threads=1):
     lib = native_codec.load(codec_library)
     native_codec.die_with_parent(lib)
     native_codec.cache_arenas(lib)
-    native_codec.cache_large_blocks(lib)
+    trim = native_codec.large_block_trimmer(lib)
     worker.install_cancel_signal()
     code = 0
     try:
-        _serve(sock, worker, max(int(threads), 1))
+        _serve(sock, worker, max(int(threads), 1), trim)
     except (ConnectionError, EOFError):  # Node is gone
         pass
     except (MalformedStream, MemoryError) as exc:
@@ -1259,8 +1281,9 @@ def main(fd=3, first_id=1, codec_library="", threads=1):
     _exit(code)
 
 
-def _serve(sock, worker, threads=1):
+def _serve(sock, worker, threads=1, trim=None):
     link = _Link(sock, worker, threads)
+    link.trim = trim
     worker.reply(lambda out: _send_all(sock, out), STATUS_READY, 0, ("%d.%d.%d" % sys.version_info[:3], sys.executable or ""))
     worker.link = link
     try:
