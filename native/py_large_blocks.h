@@ -9,7 +9,9 @@
 //
 // Here a malloc (or realloc) of kLargeBlockMin bytes or more is a mapping
 // of its own, and a freed one is kept, up to a budget, for the next block
-// of about its size (no more than a quarter larger). A kept block that
+// of about its size (no more than a quarter larger). A new mapping's pages
+// are faulted in by one call (MADV_POPULATE_WRITE, Linux 5.14+; older
+// kernels fault them one by one as before). A kept block that
 // nobody took for a second goes back to the system (TrimLargeBlocks: the
 // native mode's timer calls it every second, the subprocess worker once it
 // has waited a second for a frame; every free calls it too).
