@@ -124,6 +124,16 @@ char* Map(size_t length) {
   return reinterpret_cast<char*>(start);
 }
 
+// A new mapping of `length` bytes, recorded as in use; nullptr when either fails.
+char* MapInUse(Blocks* b, size_t length) {
+  char* p = Map(length);
+  if (!p) return nullptr;
+  std::lock_guard<std::mutex> lock(b->mutex);
+  if (Record(b, p, length, 0)) return p;
+  munmap(p, length);
+  return nullptr;
+}
+
 std::atomic<bool> g_populate{true};  // false once the kernel said it has no MADV_POPULATE_WRITE
 
 // Faults the pages of a new mapping in with one call rather than one fault
@@ -153,16 +163,8 @@ void* Take(Blocks* b, size_t length) {
       }
     }
   }
-  char* p = Map(length);
-  if (!p) return nullptr;
-  {
-    std::lock_guard<std::mutex> lock(b->mutex);
-    if (!Record(b, p, length, 0)) {
-      munmap(p, length);
-      return nullptr;
-    }
-  }
-  Populate(p, length);
+  char* p = MapInUse(b, length);
+  if (p) Populate(p, length);
   return p;
 }
 
@@ -239,15 +241,8 @@ void* Resize(Blocks* b, void* p, size_t old, size_t size) {
     Populate(static_cast<char*>(p) + old, length - old);
     return p;
   }
-  char* dest = Map(length);
+  char* dest = MapInUse(b, length);
   if (!dest) return nullptr;
-  {
-    std::lock_guard<std::mutex> lock(b->mutex);
-    if (!Record(b, dest, length, 0)) {
-      munmap(dest, length);
-      return nullptr;
-    }
-  }
   if (mremap(p, old, length, MREMAP_MAYMOVE | MREMAP_FIXED, dest) == MAP_FAILED) {
     // The kernel could not move them (out of memory or of mappings):
     // MemoryError, as for a failed realloc.

@@ -648,10 +648,10 @@ export class Encoder {
     const b = this.top;
     const n = keys.length;
     this.top = b + n;
+    // A failure ends the frame: values() starts the next one at the stack's bottom.
     try {
       read(v, s, b);
     } catch (error) {
-      this.top = b;
       if (error instanceof FieldError) within(error.error, keys[error.index]);
       throw error;
     }
@@ -660,7 +660,6 @@ export class Encoder {
       try {
         this.value(s[b + i], depth + 1);
       } catch (error) {
-        this.top = b;
         within(error, keys[i]);
       }
     }

@@ -13,8 +13,10 @@
 // The encoder has the mirror image: reading v[k] for every key of every
 // record is a megamorphic keyed load too, so a key list that repeats within
 // a message gets a generated function that reads its fields by name (one
-// map per load site: monomorphic) onto the encoder's stack, in key order,
-// each read where the key-by-key loop would have read it.
+// map per load site: monomorphic) onto the encoder's stack, in key order.
+// So all of a record's fields are read before its first value is written:
+// the getters of its nested values run after all of its own getters, not
+// between them (its own run in key order either way).
 
 /** Builds the object of one key list from `stack[base + 1], stack[base + 3], ...` (keys at the even slots). */
 export type Build = (stack: unknown[], base: number) => Record<string, unknown>;

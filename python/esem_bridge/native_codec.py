@@ -82,15 +82,6 @@ def cache_large_blocks(lib):
     return False
 
 
-def large_block_trimmer(lib):
-    """The function that gives back kept blocks nobody took for a second
-    and returns the bytes still kept (for the worker's idle waits), or None
-    when the cache is not installed."""
-    if lib is not None and hasattr(lib, "trim_large_blocks") and cache_large_blocks(lib):
-        return lib.trim_large_blocks
-    return None
-
-
 def _import_module(path):
     try:
         from importlib.machinery import ExtensionFileLoader

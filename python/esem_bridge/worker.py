@@ -669,7 +669,7 @@ class _Link(object):
         self.eof = False
         self.malformed = None  # a MalformedStream another thread met
         self.handover = False  # the main thread wants to read: other readers stop
-        self.trim = None  # native_codec.large_block_trimmer's function, when the cache is installed
+        self.trim = None  # esem_wire.trim_large_blocks, when the large-block cache is installed
         self.batch = _Replies(self)
         self.holding = False  # the main thread runs a frame whose reply is not sent yet
         # A pipe that wakes a reader blocked in select() (the main thread
@@ -1267,7 +1267,8 @@ def main(fd=3, first_id=1, codec_library="", threads=1):
     lib = native_codec.load(codec_library)
     native_codec.die_with_parent(lib)
     native_codec.cache_arenas(lib)
-    trim = native_codec.large_block_trimmer(lib)
+    # Kept large blocks go back once the worker has been idle a second (Link.recv_idle).
+    trim = lib.trim_large_blocks if native_codec.cache_large_blocks(lib) else None
     worker.install_cancel_signal()
     code = 0
     try:
