@@ -17,7 +17,6 @@ std::string PyContext::Load() {
   import_module = Attr(ops.get(), "import_module");
   describe = Attr(ops.get(), "describe");
   format_exception = Attr(ops.get(), "format_exception");
-  datetime_to_ms = Attr(ops.get(), "datetime_to_ms");
   datetime_from_ms = Attr(ops.get(), "datetime_from_ms");
   typed_view = Attr(ops.get(), "typed_view");
   plain_form = Attr(ops.get(), "plain_form");
@@ -28,10 +27,8 @@ std::string PyContext::Load() {
   OwnedRef aio = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.aio"));
   if (!aio) return "cannot import esem_bridge.aio";
   aio_submit = Attr(aio.get(), "submit");
-  OwnedRef datetime = OwnedRef::Steal(py.PyImport_ImportModule("datetime"));
   OwnedRef types = OwnedRef::Steal(py.PyImport_ImportModule("types"));
-  if (!datetime || !types) return "cannot import datetime or types";
-  datetime_type = Attr(datetime.get(), "datetime");
+  if (!types) return "cannot import types";
   coroutine_type = Attr(types.get(), "CoroutineType");
   OwnedRef gc = OwnedRef::Steal(py.PyImport_ImportModule("gc"));
   if (!gc) return "cannot import gc";
@@ -43,8 +40,8 @@ std::string PyContext::Load() {
   if (!builtins) return "cannot import builtins";
   builtin_eval = Attr(builtins.get(), "eval");
   builtin_exec = Attr(builtins.get(), "exec");
-  if (!import_module || !describe || !format_exception || !datetime_to_ms ||
-      !datetime_from_ms || !typed_view || !plain_form || !gc_enable || !gc_disable || !gc_isenabled || !datetime_type || !coroutine_type || !modules ||
+  if (!import_module || !describe || !format_exception ||
+      !datetime_from_ms || !typed_view || !plain_form || !gc_enable || !gc_disable || !gc_isenabled || !coroutine_type || !modules ||
       !builtin_eval || !builtin_exec || !fresh_globals_for || !js_function_type || !aio_submit) {
     return "esem_bridge.ops is incomplete";
   }
@@ -89,8 +86,8 @@ void PyContext::Clear() {
   described_types.clear();
   type_committed.clear();
   proxy_types.clear();
-  for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception, &datetime_to_ms,
-                      &datetime_from_ms, &typed_view, &datetime_type, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for,
+  for (OwnedRef* r : {&ops, &import_module, &describe, &format_exception,
+                      &datetime_from_ms, &typed_view, &coroutine_type, &plain_form, &gc_enable, &gc_disable, &gc_isenabled, &modules, &builtins, &builtin_eval, &builtin_exec, &fresh_globals_for,
                       &js_function_type, &aio_submit, &callbacks, &callback_function}) {
     r->Reset();
   }

@@ -18,8 +18,8 @@ struct PyContext {
 
   OwnedRef ops;  // the esem_bridge.ops module
   OwnedRef import_module, describe, format_exception;
-  OwnedRef datetime_to_ms, datetime_from_ms, typed_view;
-  OwnedRef datetime_type, coroutine_type;
+  OwnedRef datetime_from_ms, typed_view;
+  OwnedRef coroutine_type;
   OwnedRef plain_form;     // esem_bridge.ops.plain_form: the rule for every non-builtin result
   OwnedRef gc_enable, gc_disable, gc_isenabled;  // the gc module's (see CollectorPause)
   OwnedRef modules;        // sys.modules

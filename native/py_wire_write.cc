@@ -105,7 +105,6 @@ class Writer {
   bool SetItems(PyObject* o, int depth);
   bool Buffer(PyObject* o, uint8_t tag);
   bool Array(PyObject* parts);
-  bool Date(PyObject* o);
   bool Ref(PyObject* o, int depth);
   bool ScalarRef(PyObject* o);
   bool Other(PyObject* o, int depth);
@@ -636,7 +635,6 @@ bool Writer::Value(PyObject* o, int depth) {
   if (t == py_.PyDict_Type) return Dict(o, depth);
   if (t == py_.PyBytes_Type || t == py_.PyByteArray_Type) return Buffer(o, kBytes);
   if (t == py_.PySet_Type || t == py_.PyFrozenSet_Type) return SetItems(o, depth);
-  if (t == ctx_.datetime_type.get()) return Date(o);
   // Subclasses of the builtins convert by their contents, read through the
   // C-API (no method of theirs runs: a hostile keys() or __iter__ is never
   // called), except named tuples, which plain_form keeps as proxies.
@@ -656,20 +654,8 @@ bool Writer::Value(PyObject* o, int depth) {
     return true;
   } else if (py_.PyType_IsSubtype(t, py_.PySet_Type) || py_.PyType_IsSubtype(t, py_.PyFrozenSet_Type)) {
     return SetItems(o, depth);
-  } else if (py_.PyType_IsSubtype(t, ctx_.datetime_type.get())) {
-    return Date(o);
   }
   return Other(o, depth);
-}
-
-bool Writer::Date(PyObject* o) {
-  OwnedRef ms = CallOne(ctx_.datetime_to_ms.get(), o);
-  if (!ms) return false;
-  double f = py_.PyFloat_AsDouble(ms.get());
-  if (f == -1.0 && py_.PyErr_Occurred()) return false;
-  U8(kDate);
-  F64(f);
-  return true;
 }
 
 // Only std::bad_alloc can be thrown here (std::string and the maps); it

@@ -8,7 +8,6 @@ Thread: called with the GIL held, from the bridge's Python thread (native
 mode) or the worker's main thread (subprocess mode).
 """
 
-import datetime as _dt
 import importlib
 import os
 import sys
@@ -16,7 +15,7 @@ import threading
 import types
 from time import perf_counter as _clock
 
-from .plain import ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
+from .plain import datetime_from_ms, datetime_to_ms, ndarray_from, plain_form  # noqa: F401 (the encoders' value rules, docs/types.md)
 
 # Helpers of the JS API that most programs never call live in modules of
 # their own, imported on first use (start-up time): toJs() in to_plain.py;
@@ -342,21 +341,6 @@ def next_batch(iterator, n):
         if _clock() - start >= BATCH_SECONDS:
             break
     return out, False
-
-
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_MS = _dt.timedelta(milliseconds=1)
-
-
-def datetime_to_ms(value):
-    """Epoch milliseconds; a naive datetime is read as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    return (value - _EPOCH) / _MS
-
-
-def datetime_from_ms(ms):
-    return _EPOCH + _dt.timedelta(milliseconds=ms)
 
 
 def typed_view(data, fmt):

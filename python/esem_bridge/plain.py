@@ -7,20 +7,19 @@ it (looked up in sys.modules, never imported here).
 Thread: called with the GIL held, from the thread that encodes or decodes.
 """
 
-import datetime as _dt
 import struct
 import sys
 
-__all__ = ["plain_form", "ndarray_from", "KEEP", "KEEP_TYPE"]
+__all__ = ["plain_form", "ndarray_from", "datetime_to_ms", "datetime_from_ms", "KEEP", "KEEP_TYPE"]
 
 # The forms: (kind, value). See plain_form.
 KEEP = (0, False)  # a proxy, this object only
 KEEP_TYPE = (0, True)  # a proxy, and so is every instance of its type
 _VALUE, _ARRAY, _DATE, _BYTES = 1, 2, 3, 4
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_UTC = _dt.timezone.utc
-_MS = _dt.timedelta(milliseconds=1)
+# datetime is imported at the first date that crosses, not at start-up
+# (~1.3 ms of every start): until then no value can be one of its types.
+_dt = _EPOCH = _UTC = _MS = None
 _ALL = slice(None)
 _MAX_HANDLERS = 4096  # types remembered (classes made at run time must not pile up)
 
@@ -128,10 +127,35 @@ def _complex(obj):
     return (_VALUE, {"real": float(complex.real.__get__(obj)), "imag": float(complex.imag.__get__(obj))})
 
 
+def _load_datetime():
+    global _dt, _EPOCH, _UTC, _MS
+    import datetime
+
+    _UTC = datetime.timezone.utc
+    _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
+    _MS = datetime.timedelta(milliseconds=1)
+    _dt = datetime
+    return datetime
+
+
+def datetime_to_ms(value):
+    """Epoch milliseconds of a datetime; a naive one is read as UTC."""
+    if _dt is None:
+        _load_datetime()
+    if value.tzinfo is None:
+        value = _dt.datetime.replace(value, tzinfo=_UTC)
+    return (value - _EPOCH) / _MS
+
+
+def datetime_from_ms(ms):
+    """The aware UTC datetime of epoch milliseconds (a JS Date)."""
+    if _dt is None:
+        _load_datetime()
+    return _EPOCH + _dt.timedelta(milliseconds=ms)
+
+
 def _datetime(obj):
-    if obj.tzinfo is None:
-        obj = _dt.datetime.replace(obj, tzinfo=_UTC)
-    return (_DATE, (obj - _EPOCH) / _MS)
+    return (_DATE, datetime_to_ms(obj))
 
 
 def _date(obj):
@@ -279,6 +303,11 @@ def _classify(t):
     for base, handler in _BASES:
         if issubclass(t, base):
             return handler
+    if "datetime" in modules or "_datetime" in modules:  # datetime before date
+        dt = _dt or _load_datetime()
+        for base, handler in ((dt.datetime, _datetime), (dt.date, _date), (dt.time, _time), (dt.timedelta, _timedelta)):
+            if issubclass(t, base):
+                return handler
     decimal = modules.get("decimal")
     if decimal is not None and issubclass(t, getattr(decimal, "Decimal", ())):
         return _decimal
@@ -301,20 +330,12 @@ _BASES = (
     (frozenset, _frozenset_base),
     (complex, _complex),
     (memoryview, _memoryview),
-    (_dt.datetime, _datetime),
-    (_dt.date, _date),
-    (_dt.time, _time),
-    (_dt.timedelta, _timedelta),
 )
 
 # Seen before any classification (_classify gives the same handlers).
 _SEED = {
     memoryview: _memoryview,
     complex: _complex,
-    _dt.datetime: _datetime,
-    _dt.date: _date,
-    _dt.time: _time,
-    _dt.timedelta: _timedelta,
 }
 _handlers = dict(_SEED)
 

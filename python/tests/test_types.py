@@ -405,6 +405,29 @@ def test_without_numpy_nothing_imports_it():
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
+LAZY_START = r"""
+import sys
+sys.path.insert(0, %r)
+import esem_bridge.worker
+late = [m for m in ("datetime", "_datetime", "socket", "signal", "selectors") if m in sys.modules]
+assert not late, "imported at start: %%s" %% late
+from esem_bridge import ops, plain
+when = ops.datetime_from_ms(1714979289123.0)  # a JS Date arriving: datetime now loads
+assert "datetime" in sys.modules and when.isoformat() == "2024-05-06T07:08:09.123000+00:00", when
+assert ops.datetime_to_ms(when.replace(tzinfo=None)) == 1714979289123.0
+import datetime
+assert plain.plain_form(datetime.date(2024, 1, 2)) == (1, "2024-01-02")
+print("ok")
+"""
+
+
+def test_the_worker_starts_without_datetime_socket_or_signal():
+    # ~4 ms of every start (docs/architecture.md, "Start-up"); -S: site
+    # may import them itself.
+    out = subprocess.run([sys.executable, "-S", "-c", LAZY_START % PYTHON_DIR], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 # --- through the Encoder -----------------------------------------------------------
 
 
