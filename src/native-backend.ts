@@ -6,7 +6,7 @@ import { Decoder, Encoder, type RefAnswer } from "./codec.js";
 import { jsonArguments, jsonResultLimit, parseResult } from "./json-lane.js";
 import { BridgeError, makeError } from "./errors.js";
 import { rootOf } from "./proxy.js";
-import { loadAddon, type NativeBridge } from "./native-binding.js";
+import { freezeAtExit, loadAddon, type NativeBridge } from "./native-binding.js";
 import { pythonRuntimeDir } from "./paths.js";
 import { bytecodeCacheFolder } from "./probe-cache.js";
 import { choosePython, embedProblem, probePython } from "./python-probe.js";
@@ -180,7 +180,9 @@ export class NativeBackend implements Backend {
     native.jsonResults(...jsonResultLimit());
     let library: string;
     try {
-      library = await native.start();
+      const starting = native.start();
+      freezeAtExit(load.addon);
+      library = await starting;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const fix = reason.includes("one interpreter per process")
