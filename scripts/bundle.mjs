@@ -1,6 +1,7 @@
 // Bundles the library's CommonJS entries into one file each, after tsc:
-// dist/index.js (what `require`, `import`, esem-bridge/register and the
-// python: loader all load) and dist/cli.js (the `esem` command).
+// dist/library.js (what `require`, `import`, esem-bridge/register and the
+// python: loader all run, through dist/index.js, which loads it with V8's
+// code cache: src/code-cache.ts) and dist/cli.js (the `esem` command).
 //
 // Start-up time (docs/architecture.md#start-up): Node resolves, reads and
 // compiles each CommonJS file on its own, and the ~35 files tsc writes cost
@@ -20,18 +21,20 @@
 //
 // Usage: node scripts/bundle.mjs (run by `prepare`, `build` and `prepack`).
 import { build } from "esbuild";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
 
-for (const entry of ["index.js", "cli.js"]) {
-  const file = join(dist, entry);
+// The library (tsc's dist/index.js and what it imports) -> dist/library.js;
+// its entry, the code-cache loader (src/code-cache.ts) -> dist/index.js;
+// the `esem` command -> dist/cli.js.
+for (const [entry, out] of [["index.js", "library.js"], ["code-cache.js", "index.js"], ["cli.js", "cli.js"]]) {
   await build({
-    entryPoints: [file],
-    outfile: file,
+    entryPoints: [join(dist, entry)],
+    outfile: join(dist, out),
     allowOverwrite: true,
     bundle: true,
     platform: "node",
@@ -46,7 +49,13 @@ for (const entry of ["index.js", "cli.js"]) {
   });
 }
 
-const names = Object.keys(createRequire(import.meta.url)(join(dist, "index.js"))).filter((name) => name !== "__esModule");
+const names = Object.keys(createRequire(import.meta.url)(join(dist, "library.js"))).filter((name) => name !== "__esModule");
+// The loader sets module.exports at run time; this line, never run, names
+// the exports for an ESM importer's static reading of a CommonJS file
+// (Node's cjs-module-lexer, Deno), as esbuild's own output does.
+const entry = join(dist, "index.js");
+const hint = `0 && (module.exports = { ${names.join(", ")} });\n`;
+writeFileSync(entry, readFileSync(entry, "utf8").replace(/^\/\/# sourceMappingURL=/m, (comment) => hint + comment));
 writeFileSync(
   join(dist, "index.mjs"),
   "// The ESM entry of esem-bridge (written by scripts/bundle.mjs): the CommonJS\n" +

@@ -8,7 +8,7 @@ import { choosePython, embedProblem, probePython, type PythonInfo } from "./pyth
 import { SUPPORTED_RANGE } from "./python-support.js";
 
 // The environment variables that change what an app gets (docs/api.md#environment-variables).
-const SETTINGS = ["ESEM_MODE", "ESEM_PYTHON", "ESEM_ADDON", "VIRTUAL_ENV", "CONDA_PREFIX", "ESEM_PROBE_CACHE", "ESEM_BYTECODE_CACHE", "ESEM_JSON_LANE", "ESEM_ARENA_CACHE_MB", "ESEM_BLOCK_CACHE_MB", "ESEM_DEBUG"];
+const SETTINGS = ["ESEM_MODE", "ESEM_PYTHON", "ESEM_ADDON", "VIRTUAL_ENV", "CONDA_PREFIX", "ESEM_PROBE_CACHE", "ESEM_BYTECODE_CACHE", "ESEM_CODE_CACHE", "ESEM_JSON_LANE", "ESEM_ARENA_CACHE_MB", "ESEM_BLOCK_CACHE_MB", "ESEM_DEBUG"];
 
 interface Line {
   label: string;

@@ -43,19 +43,34 @@ function currentUid(): number {
 
 /** Where this user's cache lives, best first: the platform's cache folder, then a private temp folder. */
 export function cacheFolders(): string[] {
+  return [...candidateFolders()];
+}
+
+// The temp folder is worked out only when it is reached (os.tmpdir() costs ~0.4 ms of a start).
+function* candidateFolders(): Generator<string> {
   const env = process.env;
-  const folders: string[] = [];
   if (isWindows) {
-    if (env.LOCALAPPDATA && isAbsolute(env.LOCALAPPDATA)) folders.push(join(env.LOCALAPPDATA, "esem-bridge"));
+    if (env.LOCALAPPDATA && isAbsolute(env.LOCALAPPDATA)) yield join(env.LOCALAPPDATA, "esem-bridge");
   } else if (process.platform === "darwin") {
-    if (env.HOME) folders.push(join(env.HOME, "Library", "Caches", "esem-bridge"));
+    if (env.HOME) yield join(env.HOME, "Library", "Caches", "esem-bridge");
   } else if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) {
-    folders.push(join(env.XDG_CACHE_HOME, "esem-bridge"));
+    yield join(env.XDG_CACHE_HOME, "esem-bridge");
   } else if (env.HOME) {
-    folders.push(join(env.HOME, ".cache", "esem-bridge"));
+    yield join(env.HOME, ".cache", "esem-bridge");
   }
-  folders.push(join((require("node:os") as typeof import("node:os")).tmpdir(), `esem-bridge-${isWindows ? (env.USERNAME ?? "user") : currentUid()}`));
-  return folders;
+  yield join((require("node:os") as typeof import("node:os")).tmpdir(), `esem-bridge-${isWindows ? (env.USERNAME ?? "user") : currentUid()}`);
+}
+
+/** 64-bit FNV-1a (two 32-bit lanes) as hex: a file name, not a security hash. */
+export function fnv64(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c ^ (a >>> 7), 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
 }
 
 /** Owned by this user and writable by nobody else (always true on Windows, where folders are per-user ACLs). */
@@ -75,7 +90,7 @@ function trustedFolder(path: string): boolean {
 
 /** The first cache folder that exists or can be made and passes the rule, or null (then nothing is cached). */
 export function usableCacheFolder(): string | null {
-  for (const folder of cacheFolders()) {
+  for (const folder of candidateFolders()) {
     try {
       mkdirSync(folder, { recursive: true, mode: 0o700 });
     } catch {
@@ -89,7 +104,7 @@ export function usableCacheFolder(): string | null {
 }
 
 /** Reads an entry only if it is a private regular file of this user's (no symlink is followed). */
-function readPrivate(path: string): string | null {
+export function readPrivate(path: string): Buffer | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
@@ -99,7 +114,7 @@ function readPrivate(path: string): string | null {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || !ownedAndPrivate(stat)) return null;
-    return readFileSync(fd, "utf8");
+    return readFileSync(fd);
   } catch {
     return null;
   } finally {
@@ -136,10 +151,10 @@ function validEntry(entry: Entry, interpreter: InterpreterFile): boolean {
 export function readEntry<T>(path: string, interpreter: InterpreterFile): T | null {
   const dir = dirname(path);
   if (!trustedFolder(dir)) return null;
-  const text = readPrivate(path);
-  if (text === null) return null;
+  const bytes = readPrivate(path);
+  if (bytes === null) return null;
   try {
-    const entry = JSON.parse(text) as Entry;
+    const entry = JSON.parse(bytes.toString("utf8")) as Entry;
     return validEntry(entry, interpreter) ? (entry.info as T) : null;
   } catch {
     return null;
@@ -148,23 +163,33 @@ export function readEntry<T>(path: string, interpreter: InterpreterFile): T | nu
 
 /** Writes an entry 0600 (a fresh file, renamed into place) when the folder passes the rule. */
 export function writeEntry(path: string, interpreter: InterpreterFile, info: { executable: string; libraries: string[] }): void {
+  let executable: Stats;
+  try {
+    executable = statSync(info.executable);
+  } catch {
+    return;
+  }
+  const entry: Entry = {
+    format: FORMAT,
+    interpreter: interpreter.path,
+    interpreterMtime: interpreter.stat.mtimeMs,
+    interpreterSize: interpreter.stat.size,
+    executableMtime: executable.mtimeMs,
+    executableSize: executable.size,
+    info: info as Entry["info"],
+  };
+  writePrivate(path, JSON.stringify(entry));
+}
+
+/** Writes a file 0600 (a fresh file, renamed into place) when its folder passes the rule; a failure only costs time. */
+export function writePrivate(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   if (!trustedFolder(dir)) return;
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    const executable = statSync(info.executable);
-    const entry: Entry = {
-      format: FORMAT,
-      interpreter: interpreter.path,
-      interpreterMtime: interpreter.stat.mtimeMs,
-      interpreterSize: interpreter.stat.size,
-      executableMtime: executable.mtimeMs,
-      executableSize: executable.size,
-      info: info as Entry["info"],
-    };
     const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
     try {
-      writeSync(fd, JSON.stringify(entry));
+      writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     } finally {
       closeSync(fd);
     }
@@ -177,6 +202,19 @@ export function writeEntry(path: string, interpreter: InterpreterFile, info: { e
       // never created
     }
   }
+}
+
+/** `<cache folder>/<name>`, made 0700 if need be, when it passes the rule; else null. */
+export function privateSubfolder(name: string): string | null {
+  const folder = usableCacheFolder();
+  if (!folder) return null;
+  const sub = join(folder, name);
+  try {
+    mkdirSync(sub, { mode: 0o700 });
+  } catch {
+    // there already, or not makeable: the check says which
+  }
+  return trustedFolder(sub) ? sub : null;
 }
 
 /**

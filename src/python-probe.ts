@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { BridgeError } from "./errors.js";
 import { pythonRuntimeDir } from "./paths.js";
-import { readEntry, usableCacheFolder, writeEntry, type InterpreterFile } from "./probe-cache.js";
+import { fnv64, readEntry, usableCacheFolder, writeEntry, type InterpreterFile } from "./probe-cache.js";
 import { SUPPORTED_RANGE } from "./python-support.js";
 
 export { embedProblem, supportProblem } from "./python-support.js";
@@ -83,18 +83,6 @@ export function probePython(choice: PythonChoice, cwd: string): Promise<PythonIn
 // Where it lives and when an entry is trusted: src/probe-cache.ts.
 
 const CACHE_FORMAT = "3"; // 3: gilEnabled, abiflags
-
-/** 64-bit FNV-1a (two 32-bit lanes) as hex: a file name, not a security hash. */
-function fnv64(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c ^ (a >>> 7), 0x01000193) >>> 0;
-  }
-  return a.toString(16).padStart(8, "0") + b.toString(16).padStart(8, "0");
-}
 
 function findOnPath(command: string): string | null {
   if (isAbsolute(command) || command.includes("/") || command.includes("\\")) return resolve(command);
