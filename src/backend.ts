@@ -24,6 +24,12 @@ export type AttrPath = string | readonly string[] | null;
 
 export interface Backend {
   readonly mode: Mode;
+  /**
+   * Settles when Python has answered: at once in native mode (the backend
+   * exists once the interpreter runs); the subprocess worker's Ready frame,
+   * or its failure to start. Calls made before it queue behind the start.
+   */
+  readonly started: Promise<void>;
   importModule(spec: string, cwd: string): Promise<unknown>;
   call(ref: number, path: AttrPath, args: unknown[], kwargs?: Record<string, unknown>, options?: Readonly<CallOptions>): Promise<unknown>;
   /** A call run on this thread, returning its result: native mode only (callSync()). */

@@ -74,9 +74,9 @@ export class Bridge {
     }
   }
 
-  /** Starts the bridge if it is not running (what the first python() does). */
+  /** Starts the bridge if it is not running (what the first python() does), and waits until Python answers. */
   async start(): Promise<void> {
-    await this.ensure();
+    await (await this.ensure()).backend.started;
   }
 
   /** @internal The running session (started if need be), for the exported helpers. */
@@ -160,11 +160,24 @@ export class Bridge {
       const backend = await this.startBackend(session);
       session.backend = backend;
       this.details = backend.details;
+      // A worker that fails to start rejects the calls sent meanwhile;
+      // then the bridge is not started, as when the native mode fails.
+      backend.started.catch((error: unknown) => {
+        if (this.session !== session) return; // shut down meanwhile
+        this.session = undefined;
+        this.starting = undefined;
+        this.notStarted(error);
+        void backend.shutdown();
+      });
     } catch (error) {
-      this.details = { mode: null, reason: error instanceof Error ? error.message : String(error), python: null, addon: null };
+      this.notStarted(error);
       throw error;
     }
     return session;
+  }
+
+  private notStarted(error: unknown): void {
+    this.details = { mode: null, reason: error instanceof Error ? error.message : String(error), python: null, addon: null };
   }
 
   // "native" and "subprocess" start that backend or fail; "auto" tries the

@@ -85,6 +85,7 @@ function trimSparesEverySecond(native: NativeBridge): ReturnType<typeof setInter
 
 export class NativeBackend implements Backend {
   readonly mode = "native" as const;
+  readonly started = Promise.resolve();
   private readonly encoder: Encoder;
 
   private constructor(

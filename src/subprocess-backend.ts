@@ -89,16 +89,25 @@ export class SubprocessBackend implements Backend {
     }, this.callbacks);
   }
 
-  /** Starts a worker and waits until it answers. */
-  static async start(options: SubprocessOptions, hooks: BackendHooks): Promise<SubprocessBackend> {
+  /**
+   * Starts a worker. The backend is usable at once: frames sent before the
+   * worker's Ready wait in its socket, so the first python() is encoded and
+   * sent while Python boots (~1.7 ms of a first call). `started` settles
+   * with the Ready frame, or rejects as the calls already sent do.
+   */
+  static start(options: SubprocessOptions, hooks: BackendHooks): SubprocessBackend {
     const choice = choosePython(options.python, options.cwd);
     const backend = new SubprocessBackend(choice, options.cwd, options.firstId ?? 1, hooks, options.reason, options.restartStuckWorker, options.threads ?? 4);
     const worker = backend.workers.acquire();
-    const { version, executable } = await worker.ready;
-    backend.details.python = { executable, version, libpython: null, source: choice.source };
-    if (worker.pending.size === 0) worker.unrefNow();
+    backend.started = worker.ready.then(({ version, executable }) => {
+      backend.details.python = { executable, version, libpython: null, source: choice.source };
+      if (worker.pending.size === 0) worker.unrefNow();
+    });
+    backend.started.catch(() => {}); // the calls sent meanwhile, and start(), report it
     return backend;
   }
+
+  started: Promise<void> = Promise.resolve(); // the first worker's, set by start()
 
   importModule(spec: string, cwd: string): Promise<unknown> {
     return this.send(Op.Import, 0, [spec, cwd], ["spec", "cwd"], { source: { spec, cwd }, bare: false });

@@ -159,7 +159,9 @@ export class WorkerLifecycle {
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;
-    this.rejectAll(worker, new BridgeError("ESEM_SHUTDOWN", "The bridge was shut down before this call finished; load the module again with python() to go on."));
+    const error = new BridgeError("ESEM_SHUTDOWN", "The bridge was shut down before this call finished; load the module again with python() to go on.");
+    worker.failReady(error); // a start() still waiting for the worker
+    this.rejectAll(worker, error);
     if (worker.exited) return;
     const exited = new Promise<void>((resolve) => worker.child.once("exit", () => resolve()));
     worker.child.ref(); // `await shutdown()` must be able to see the exit, even in an otherwise idle Node

@@ -165,6 +165,9 @@ describe.each(BACKENDS)("errors on the %s backend", (mode) => {
       try {
         const error = expectBridgeError(await rejectionOf(bad.python("math")), "ESEM_NO_PYTHON");
         expect(error.message).toContain(missing);
+        // Not started, and info() says why.
+        expect(bad.info()).toMatchObject({ mode: null, python: null, reason: error.message });
+        expectBridgeError(await rejectionOf(bad.start()), "ESEM_NO_PYTHON");
       } finally {
         await bad.shutdown();
       }

@@ -173,6 +173,40 @@ describe.each(BACKENDS)("shutdown on the %s backend", (mode) => {
     await bridge.shutdown();
   });
 
+  it("resolves start() once Python answers, with its version in info()", async () => {
+    const bridge = createBridge({ mode });
+    try {
+      await bridge.start();
+      expect(bridge.info()).toMatchObject({ mode, python: { version: expect.stringMatching(/^3\.\d+\.\d+$/) } });
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
+  it("runs, in order, the calls made while Python starts", async () => {
+    const bridge = createBridge({ mode });
+    try {
+      // All sent before the interpreter (or the worker) has answered.
+      const [math, four, json] = await Promise.all([bridge.python("math"), bridge.eval("2 + 2"), bridge.python("json")]);
+      expect([await math.sqrt(9), four, await json.dumps([1])]).toEqual([3, 4, "[1]"]);
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
+  it("rejects a start() and a python() that shutdown() interrupts with ESEM_SHUTDOWN, then starts afresh", async () => {
+    const bridge = createBridge({ mode });
+    const started = bridge.start();
+    const loaded = bridge.python("math");
+    const [a, b] = await Promise.allSettled([started, loaded, bridge.shutdown()]);
+    // The native mode's start is one step: it may finish before shutdown() runs.
+    for (const outcome of [a, b]) if (outcome.status === "rejected") expectBridgeError(outcome.reason, "ESEM_SHUTDOWN");
+    if (mode === "subprocess") expect([a.status, b.status]).toEqual(["rejected", "rejected"]);
+    const math = await bridge.python("math");
+    expect(await math.sqrt(16)).toBe(4);
+    await bridge.shutdown();
+  });
+
   it("touches only its own calls and objects when another bridge is alive", async () => {
     await withBridge(mode, async (keeper) => {
       const kept = await (await keeper.python(fixture("calculator.py"))).Calculator(2);
