@@ -72,6 +72,13 @@ void InstallBytecodeCache(const std::string& folder) {
     py.PyErr_Clear();
     return;
   }
+  // The package's __init__ and this module come from the folder through
+  // sys.pycache_prefix while they are imported (bytecode_cache._keep_boot_code).
+  OwnedRef saved = OwnedRef::Borrow(py.PySys_GetObject("pycache_prefix"));
+  if (py.PySys_SetObject("pycache_prefix", py.PyTuple_GetItem(args.get(), 0)) < 0) py.PyErr_Clear();
+  OwnedRef module = OwnedRef::Steal(py.PyImport_ImportModule("esem_bridge.bytecode_cache"));
+  if (!module) py.PyErr_Clear();
+  if (py.PySys_SetObject("pycache_prefix", saved ? saved.get() : py._Py_NoneStruct) < 0) py.PyErr_Clear();
   CallAtStart("esem_bridge.bytecode_cache", "install", args);
 }
 

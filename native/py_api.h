@@ -224,6 +224,7 @@ constexpr unsigned long kTpFlagsTypeSubclass = 1UL << 31;
   X(unsigned long, PyType_GetFlags, (PyObject*))                                    \
   X(PyObject*, PyImport_ImportModule, (const char*))                                \
   X(PyObject*, PySys_GetObject, (const char*))                                      \
+  X(int, PySys_SetObject, (const char*, PyObject*))                                 \
   X(PyObject*, PyErr_Occurred, (void))                                              \
   X(void, PyErr_Fetch, (PyObject**, PyObject**, PyObject**))                        \
   X(void, PyErr_Restore, (PyObject*, PyObject*, PyObject*))                         \

@@ -19,10 +19,16 @@ const STDERR_LINES = 20;
 // interpreter older than 3.8 exits with one line the lifecycle turns into
 // "Python X is not supported" before it reads a line of the runtime (which
 // it could not parse).
+// The bytecode cache's own module, and the package's __init__, are read
+// from the cache folder through sys.pycache_prefix while it is imported
+// (bytecode_cache._keep_boot_code).
 const BOOT =
   VERSION_GATE +
   "sys.path.append(sys.argv[1])\n" +
+  "p = sys.pycache_prefix\n" +
+  "sys.pycache_prefix = sys.argv[5] or p\n" +
   "import esem_bridge.bytecode_cache as c\n" +
+  "sys.pycache_prefix = p\n" +
   "c.install(sys.argv[5])\n" +
   "import esem_bridge.worker as w\n" +
   "w.main(3, int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))\n";

@@ -129,6 +129,62 @@ def test_no_folder_leaves_python_s_rules():
     assert _run("") == ["False", "SourceFileLoader"]
 
 
+# As src/subprocess-worker.ts's BOOT and native/interpreter.cc start it.
+BOOT_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+saved = sys.pycache_prefix
+sys.pycache_prefix = sys.argv[2]
+import esem_bridge.bytecode_cache as c
+sys.pycache_prefix = saved
+print(c.install(sys.argv[2]), getattr(sys.modules["esem_bridge.cancel"], "READ_FROM_PYC", False), sys.pycache_prefix)
+"""
+
+
+def _boot(root, folder):
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    out = subprocess.run([sys.executable, "-c", BOOT_CHILD, root, folder], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_the_modules_before_the_finder_come_from_pyc_files_under_the_folder():
+    import importlib.util
+    import marshal
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = os.path.join(tmp, "root")
+        shutil.copytree(os.path.join(PYTHON_DIR, "esem_bridge"), os.path.join(root, "esem_bridge"))
+        folder = os.path.join(tmp, "bytecode")
+        assert _boot(root, folder) == ["True", "False", "None"]  # written, and the prefix set back
+        sys.pycache_prefix, saved = folder, sys.pycache_prefix
+        try:
+            pycs = {n: importlib.util.cache_from_source(os.path.join(root, "esem_bridge", n + ".py")) for n in ("__init__", "cancel", "bytecode_cache")}
+        finally:
+            sys.pycache_prefix = saved
+        for path in pycs.values():
+            assert path.startswith(folder) and os.path.isfile(path), path
+            assert os.stat(path).st_mode & 0o077 == 0
+        # Read, not written again: a .pyc holding other code, under the real
+        # source's header, is what Python runs.
+        cancel = os.path.join(root, "esem_bridge", "cancel.py")
+        with open(pycs["cancel"], "rb") as f:
+            header = f.read(16)
+        with open(cancel) as f:
+            other = compile(f.read() + "\nREAD_FROM_PYC = True\n", cancel, "exec")
+        with open(pycs["cancel"], "wb") as f:
+            f.write(header + marshal.dumps(other))
+        assert _boot(root, folder) == ["True", "True", "None"]
+        # A changed source makes it stale: compiled from the source, and written again.
+        with open(cancel, "a") as f:
+            f.write("\n# changed\n")
+        os.utime(cancel, (1, 1))
+        assert _boot(root, folder) == ["True", "False", "None"]
+        with open(pycs["cancel"], "rb") as f:
+            assert f.read(16) != header
+        assert _boot(root, folder) == ["True", "False", "None"]
+
+
 if __name__ == "__main__":
     sys.path.insert(0, HERE)
     from runner import run_all
