@@ -240,14 +240,21 @@ bool Bridge::Path(napi_env env, napi_value v, std::vector<std::string>* out) {
 }
 
 // info[at]: wire bytes, info[at + 1]: the buffers beside them (optional).
-bool Bridge::WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t at, Job* job) {
+// `lent`: the bytes are read where they are, on the Python thread (the JS
+// side leaves them alone until the call settles; the job holds a ref);
+// else they are copied.
+bool Bridge::WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t at, Job* job, bool lent) {
   if (!info[at].IsTypedArray()) return false;
   Napi::Uint8Array bytes = info[at].As<Napi::Uint8Array>();
   if (bytes.ByteLength() == 0) return false;
-  if (bytes.ByteLength() >= kKeptFrom && job->wire.capacity() < bytes.ByteLength()) {
+  if (lent) {
+    if (napi_create_reference(env, bytes, 1, &job->lent.ref) != napi_ok) return false;
+    job->lent.data = reinterpret_cast<const char*>(bytes.Data());
+    job->lent.size = bytes.ByteLength();
+  } else if (bytes.ByteLength() >= kKeptFrom && job->wire.capacity() < bytes.ByteLength()) {
     job->wire = TakeWireBuffer(bytes.ByteLength());
   }
-  job->wire.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
+  if (!lent) job->wire.assign(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
   if (info.Length() > at + 1 && info[at + 1].IsArray()) return SideFromJs(env, info[at + 1], &job->side);
   return true;
 }
@@ -284,10 +291,11 @@ Napi::Value Bridge::Call(const Napi::CallbackInfo& info) {
   return Napi::Value(env, Submit(env, std::move(job), true));
 }
 
-// callWire(ref, path, bytes, side?, keepResult?): bytes are the arguments
-// in the wire format (src/codec.ts: a List, then a Dict or None), copied
-// here and read on the Python thread; side, the buffers they refer to;
-// keepResult, the result as a proxy whatever it is. Or bytes is a string:
+// callWire(ref, path, bytes, side?, keepResult?, lent?): bytes are the
+// arguments in the wire format (src/codec.ts: a List, then a Dict or None),
+// copied here, or with `lent` read in place, on the Python thread; side,
+// the buffers they refer to; keepResult, the result as a proxy whatever
+// it is. Or bytes is a string:
 // JSON text of [args, kwargs or null] (src/json-lane.ts, native/py_json.h).
 Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -299,7 +307,8 @@ Napi::Value Bridge::CallWire(const Napi::CallbackInfo& info) {
     job->json = true;
     ok = !job->wire.empty();
   } else {
-    ok = WireArguments(env, info, 2, job.get());
+    bool lent = info.Length() > 5 && info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
+    ok = WireArguments(env, info, 2, job.get(), lent);
   }
   if (!ok) {
     Recycle(std::move(job));
@@ -492,6 +501,7 @@ Napi::Value Bridge::TrimSparesNow(const Napi::CallbackInfo& info) {
 void Bridge::Recycle(std::unique_ptr<Job> job) {
   if (!job) return;
   ReleaseSide(env_, &job->side);
+  if (job->lent.ref) napi_delete_reference(env_, job->lent.ref);
   if (spare_.size() >= kMaxSpareJobs) return;
   job->Reset();
   spare_.push_back(std::move(job));

@@ -142,7 +142,7 @@ class Bridge : public Napi::ObjectWrap<Bridge>, public SpinnerClient {
   // Queues `job`; returns its promise (or undefined when !wait).
   napi_value Submit(napi_env env, std::unique_ptr<Job> job, bool wait);
   napi_value Rejected(napi_env env, const ErrorInfo& error);
-  bool WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t at, Job* job);
+  bool WireArguments(napi_env env, const Napi::CallbackInfo& info, size_t at, Job* job, bool lent = false);
   static bool Path(napi_env env, napi_value v, std::vector<std::string>* out);
   static void OnResults(napi_env env, napi_value js_cb, void* context, void* data);
   void Drain(napi_env env);

@@ -129,7 +129,7 @@ class Runner {
   // args as a tuple, kwargs as a dict (or empty). False when the job failed.
   bool Arguments(OwnedRef* args, OwnedRef* kwargs) {
     ErrorInfo error;
-    if (!job_.wire.empty()) {
+    if (job_.WireSize() != 0) {
       if (ReadArguments(ctx_, job_, args, kwargs, &error)) return true;
       job_.Fail(std::move(error));
       return false;

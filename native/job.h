@@ -94,6 +94,12 @@ struct Job {
   std::string wire;
   bool json = false;  // `wire` holds JSON text instead (native/py_json.h), no side buffers
   std::vector<SideBuffer> side;
+  // Large wire arguments read in place, in the JS encoder's buffer
+  // (callWire's `lent`): when set, the bytes are here, not in `wire`; its
+  // ref is deleted by the JS thread when the job comes back, as side's.
+  SideBuffer lent;
+  const char* WireData() const { return lent.data ? lent.data : wire.data(); }
+  size_t WireSize() const { return lent.data ? lent.size : wire.size(); }
   std::vector<Scalar> scalars;
   std::vector<uint64_t> ids;  // kRelease
 
@@ -142,6 +148,7 @@ struct Job {
     Trim(&wire);
     json = false;
     side.clear();
+    lent = SideBuffer();
     if (scalars.capacity() > 16) {
       std::vector<Scalar>().swap(scalars);
     } else {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "env_mib.h"
+#include "populate.h"
 #include "py_api.h"
 
 namespace esem {
@@ -41,7 +42,11 @@ void* Allocate(void* ctx, size_t size) {
       return address;
     }
   }
-  return cache->next.alloc(cache->next.ctx, size);
+  // A new arena: pymalloc carves it into pools as objects need them and
+  // fills it before it takes another, so its pages are faulted in at once.
+  void* address = cache->next.alloc(cache->next.ctx, size);
+  if (address) Populate(address, size);
+  return address;
 }
 
 void Free(void* ctx, void* address, size_t size) {

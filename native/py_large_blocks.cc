@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "env_mib.h"
+#include "populate.h"
 #include "py_api.h"
 
 #if defined(__linux__)
@@ -32,10 +33,6 @@ size_t BlockCacheBudget() { return MibFromEnv("ESEM_BLOCK_CACHE_MB", kBlockCache
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; older kernels answer EINVAL
-#endif
 
 constexpr uintptr_t kBoundary = uintptr_t{2} << 20;
 constexpr size_t kPage = 4096;
@@ -134,15 +131,9 @@ char* MapInUse(Blocks* b, size_t length) {
   return nullptr;
 }
 
-std::atomic<bool> g_populate{true};  // false once the kernel said it has no MADV_POPULATE_WRITE
-
-// Faults the pages of a new mapping in with one call rather than one fault
-// each as they are first written (a fresh 16 MiB block, echoed: median
-// 7.2 -> 5.7 ms). Python writes all of a large block it asked malloc for.
-void Populate(char* from, size_t length) {
-  if (length == 0 || !g_populate.load(std::memory_order_relaxed)) return;
-  if (madvise(from, length, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) g_populate.store(false, std::memory_order_relaxed);
-}
+// New pages are faulted in at once (populate.h): Python writes all of a
+// large block it asked malloc for (a fresh 16 MiB block, echoed: median
+// 7.2 -> 5.7 ms).
 
 // A block of at least `length` bytes for use: the smallest kept one no
 // more than a quarter larger, else a new mapping. nullptr when neither.

@@ -28,7 +28,7 @@ class Reader {
          std::shared_ptr<RefReturn> returns = nullptr)
       : ctx_(ctx), py_(Py()), begin_(data), p_(data), end_(data + size), side_(side), returns_(std::move(returns)) {}
   Reader(PyContext& ctx, const Job& job)
-      : Reader(ctx, job.wire.data(), job.wire.size(), job.side, job.channel ? job.channel->returns : nullptr) {}
+      : Reader(ctx, job.WireData(), job.WireSize(), job.side, job.channel ? job.channel->returns : nullptr) {}
 
   OwnedRef Value(int depth);
   bool AtEnd() const { return p_ == end_; }
@@ -557,13 +557,13 @@ class CollectorPause {
 
 bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwargs, ErrorInfo* error) {
   const PyApi& py = Py();
-  CollectorPause pause(ctx, job.wire.size());
+  CollectorPause pause(ctx, job.WireSize());
   OwnedRef list, kw;
   if (job.json) {
     if (!ReadJsonArguments(ctx, job, &list, &kw, error)) return false;
   } else {
     Reader reader(ctx, job);
-    uint8_t tag = job.wire.empty() ? 0xff : static_cast<uint8_t>(job.wire[0]);
+    uint8_t tag = job.WireSize() == 0 ? 0xff : static_cast<uint8_t>(job.WireData()[0]);
     if (tag != kList) {
       *error = BridgeFailure("ESEM_INTERNAL", "malformed wire arguments");
       return false;

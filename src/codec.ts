@@ -180,8 +180,8 @@ function within(error: unknown, seg: Segment): never {
 
 /** Encodes JS values; `refOf` tells a proxy's ref (see RefAnswer). */
 export class Encoder {
-  private buf = new Uint8Array(4096);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array = new Uint8Array(4096);
+  private view: DataView = new DataView(this.buf.buffer);
   private pos = 0;
   private keys = new Map<string, number>();
   /** Per depth: the key list of the last dict written there, and its key table indices. */
@@ -242,7 +242,40 @@ export class Encoder {
     } finally {
       this.busy = false;
     }
-    return this.buf.subarray(0, this.pos);
+    const bytes = this.buf.subarray(0, this.pos);
+    // As take(): a large buffer little used SMALL_TAKES times in a row goes.
+    if (this.buf.length > SHRINK_FROM && this.pos < this.buf.length / 64) {
+      if (++this.smallTakes >= SMALL_TAKES) this.replaceBuffer(new Uint8Array(4096));
+    } else {
+      this.smallTakes = 0;
+    }
+    return bytes;
+  }
+
+  /**
+   * Lets the caller keep `bytes`, what the last encode() returned, until
+   * the call that reads them in place has settled (native mode: the addon
+   * reads large arguments on the Python thread instead of copying them).
+   * When they are in this encoder's buffer, it goes on in a small one and
+   * the buffer is returned, for giveBack(); bytes an encode inside a
+   * getter wrote are a throwaway encoder's already (undefined).
+   */
+  lend(bytes: Uint8Array): Uint8Array | undefined {
+    if (this.busy || bytes.buffer !== this.buf.buffer) return undefined;
+    const lent = this.buf;
+    this.replaceBuffer(new Uint8Array(4096));
+    return lent;
+  }
+
+  /** A lent buffer whose call has settled: used again when it is larger than the one in use (the next large message finds its pages already there). */
+  giveBack(buf: Uint8Array): void {
+    if (!this.busy && buf.length > this.buf.length) this.replaceBuffer(buf);
+  }
+
+  private replaceBuffer(buf: Uint8Array): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer);
+    this.smallTakes = 0;
   }
 
   /**
@@ -304,9 +337,7 @@ export class Encoder {
       if (++this.smallTakes >= SMALL_TAKES) {
         const next = new Uint8Array(Math.max(4096, 2 * rest.length));
         next.set(rest);
-        this.buf = next;
-        this.view = new DataView(next.buffer);
-        this.smallTakes = 0;
+        this.replaceBuffer(next);
       } else {
         this.buf.copyWithin(0, end, this.pos);
       }

@@ -13,6 +13,12 @@ import { choosePython, embedProblem, probePython } from "./python-probe.js";
 import { supportProblem, unsupportedError } from "./python-support.js";
 
 const ARG_ROOTS = ["args", "kwargs"];
+/**
+ * Wire arguments of this many bytes or more are read by the addon in the
+ * encoder's buffer instead of a copy (callWire's `lent`): one memcpy and
+ * one copy's worth of memory less (1 000 000 records: 66 MiB of each).
+ */
+const LEND_FROM = 1 << 20;
 const VALUE_ROOT = ["value"];
 
 /**
@@ -234,7 +240,17 @@ export class NativeBackend implements Backend {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.native.callWire(ref, path, bytes, this.encoder.side, keep);
+    if (bytes.length < LEND_FROM) return this.native.callWire(ref, path, bytes, this.encoder.side, keep);
+    // Large arguments are read where they were encoded: the encoder's
+    // buffer is lent to the call, and comes back when it settles.
+    const encoder = this.encoder;
+    const lent = encoder.lend(bytes);
+    const settled = this.native.callWire(ref, path, bytes, encoder.side, keep, true);
+    if (lent) {
+      const back = (): void => encoder.giveBack(lent);
+      settled.then(back, back);
+    }
+    return settled;
   }
 
   // A call with a signal or a timeout (docs/concurrency.md#cancellation).

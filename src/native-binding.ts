@@ -53,7 +53,8 @@ export interface NativeBridge {
   call(ref: number, path: AttrPath, ...args: unknown[]): Promise<unknown>;
   /** A call with its arguments as [args, kwargs|null] in the wire format. */
   /** bytes: the wire format, or JSON text of [args, kwargs or null] (src/json-lane.ts). */
-  callWire(ref: number, path: AttrPath, bytes: Uint8Array | string, side: ArrayBufferView[] | undefined, keepResult?: boolean): Promise<unknown>;
+  /** lent: bytes are read in place on the Python thread (not copied); the caller leaves their memory alone until the call settles. */
+  callWire(ref: number, path: AttrPath, bytes: Uint8Array | string, side: ArrayBufferView[] | undefined, keepResult?: boolean, lent?: boolean): Promise<unknown>;
   /** Calls submitted from now on may get a plain container result as JSON text of at most this many bytes (passed to decode()); 0: none. */
   jsonResults(bytes: number, keep: boolean): void;
   getAttr(ref: number, path: AttrPath): Promise<unknown>;

@@ -222,6 +222,51 @@ describe("large payloads", () => {
     expect(enc.take().length).toBe(first.length);
   });
 
+  it("do not keep encode()'s buffer large either, past 64 small encodes in a row", () => {
+    const enc = new Encoder(() => undefined);
+    const big = Buffer.alloc(3 << 20, 5);
+    enc.encode([big], ["a"]);
+    const grown = enc.capacity;
+    for (let i = 0; i < 63; i++) enc.encode([i], ["a"]);
+    expect(enc.capacity).toBe(grown);
+    const last = enc.encode(["last small one"], ["a"]);
+    expect(enc.capacity).toBeLessThan(1 << 20);
+    expect(new Decoder(last, () => null).value()).toBe("last small one"); // valid after the shrink
+  });
+
+  it("lend encode()'s buffer to a call that reads it in place: the next encode writes elsewhere, and giveBack() takes it back", () => {
+    const enc = new Encoder(() => undefined);
+    const first = enc.encode([Buffer.alloc(2 << 20, 1)], ["a"]);
+    const lent = enc.lend(first)!;
+    expect(lent.buffer).toBe(first.buffer);
+    expect(enc.capacity).toBe(4096);
+    const second = enc.encode([Buffer.alloc(2 << 20, 2)], ["a"]);
+    expect(second.buffer).not.toBe(first.buffer);
+    expect((new Decoder(first, () => null).value() as Uint8Array)[0]).toBe(1); // untouched
+    expect(enc.lend(second)).toBeDefined();
+    enc.giveBack(lent);
+    expect(enc.capacity).toBe(lent.length);
+    enc.giveBack(new Uint8Array(4096)); // not larger: kept out
+    expect(enc.capacity).toBe(lent.length);
+  });
+
+  it("lend nothing for bytes an encode inside a getter wrote (a throwaway encoder's), and keep the outer frame whole", () => {
+    const enc = new Encoder(() => undefined);
+    let inner: Uint8Array | undefined;
+    let lentInside: Uint8Array | undefined | null = null;
+    const arg = {
+      get x() {
+        inner = enc.encode(["inner"], ["a"]);
+        lentInside = enc.lend(inner);
+        return 1;
+      },
+    };
+    const outer = enc.encode([arg], ["a"]);
+    expect(lentInside).toBeUndefined();
+    expect(new Decoder(outer, () => null).value()).toEqual({ x: 1 });
+    expect(new Decoder(inner!, () => null).value()).toBe("inner");
+  });
+
   it("are read as views of a decoder's own bytes, each its own range, and copied otherwise", () => {
     const a = Buffer.alloc(2 << 20, 1);
     const b = Buffer.alloc(2 << 20, 2);

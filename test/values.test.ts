@@ -423,6 +423,40 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
     });
   });
 
+  describe("large arguments (1 MiB of wire bytes or more: read in place in native mode, docs/architecture.md)", () => {
+    const records = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ id: i, name: `${tag}-${i}`, tags: [tag, `t${i % 7}`] }));
+
+    it("keep each call's own values when several are in flight at once", async () => {
+      const sent = ["a", "b", "c"].map((tag) => records(40_000, tag));
+      const back = await Promise.all(sent.map((rows) => v.echo(rows)));
+      back.forEach((rows, k) => expect(rows).toEqual(sent[k]));
+      expect(await v.echo(sent[0].slice(0, 3))).toEqual(sent[0].slice(0, 3)); // and the next small call
+    });
+
+    it("keep both when a getter inside a large argument makes a large call", async () => {
+      let inner: Promise<unknown> | undefined;
+      const innerRows = records(40_000, "inner");
+      const outerRows: unknown[] = records(40_000, "outer");
+      outerRows.push({
+        get x() {
+          inner = v.echo(innerRows);
+          return "getter";
+        },
+      });
+      const back = (await v.echo(outerRows)) as unknown[];
+      expect(back.slice(0, -1)).toEqual(outerRows.slice(0, -1));
+      expect(back.at(-1)).toEqual({ x: "getter" });
+      expect(await inner).toEqual(innerRows);
+    });
+
+    it("keep working after a large call Python rejects", async () => {
+      const rows = records(40_000, "r");
+      const error = await rejectionOf(v.add_one(rows)); // list + 1
+      expect(error).toMatchObject({ name: "PythonError(TypeError)" });
+      expect(await v.echo(rows)).toEqual(rows);
+    });
+  });
+
   describe("more value kinds from the SPEC §3 table", () => {
     it("returns set and frozenset as Set, and sends a Set as set", async () => {
       expect(await v.some_set()).toEqual(new Set([1, 2, 3]));
