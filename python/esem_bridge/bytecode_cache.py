@@ -86,22 +86,28 @@ class _CachedLoader(SourceFileLoader):
 
     @staticmethod
     def _write(entry, header, code):
-        tmp = "%s.%d.tmp" % (entry, os.getpid())
+        if _write_private(entry, header + marshal.dumps(code)):
+            _prune(os.path.dirname(entry))
+
+
+def _write_private(path, data):
+    """Writes path 0600 (a fresh file, renamed into place); whether it did."""
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0), 0o600)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0), 0o600)
+            os.unlink(tmp)
         except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(header + marshal.dumps(code))
-            os.replace(tmp, entry)
-        except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            return
-        _prune(os.path.dirname(entry))
+            pass
+        return False
+    return True
 
 
 # Every checkout or install of the package (each temporary app, each npx
@@ -205,14 +211,4 @@ def _keep_pyc(source, target):
     with open(source, "rb") as f:
         code = compile(f.read(), source, "exec", dont_inherit=True)
     os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-    tmp = "%s.%d.tmp" % (target, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(header + marshal.dumps(code))
-        os.replace(tmp, target)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    _write_private(target, header + marshal.dumps(code))
