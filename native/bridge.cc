@@ -104,6 +104,9 @@ void Bridge::Teardown() {
   CloseTsfn();
   if (channel_) channel_->Detach();  // after CloseTsfn: no drain can run any more
   AbandonCallbacks();
+  // Arguments' JS memory dies with this environment, maybe right after:
+  // a Python thread still reading it finishes first.
+  if (channel_) channel_->WaitForJsReaders([] { return PythonHost::Frozen(); });
   pending_.TakeAll();
   state_ = State::kStopped;
 }

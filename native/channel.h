@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -107,6 +109,31 @@ class Channel {
     count_.store(0, std::memory_order_seq_cst);
   }
 
+  // Python threads reading the JS memory of a job's arguments (its side
+  // buffers, or wire bytes lent in place). V8 frees that memory with the
+  // environment, so the JS thread's teardown waits for the readers
+  // (WaitForJsReaders) after setting `closing`; a read that would begin
+  // after that fails instead (BeginJsRead returns false).
+  bool BeginJsRead() {
+    std::lock_guard<std::mutex> lock(readers_mutex_);
+    if (closing.load(std::memory_order_acquire)) return false;
+    readers_++;
+    return true;
+  }
+  void EndJsRead() {
+    {
+      std::lock_guard<std::mutex> lock(readers_mutex_);
+      readers_--;
+    }
+    readers_cv_.notify_all();
+  }
+  // JS thread, `closing` set. `stop_waiting` says no reader can go on (the
+  // process froze Python for its exit): a parked reader reads nothing more.
+  void WaitForJsReaders(const std::function<bool()>& stop_waiting) {
+    std::unique_lock<std::mutex> lock(readers_mutex_);
+    while (readers_ != 0 && !stop_waiting()) readers_cv_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+
   bool HasResults() const { return count_.load(std::memory_order_seq_cst) != 0; }
   void Notify() { notifier_->Notify(); }
 
@@ -117,6 +144,30 @@ class Channel {
   std::atomic<size_t> count_{0};
   std::atomic<bool> notify_pending_{false};
   bool detached_ = false;  // guarded by mutex_
+  std::mutex readers_mutex_;
+  std::condition_variable readers_cv_;
+  int readers_ = 0;  // guarded by readers_mutex_
+};
+
+// A Python thread's read of a job's JS memory, for as long as it lives.
+// `ok` is false when the bridge is closing: the read must not begin.
+class JsMemoryRead {
+ public:
+  explicit JsMemoryRead(const Job& job)
+      : channel_(job.channel && (job.lent.data || !job.side.empty()) ? job.channel.get() : nullptr),
+        ok_(!channel_ || channel_->BeginJsRead()) {
+    if (!ok_) channel_ = nullptr;
+  }
+  ~JsMemoryRead() {
+    if (channel_) channel_->EndJsRead();
+  }
+  JsMemoryRead(const JsMemoryRead&) = delete;
+  JsMemoryRead& operator=(const JsMemoryRead&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  Channel* channel_;
+  bool ok_;
 };
 
 }  // namespace esem

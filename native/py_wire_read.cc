@@ -562,6 +562,11 @@ bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwa
   if (job.json) {
     if (!ReadJsonArguments(ctx, job, &list, &kw, error)) return false;
   } else {
+    JsMemoryRead reading(job);
+    if (!reading.ok()) {
+      *error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
+      return false;
+    }
     Reader reader(ctx, job);
     uint8_t tag = job.WireSize() == 0 ? 0xff : static_cast<uint8_t>(job.WireData()[0]);
     if (tag != kList) {
@@ -601,6 +606,11 @@ bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwa
 }
 
 OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error) {
+  JsMemoryRead reading(job);
+  if (!reading.ok()) {
+    *error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
+    return OwnedRef();
+  }
   Reader reader(ctx, job);
   OwnedRef value = reader.Value(0);
   if (value && !reader.AtEnd()) value = reader.Bad("bytes after the value");

@@ -35,6 +35,7 @@ namespace {
 
 std::atomic<bool> g_running{false};  // the interpreter is up (the host set tstate_)
 std::atomic<bool> g_frozen{false};   // Freeze() was called: no job runs any more
+std::atomic<bool> g_gil_frozen{false};  // ... and its thread holds the GIL for good
 
 // A job that waited this long while every running job has been busy this
 // long goes to a spare thread (the running ones released the GIL: sleep,
@@ -315,6 +316,8 @@ void PythonHost::ReleaseExports() {
   }
 }
 
+bool PythonHost::Frozen() { return g_gil_frozen.load(); }
+
 void PythonHost::Freeze(std::chrono::milliseconds wait) {
   if (g_frozen.exchange(true) || !g_running.load()) return;
   // The GIL is taken on a thread of its own, so that a call holding it for
@@ -327,6 +330,7 @@ void PythonHost::Freeze(std::chrono::milliseconds wait) {
   auto done = std::make_shared<Done>();
   esem::StartDetachedThread([done] {
     Py().PyGILState_Ensure();  // kept until the process ends
+    g_gil_frozen.store(true);
     {
       std::lock_guard<std::mutex> lock(done->mutex);
       done->taken = true;

@@ -82,6 +82,8 @@ class PythonHost {
   // gives it back), waiting at most `wait` for the running code to let go.
   // Any thread; later jobs are never run.
   static void Freeze(std::chrono::milliseconds wait);
+  // Freeze() holds the GIL: no Python thread runs or reads anything more.
+  static bool Frozen();
 
  private:
  public:

@@ -117,6 +117,37 @@ describe("terminating a worker_thread in the middle of a Python call", () => {
   });
 });
 
+describe("a worker_thread that ends while Python reads its large arguments", () => {
+  const reason = skipReason("native");
+  if (reason) {
+    it.skip(`is not tested: ${reason}`, () => {});
+    return;
+  }
+
+  beforeAll(requireDist);
+
+  it("is terminated many times without a crash: its teardown waits for the read", async () => {
+    // Invariant: JS memory a job's arguments lie in (a lent wire buffer, a
+    // Buffer beside the message) outlives every Python read of it. Before
+    // the teardown waited, each run here segfaulted in a read of freed memory.
+    const result = await runNode(childScript("worker-ends-mid-read.mjs"), [fixturesDir, "terminate", "6"]);
+    expect(result.timedOut, describeChild(result)).toBe(false);
+    expect(result.signal, describeChild(result)).toBe(null);
+    expect(result.code, describeChild(result)).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["workers ended: 6", "main still works: 3"]);
+  });
+
+  it("does not hang process.exit() while two workers and the main thread are being read", async () => {
+    for (let i = 0; i < 3; i++) {
+      const result = await runNode(childScript("worker-ends-mid-read.mjs"), [fixturesDir, "exit"]);
+      expect(result.timedOut, describeChild(result)).toBe(false);
+      expect(result.signal, describeChild(result)).toBe(null);
+      expect(result.code, describeChild(result)).toBe(0);
+      expect(result.stdout.trim()).toBe("exiting");
+    }
+  });
+});
+
 describe.each(BACKENDS)("shutdown on the %s backend", (mode) => {
   const reason = skipReason(mode);
   if (reason) {
