@@ -269,7 +269,7 @@ export class Encoder {
     return lent;
   }
 
-  /** A lent buffer whose call has settled: used again when it is larger than the one in use (the next large message finds its pages already there). */
+  /** A lent buffer whose call was fulfilled (Python no longer reads it): used again when it is larger than the one in use (the next large message finds its pages already there). */
   giveBack(buf: Uint8Array): void {
     if (!this.busy && buf.length > this.buf.length) this.replaceBuffer(buf);
   }

@@ -242,14 +242,14 @@ export class NativeBackend implements Backend {
     }
     if (bytes.length < LEND_FROM) return this.native.callWire(ref, path, bytes, this.encoder.side, keep);
     // Large arguments are read where they were encoded: the encoder's
-    // buffer is lent to the call, and comes back when it settles.
+    // buffer is lent to the call, and comes back when the call is
+    // fulfilled (Python is done with it). A rejection may come first (a
+    // timeout, an abort, shutdown) while Python still reads the buffer:
+    // then it is never used again, and the GC frees it after the addon.
     const encoder = this.encoder;
     const lent = encoder.lend(bytes);
     const settled = this.native.callWire(ref, path, bytes, encoder.side, keep, true);
-    if (lent) {
-      const back = (): void => encoder.giveBack(lent);
-      settled.then(back, back);
-    }
+    if (lent) settled.then(() => encoder.giveBack(lent), () => {});
     return settled;
   }
 

@@ -1,6 +1,6 @@
 // Value conversions (SPEC §3, §9), the same cases on every backend.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { createBridge, kw } from "../src/index.ts";
+import { createBridge, kw, opts } from "../src/index.ts";
 import { BACKENDS, skipReason, fixture, rejectionOf, expectBridgeError } from "./helpers.ts";
 
 describe.each(BACKENDS)("values on the %s backend", (mode) => {
@@ -447,6 +447,29 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
       expect(back.slice(0, -1)).toEqual(outerRows.slice(0, -1));
       expect(back.at(-1)).toEqual({ x: "getter" });
       expect(await inner).toEqual(innerRows);
+    });
+
+    it("keep a timed-out call's own values while Python still reads them, whatever the next call sends", async () => {
+      // The timeout rejects at once; list.extend (C code) reads the argument
+      // and keeps it all the same. The next large call must not be encoded
+      // into the buffer that argument is still being read from.
+      const mine = records(200_000, "mine");
+      const next = records(200_000, "next");
+      let read = 0; // rounds where the call ran (a cancel may also land before it starts)
+      for (let round = 0; round < 4 && read < 2; round++) {
+        const error = await rejectionOf(v.kept_rows.extend(mine, opts({ timeout: 1 })));
+        expect(error).toMatchObject({ code: "ESEM_TIMEOUT" });
+        expect(await v.type_name(next)).toBe("list");
+        let kept: number[] = [0, 0];
+        for (let i = 0; i < 50 && kept[0] === 0; i++) {
+          kept = (await v.rows_kept_with("mine")) as number[];
+          if (kept[0] === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        if (kept[0] === 0) continue;
+        expect(kept).toEqual([200_000, 0]);
+        read++;
+      }
+      expect(read).toBeGreaterThan(0);
     });
 
     it("keep working after a large call Python rejects", async () => {
