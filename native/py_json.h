@@ -25,11 +25,22 @@ constexpr int kMaxJsonDepth = 64;
 // Python error set. Runs no Python code. *ascii: whether the text is ASCII.
 bool WriteJson(PyObject* o, size_t limit, std::string* out, bool* ascii);
 
+// A result as JSON text into the empty *out: WriteJson of a list, tuple or dict (the kinds the
+// lane carries; a scalar result is smaller in the wire format). False with
+// *out cleared when it has no JSON form; *overflow then says whether that
+// was for the size (every later result that large would be given up too:
+// the lane closes, src/json-lane.ts). Out of memory is false, not thrown.
+bool WriteJsonContainer(PyObject* o, size_t limit, std::string* out, bool* ascii, bool* overflow);
+
 // job.wire holding JSON text of [args, kwargs or null] (src/json-lane.ts)
 // -> the two values, which ReadArguments (py_wire.h) checks and turns into
 // a call's arguments as it does the wire format's. Numbers follow SPEC §9
 // as the wire format does: an integral number is an int, exact; others
 // floats. False with *error set (malformed text: ESEM_INTERNAL).
 bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* list, OwnedRef* kw, ErrorInfo* error);
+
+// JSON text of one value (a kJson payload in the wire format) -> the value,
+// by the same rules. Empty with *bad set (malformed text) or a Python error.
+OwnedRef ReadJsonValue(const char* data, size_t size, std::string* bad);
 
 }  // namespace esem

@@ -277,6 +277,14 @@ OwnedRef JsonReader::Value(int depth) {
 
 }  // namespace
 
+OwnedRef ReadJsonValue(const char* data, size_t size, std::string* bad) {
+  JsonReader reader(data, size);
+  OwnedRef value = reader.Value(1);  // at the depth of a call's arguments, as ReadJsonArguments reads them
+  if (value && !reader.AtEnd()) value = reader.Bad("text after the value");
+  if (!value) *bad = reader.bad();
+  return value;
+}
+
 bool ReadJsonArguments(PyContext& ctx, const Job& job, OwnedRef* list, OwnedRef* kw, ErrorInfo* error) {
   JsonReader reader(job.wire.data(), job.wire.size());
   if (reader.Expect('[')) {

@@ -158,4 +158,18 @@ bool WriteJson(PyObject* o, size_t limit, std::string* out, bool* ascii) {
   return true;
 }
 
+bool WriteJsonContainer(PyObject* o, size_t limit, std::string* out, bool* ascii, bool* overflow) {
+  const PyApi& py = Py();
+  PyObject* t = TypeOf(o);
+  *overflow = false;
+  if (t != py.PyList_Type && t != py.PyTuple_Type && t != py.PyDict_Type) return false;
+  try {
+    if (WriteJson(o, limit, out, ascii)) return true;
+  } catch (const std::exception&) {  // out of memory: the wire format may still fit
+  }
+  *overflow = out->size() > limit;
+  out->clear();
+  return false;
+}
+
 }  // namespace esem

@@ -151,6 +151,7 @@ class Reader {
   OwnedRef Map(int depth);
   OwnedRef Ref(int depth);
   OwnedRef JsFunction();
+  OwnedRef Json();
   OwnedRef Typed();
   OwnedRef NdArray();
   OwnedRef Call2(PyObject* fn, OwnedRef a, OwnedRef b);
@@ -166,6 +167,17 @@ class Reader {
   std::string bad_;
   bool released_ = false;  // a Ref named an id the registry no longer has
 };
+
+// JSON text of one value (the cold lane of the subprocess mode).
+OwnedRef Reader::Json() {
+  uint32_t n;
+  if (!U32(&n) || !Need(n, "JSON text")) return OwnedRef();
+  std::string bad;
+  OwnedRef value = ReadJsonValue(p_, n, &bad);
+  if (!value) return bad.empty() ? OwnedRef() : Bad("malformed JSON text" + At() + ": " + bad);
+  p_ += n;
+  return value;
+}
 
 OwnedRef Reader::Str(uint8_t tag) {
   if (tag == kStr) {
@@ -492,6 +504,8 @@ OwnedRef Reader::Value(int depth) {
     case kIntList:
     case kFloatList:
       return Packed(tag, depth);
+    case kJson:
+      return Json();
     case kDict:
       return Dict(depth);
     case kMap:

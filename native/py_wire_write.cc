@@ -722,23 +722,12 @@ void Rollback(PyContext& ctx, const std::vector<uint64_t>& ids) {
 // The cold lane (native/py_json.h): a plain list, tuple or dict as JSON
 // text, when all of it has a JSON form; else nothing written.
 static bool WriteJsonResult(PyObject* o, Job* job) {
-  const PyApi& py = Py();
-  PyObject* t = TypeOf(o);
-  if (t != py.PyList_Type && t != py.PyTuple_Type && t != py.PyDict_Type) return false;
   bool ascii = false;
-  try {
-    if (WriteJson(o, job->json_limit, &job->result_wire, &ascii)) {
-      job->result_json = true;
-      job->result_ascii = ascii;
-      return true;
-    }
-  } catch (const std::exception&) {  // out of memory: the wire format may still fit
-  }
-  // Past the limit, every later result this size would write the same
-  // text only to drop it: the JS thread closes the lane (Bridge::Drain).
-  job->json_overflow = job->result_wire.size() > job->json_limit;
-  job->result_wire.clear();
-  return false;
+  // Past the limit the JS thread closes the lane (Bridge::Drain).
+  if (!WriteJsonContainer(o, job->json_limit, &job->result_wire, &ascii, &job->json_overflow)) return false;
+  job->result_json = true;
+  job->result_ascii = ascii;
+  return true;
 }
 
 bool WriteResult(PyContext& ctx, PyObject* o, Job* job, ErrorInfo* error) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -17,8 +18,10 @@
 #include "py_arena_cache.h"
 #include "py_large_blocks.h"
 #include "py_context.h"
+#include "py_json.h"
 #include "py_wire.h"
 #include "wire_buffers.h"
+#include "wire_tags.h"
 
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -40,10 +43,42 @@ namespace {
 
 std::string g_error;
 
+// The cold lane's results (src/json-lane.ts has the why and the sizes):
+// the worker's first kJsonLaneBytes of plain container results go as JSON
+// text, each at most kJsonResultBytes; one larger closes the lane.
+// ESEM_JSON_LANE=0 turns it off, =always keeps it open (for tests).
+constexpr size_t kJsonLaneBytes = size_t(1) << 20;
+constexpr size_t kJsonResultBytes = size_t(1) << 18;
+
 struct WireContext {
   PyContext ctx;
   OwnedRef failure;  // codec.BridgeFailure, raised for malformed bytes and released proxies
+  size_t json_left = 0;  // JSON text results may still take
+  bool json_always = false;
 };
+
+void StartJsonLane(WireContext* w) {
+  const char* setting = std::getenv("ESEM_JSON_LANE");
+  w->json_always = setting && std::strcmp(setting, "always") == 0;
+  w->json_left = setting && std::strcmp(setting, "0") == 0 ? 0 : kJsonLaneBytes;
+}
+
+// An Ok reply's value as JSON text, appended to *frame (after its header):
+// kJson, u32 n, the text. False (nothing appended) when it does not take the lane.
+bool AppendJsonResult(WireContext* w, PyObject* value, std::string* frame) {
+  if (w->json_left == 0) return false;
+  std::string text;
+  bool ascii = false, overflow = false;
+  if (!WriteJsonContainer(value, std::min(w->json_left, kJsonResultBytes), &text, &ascii, &overflow)) {
+    if (overflow && !w->json_always) w->json_left = 0;
+    return false;
+  }
+  if (!w->json_always) w->json_left -= std::min(w->json_left, text.size());
+  frame->push_back(static_cast<char>(wire::kJson));
+  for (int i = 0; i < 4; i++) frame->push_back(static_cast<char>((text.size() >> (8 * i)) & 0xFF));
+  frame->append(text);
+  return true;
+}
 
 void Raise(WireContext* w, const std::string& code, const std::string& message) {
   const PyApi& py = Py();
@@ -99,6 +134,7 @@ ESEM_EXPORT void* esem_wire_context(PyObject* registry, PyObject* failure) {
     return nullptr;
   }
   w->failure = OwnedRef::Borrow(failure);
+  StartJsonLane(w);
   return w;
 }
 
@@ -227,7 +263,8 @@ PyObject* ModReply(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     return nullptr;
   }
   std::string bytes(9, '\0');
-  bool ok = WriteValue(w->ctx, args[3], &bytes, nargs == 5 && Truthy(args[4]));
+  bool as_ref = nargs == 5 && Truthy(args[4]);
+  bool ok = (status == 0 && !as_ref && AppendJsonResult(w, args[3], &bytes)) || WriteValue(w->ctx, args[3], &bytes, as_ref);
   w->ctx.registry.SyncBack();
   if (!ok) return nullptr;
   if (bytes.size() - 4 > 0xFFFFFFFFULL) {

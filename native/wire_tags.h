@@ -28,6 +28,7 @@ enum Tag : uint8_t {
   kJsFunction = 17,  // f64 id: a JS function passed to Python (esem_bridge.callback), both ways
   kIntList = 18,     // u32 n, n i32: a list of ints that all fit in 32 bits (n >= kPackedMin)
   kFloatList = 19,   // u32 n, n f64: a list of floats (n >= kPackedMin)
+  kJson = 20,        // u32 n, n bytes of UTF-8 JSON text of one value (the subprocess mode's cold lane, py_json.h)
 };
 
 // Encoders write a list of at least this many ints, all within int32, as

@@ -32,6 +32,15 @@ export const enum Tag {
   JsFunction = 17, // f64 id: a JS function passed to Python (src/callbacks.ts), both ways
   IntList = 18, // u32 n, n i32: a list of ints that all fit in 32 bits
   FloatList = 19, // u32 n, n f64: a list of floats
+  Json = 20, // u32 n, n bytes of UTF-8 JSON text of one value (the subprocess mode's cold lane, src/json-lane.ts)
+}
+
+/**
+ * JSON text the encoder writes as one Json value: made only by the cold
+ * lane (src/json-lane.ts), for values it checked mean the same in both forms.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
 }
 
 /**
@@ -436,6 +445,14 @@ export class Encoder {
     this.pos += bytes.length;
   }
 
+  private json(text: string): void {
+    this.room(5 + text.length * 3);
+    const len = utf8.encodeInto(text, this.buf.subarray(this.pos + 5)).written; // JSON.stringify's text is well formed
+    this.buf[this.pos] = Tag.Json;
+    this.view.setUint32(this.pos + 1, len, true);
+    this.pos += 5 + len;
+  }
+
   private str16(s: string): void {
     this.u8(Tag.Str16);
     this.u32(s.length);
@@ -625,6 +642,7 @@ export class Encoder {
       return this.raw(new Uint8Array(v), v as unknown as ArrayBufferView);
     }
     if (v instanceof Map || v instanceof Set) return this.collection(v, depth);
+    if (v instanceof JsonText) return this.json(v.text);
     this.fail(unsupportedObject(v));
   }
 
@@ -1025,6 +1043,8 @@ export class Decoder {
   value(): unknown {
     const tag = this.bytes[this.pos++];
     switch (tag) {
+      case Tag.Json:
+        return this.json();
       case Tag.None:
         return null;
       case Tag.Bool:
@@ -1119,6 +1139,19 @@ export class Decoder {
     return this.wrap(id, typeIndex, {
       kind: kind as RefDescription["kind"], typeName, members, hasRelease: flags[0] !== 0, callable: flags[1] !== 0, iterable: flags[2] !== 0, callables,
     });
+  }
+
+  /** A Json value: its text parsed (the writer made it only of values that mean the same both ways). */
+  private json(): unknown {
+    const n = this.u32();
+    if (this.pos + n > this.bytes.length) throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: JSON text of ${n} bytes runs past the end`);
+    const text = utf8Decoder.decode(this.bytes.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: malformed JSON text (${(error as Error).message})`);
+    }
   }
 
   // A JS function Python sent back: the function itself.

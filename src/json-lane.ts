@@ -1,11 +1,13 @@
-// The cold lane (native mode): a young process sends and receives its large
+// The cold lane: a young process sends and receives its large
 // plain messages as JSON text. src/codec.ts is the faster form once V8 has
 // compiled it, but until then its per-value loops run in the interpreter,
 // several times slower than JSON.stringify and JSON.parse, which are C++
 // from the first call. Short scripts and serverless functions live in that
 // time. So each process sends its first LANE_CHARS of qualifying arguments,
 // and receives its first LANE_CHARS of plain container results, as JSON
-// (native/py_json_read.cc and py_json_write.cc on the Python side); after
+// (native/py_json_read.cc and py_json_write.cc on the Python side: in the
+// native mode the job's own form, in the subprocess mode Json values of the
+// wire format, read by esem_wire or codec.py and written by esem_wire); after
 // that the wire format carries everything. One message too large for the
 // lane (MAX_VALUES values sent, MAX_RESULT_CHARS of text received) closes
 // it at once: a message that large warms the codec itself, and it is what
@@ -14,6 +16,7 @@
 // native/py_json_write.cc), so no call can tell which form its values took.
 // ESEM_JSON_LANE=0 turns the lane off; =always keeps it open (for tests).
 import { types } from "node:util";
+import { JsonText } from "./codec.js";
 
 /**
  * JSON text each way the lane carries in a process (per worker thread)
@@ -77,20 +80,38 @@ function plain(v: unknown, depth: number): boolean {
   return true;
 }
 
-/** JSON text of [args, kwargs or null] when the lane takes these arguments; else undefined. */
-export function jsonArguments(args: unknown[], kwargs: Record<string, unknown> | undefined): string | undefined {
-  if (sendLeft <= 0 || objectProto.toJSON !== undefined || arrayProto.toJSON !== undefined) return undefined;
+/** Whether the lane takes these arguments now. */
+function takes(args: unknown[], kwargs: Record<string, unknown> | undefined): boolean {
+  if (sendLeft <= 0 || objectProto.toJSON !== undefined || arrayProto.toJSON !== undefined) return false;
   counted = 0;
   try {
     const ok = plain(args, 0) && (kwargs === undefined || plain(kwargs, 0));
     if (counted > MAX_VALUES && !always) sendLeft = 0;
-    if (!ok || counted < MIN_VALUES) return undefined;
+    return ok && counted >= MIN_VALUES;
   } catch {
-    return undefined; // a throwing getter: the wire format's encoder reports it, with its path
+    return false; // a throwing getter: the wire format's encoder reports it, with its path
   }
-  const text = JSON.stringify([args, kwargs ?? null]);
+}
+
+function spend(text: string): string {
   if (!always) sendLeft -= text.length;
   return text;
+}
+
+/** Native mode: JSON text of [args, kwargs or null] when the lane takes these arguments; else undefined. */
+export function jsonArguments(args: unknown[], kwargs: Record<string, unknown> | undefined): string | undefined {
+  return takes(args, kwargs) ? spend(JSON.stringify([args, kwargs ?? null])) : undefined;
+}
+
+/**
+ * Subprocess mode: a call frame's arguments and keyword arguments (or
+ * null) as Json values of the wire format when the lane takes them; else
+ * undefined. The worker's esem_wire writes its first plain results as Json
+ * values too (native/wire_module.cc, with this file's sizes).
+ */
+export function jsonArgumentValues(args: unknown[], kwargs: Record<string, unknown> | undefined): [JsonText, JsonText | null] | undefined {
+  if (!takes(args, kwargs)) return undefined;
+  return [new JsonText(spend(JSON.stringify(args))), kwargs === undefined ? null : new JsonText(spend(JSON.stringify(kwargs)))];
 }
 
 /**

@@ -13,6 +13,7 @@ import type { AttrPath, Backend, BackendHooks, BridgeInfo, ShutdownOptions } fro
 import { Callbacks, encodeOutcome, errorParts, type CallbackOutcome } from "./callbacks.js";
 import { Encoder } from "./codec.js";
 import { BridgeError } from "./errors.js";
+import { jsonArgumentValues } from "./json-lane.js";
 import { rootOf } from "./proxy.js";
 import { Op } from "./framing.js";
 import { choosePython, type PythonChoice } from "./python-probe.js";
@@ -118,7 +119,11 @@ export class SubprocessBackend implements Backend {
     if (!this.workers.closed && !args.some(isFunction)) {
       // The usual call (plain arguments, its object in this worker): no closures for the cases below.
       const id = this.modules.current(ref);
-      if (this.workers.owns(id)) return this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"], undefined, options);
+      if (this.workers.owns(id)) {
+        const json = jsonArgumentValues(args, kwargs); // a young process's large plain arguments
+        const values = json ? [pathList(path), json[0], json[1]] : [pathList(path), args, kwargs ?? null];
+        return this.send(op, id, values, ["path", "args", "kwargs"], undefined, options);
+      }
     }
     return this.withFreshArguments(args, () =>
       this.onRef(ref, (id) => this.send(op, id, [pathList(path), args, kwargs ?? null], ["path", "args", "kwargs"], undefined, options)),

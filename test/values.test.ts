@@ -469,7 +469,10 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
         expect(kept).toEqual([200_000, 0]);
         read++;
       }
-      expect(read).toBeGreaterThan(0);
+      // Native mode reads the argument before the timer fires: the rounds
+      // must have run. The subprocess worker may get the cancel first (its
+      // pure-Python codec reads 200 000 records for longer than 1 ms).
+      if (mode === "native") expect(read).toBeGreaterThan(0);
     });
 
     it("keep working after a large call Python rejects", async () => {

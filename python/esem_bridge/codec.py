@@ -41,6 +41,7 @@ KEYREF = 16
 JSFUNCTION = 17  # f64 id: a JS function (esem_bridge.callback.JsFunction), both ways
 INT_LIST = 18  # u32 n, n i32: a list of ints that all fit in 32 bits
 FLOAT_LIST = 19  # u32 n, n f64: a list of floats
+JSON = 20  # u32 n, n bytes of UTF-8 JSON text of one value (the cold lane: read here, written by esem_wire only)
 
 # Lists of at least this many ints, all within int32, are written as one
 # INT_LIST, and of that many floats as one FLOAT_LIST (native/wire_tags.h
@@ -173,6 +174,40 @@ def _key(buf, p, keys):
         raise _malformed("a dict key that is not a string")
     keys.append(k)
     return k, p + n
+
+
+_json_decoder = None
+_TWO53 = 2 ** 53
+
+
+def _json_number(text):
+    # SPEC §9 as native/py_json_read.cc has it: an integral number (but
+    # -0) is an int, exactly the double's value; else a float.
+    if text.lstrip("-").isdigit():
+        n = int(text)
+        if -_TWO53 <= n <= _TWO53:
+            return n
+    d = float(text)
+    if d == d and d not in (float("inf"), float("-inf")) and d == int(d) and not (d == 0 and str(d)[0] == "-"):
+        return int(d)
+    return d
+
+
+def _no_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def _json_value(text, at):
+    """A JSON value (a JSON tag's payload) by the rules of the C++ reader."""
+    global _json_decoder
+    if _json_decoder is None:
+        import json  # only the pure-Python codec reads the cold lane here, and only when it is used
+
+        _json_decoder = json.JSONDecoder(parse_float=_json_number, parse_int=_json_number, parse_constant=_no_constant)
+    try:
+        return _json_decoder.decode(text)
+    except (ValueError, RecursionError) as e:
+        raise _malformed("malformed JSON text at byte %d: %s" % (at, e)) from None
 
 
 def _decode(buf, p, keys, reg, depth, u32_from=_u32_from, i64_from=_i64_from, f64_from=_f64_from):
@@ -351,6 +386,12 @@ def _decode(buf, p, keys, reg, depth, u32_from=_u32_from, i64_from=_i64_from, f6
         return ops.typed_view(buf[p:p + n], chr(fmt)), p + n
     if tag == NDARRAY:
         return _ndarray(buf, p + 1, keys, reg, depth)
+    if tag == JSON:
+        n = u32_from(buf, p + 1)[0]
+        p += 5
+        if p + n > len(buf):
+            raise _malformed("JSON text from byte %d runs past the end" % (p - 5))
+        return _json_value(buf[p:p + n].decode(), p - 5), p + n
     if tag == JSFUNCTION:
         table = reg.callbacks
         if table is None:

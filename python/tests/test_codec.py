@@ -535,6 +535,9 @@ def test_decode_rejects_every_lying_length_and_count():
         (b"\x02\x01", past),
         (b"\x0b\x01\x02", past),
         (b"\x63", "unknown tag 99 at byte 0"),
+        (b"\x14" + struct.pack("<I", 50) + b"[1]", "JSON text from byte 0 runs past the end"),
+        (b"\x14" + struct.pack("<I", 4) + b"[1,]", "malformed JSON text at byte 0: Expecting value: line 1 column 4 (char 3)"),
+        (b"\x14" + struct.pack("<I", 3) + b"NaN", "malformed JSON text at byte 0: NaN is not JSON"),
     ]
     for data, message in cases:
         assert _malformed_message(data, registry) == message, data

@@ -101,10 +101,10 @@ def _check_encode(case):
     assert got == case["hex"], "\n  got      %s\n  expected %s" % (got, case["hex"])
 
 
-def _run(direction, check):
+def _run(direction, check, writing=False):
     failed = []
     for case in CASES:
-        if case["dir"] != direction:
+        if case["dir"] != direction or (writing and case.get("readOnly")):
             continue
         try:
             check(case)
@@ -123,7 +123,7 @@ def test_decoder_reads_each_js_to_py_fixture_as_its_python_value():
 
 
 def test_encoder_writes_each_py_to_js_value_as_its_fixture_bytes():
-    _run("py-to-js", _check_encode)
+    _run("py-to-js", _check_encode, writing=True)
 
 
 # The C++ codec of the worker (native/wire_module.cc), when it is built:
@@ -152,10 +152,67 @@ def _native_encode(lib, case):
     codec.encode(value, out)
     got = out.hex()
     assert got == case["hex"], "\n  got      %s\n  expected %s" % (got, case["hex"])
-    # A whole reply frame of the same value: its header, then the same bytes.
-    frame = native_codec.NativeCodec(lib, Registry(1)).reply(0, 7, eval(case["py"], _globals({})))
+    # A whole reply frame of the same value: its header, then the same bytes
+    # (the cold lane off: it would write plain results as JSON text).
+    frame = _lane_codec(lib, "0").reply(0, 7, eval(case["py"], _globals({})))
     assert bytes(frame[:9]) == (len(frame) - 4).to_bytes(4, "little") + b"\x00" + (7).to_bytes(4, "little"), frame[:9].hex()
     assert frame[9:].hex() == case["hex"], "the reply's value: %s" % frame[9:].hex()
+
+
+def _lane_codec(lib, setting):
+    """A codec whose cold lane has ESEM_JSON_LANE=setting (None: unset), read when it is made."""
+    before = os.environ.get("ESEM_JSON_LANE")
+    if setting is None:
+        os.environ.pop("ESEM_JSON_LANE", None)
+    else:
+        os.environ["ESEM_JSON_LANE"] = setting
+    try:
+        return native_codec.NativeCodec(lib, Registry(1))
+    finally:
+        if before is None:
+            os.environ.pop("ESEM_JSON_LANE", None)
+        else:
+            os.environ["ESEM_JSON_LANE"] = before
+
+
+def _reply_value(codec, value):
+    frame = codec.reply(0, 7, value)
+    return bytes(frame[9:])
+
+
+def _json_value(text):
+    return b"\x14" + len(text).to_bytes(4, "little") + text
+
+
+def test_the_native_codec_replies_with_young_plain_results_as_json_until_its_lane_closes():
+    if _LIB is None:
+        print("  skipped: esem_wire.so is not built (npm install builds it)")
+        return
+    codec = _lane_codec(_LIB, None)
+    rows = [{"id": i, "name": "n%d" % i} for i in range(3)]
+    assert _reply_value(codec, rows) == _json_value(b'[{"id":0,"name":"n0"},{"id":1,"name":"n1"},{"id":2,"name":"n2"}]')
+    assert _reply_value(codec, (1, 2.5, None)) == _json_value(b"[1,2.5,null]")
+    # Scalars, and containers without a JSON form of the same meaning, take the wire format.
+    assert _reply_value(codec, 5)[0] == 2
+    for value in ([2 ** 60], [float("nan")], {1: "a"}, ["\ud800"], [b"x"], [True, 1.5j]):
+        assert _reply_value(codec, value)[0] != 0x14, value
+    # Asked for as a Ref, or a failure's values: never JSON.
+    assert codec.reply(0, 7, [1], True)[9] == 12
+    assert codec.reply(1, 7, ("TypeError", "m", "tb"))[9] == 7
+    # A result past 256 KiB of text closes the lane: smaller ones then take the wire format too.
+    big = ["x" * 100] * 3000
+    assert _reply_value(codec, big)[0] == 7
+    assert _reply_value(codec, rows)[0] == 7
+    # =0: never; =always: a large result does not close it.
+    assert _reply_value(_lane_codec(_LIB, "0"), rows)[0] == 7
+    always = _lane_codec(_LIB, "always")
+    assert _reply_value(always, big)[0] == 7
+    assert _reply_value(always, rows)[0] == 0x14
+    # The worker's 1 MiB in all: 5 results of ~250 KiB each, then the wire format.
+    codec = _lane_codec(_LIB, None)
+    chunk = ["y" * 1000] * 250
+    forms = [_reply_value(codec, chunk)[0] for _ in range(6)]
+    assert forms[:4] == [0x14] * 4 and forms[-1] == 7, forms
 
 
 def test_the_native_codec_reads_each_js_to_py_fixture_as_its_python_value():
@@ -171,7 +228,7 @@ def test_the_native_codec_writes_each_py_to_js_value_as_its_fixture_bytes():
         print("  skipped: esem_wire.so is not built (npm install builds it)")
         return
     for lib in _LIBS:
-        _run("py-to-js", lambda case: _native_encode(lib, case))
+        _run("py-to-js", lambda case: _native_encode(lib, case), writing=True)
 
 
 def test_the_comparison_tells_types_signs_and_order_apart():

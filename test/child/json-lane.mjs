@@ -9,10 +9,10 @@
 //   result       one result of a 100 000-int list;
 // then the small ones again. Prints one JSON line:
 // { before, after, parsedBefore, parsedAfter, intact }.
-// Usage: node json-lane.mjs <megabytes|argument|result>
+// Usage: node json-lane.mjs <megabytes|argument|result> [native|subprocess]
 const { createBridge } = await import(new URL("../../dist/index.js", import.meta.url).href);
 const large = process.argv[2];
-const bridge = createBridge({ mode: "native" });
+const bridge = createBridge({ mode: process.argv[3] ?? "native" });
 const builtins = await bridge.python("builtins");
 const padding = Array.from({ length: 100 }, (_, i) => i);
 

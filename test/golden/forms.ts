@@ -2,6 +2,8 @@
 // `build` makes the JS value a form names, `sameValue` compares two JS values
 // exactly (types, -0, NaN, key and entry order, TypedArray shape and dtype).
 
+import { JsonText } from "../../src/codec.ts";
+
 /** What the golden test's Ref stands for: a JS -> Python proxy (id, path) or a Python -> JS ref (id, typeIndex, desc). */
 export interface RefForm {
   id: number;
@@ -99,6 +101,8 @@ export function build(form: Form): unknown {
       return new Set((body as Form[]).map(build));
     case "$date":
       return new Date(body as number);
+    case "$json":
+      return new JsonText(body as string);
     case "$ref": {
       const ref = body as RefForm;
       if (ref.typeIndex !== undefined) return new RefMarker(ref);
