@@ -1,14 +1,14 @@
 // Child script: which form large values take over a process's life
-// (docs/types.md#the-cold-lane). Arguments are seen through a getter, which
-// the lane runs twice (its check, then JSON.stringify) and the wire format
-// once; results through JSON.parse, which the lane's results go through
-// and the wire format's do not. Sends a small argument and gets a small
-// list back, then one of:
+// (docs/types.md#the-cold-lane). Arguments are seen through
+// JSON.stringify, results through JSON.parse: the lane's values go through
+// them and the wire format's do not. A getter in an argument runs once
+// either way (the lane leaves objects with getters to the wire format).
+// Sends a small argument and gets a small list back, then one of:
 //   <megabytes>  that many MiB of plain arguments, 1 MiB a call;
 //   argument     one argument of 40 000 values;
 //   result       one result of a 100 000-int list;
 // then the small ones again. Prints one JSON line:
-// { before, after, parsedBefore, parsedAfter, intact }.
+// { before, after, parsedBefore, parsedAfter, intact, getterRuns }.
 // Usage: node json-lane.mjs <megabytes|argument|result> [native|subprocess]
 const { createBridge } = await import(new URL("../../dist/index.js", import.meta.url).href);
 const large = process.argv[2];
@@ -17,23 +17,34 @@ const builtins = await bridge.python("builtins");
 const padding = Array.from({ length: 100 }, (_, i) => i);
 
 const parse = JSON.parse;
+const stringify = JSON.stringify;
 let parsed = 0;
+let stringified = 0;
 JSON.parse = (text, reviver) => {
   parsed++;
   return parse(text, reviver);
 };
+JSON.stringify = (value, replacer, space) => {
+  stringified++;
+  return stringify(value, replacer, space);
+};
 
 async function small() {
-  let runs = 0;
-  const arg = [{ get x() {
-    runs++;
-    return 7;
-  } }, ...padding];
-  const before = parsed;
+  const arg = [{ x: 7 }, ...padding];
+  const [sentBefore, before] = [stringified, parsed];
   const back = await builtins.list(arg);
   const ok = back[0].x === 7 && back.length === 101;
-  return ok ? [runs, parsed - before] : [-1, -1];
+  return ok ? [stringified - sentBefore, parsed - before] : [-1, -1];
 }
+
+// A large plain argument with one getter in it: the getter runs once.
+let getterRuns = 0;
+const withGetter = [{ get x() {
+  getterRuns++;
+  return 1;
+} }, ...padding];
+const echoed = await builtins.list(withGetter);
+if (echoed[0].x !== 1) getterRuns = -1;
 
 const [before, parsedBefore] = await small();
 let intact = true;
@@ -47,5 +58,5 @@ if (large === "argument") {
   for (let i = 0; i < Number(large); i++) intact &&= (await builtins.len([chunk, ...padding])) === 101;
 }
 const [after, parsedAfter] = await small();
-console.log(JSON.stringify({ before, after, parsedBefore, parsedAfter, intact }));
+console.log(stringify({ before, after, parsedBefore, parsedAfter, intact, getterRuns }));
 await bridge.shutdown();
