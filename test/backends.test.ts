@@ -135,3 +135,21 @@ describe.skipIf(skipReason("native") !== null || skipReason("subprocess") !== nu
     });
   });
 });
+
+// ~1.2 ms of every start (docs/architecture.md, "Start-up"): codec.py and
+// its `array` are the pure-Python codec's, which a worker on esem_wire never uses.
+describe.skipIf(skipReason("subprocess") !== null || process.env.ESEM_SUBPROCESS_CODEC !== undefined)("the subprocess worker on the C++ codec", () => {
+  it("starts and calls without importing codec.py", async () => {
+    const bridge = createBridge({ mode: "subprocess" });
+    try {
+      const sys = await bridge.python("sys");
+      const rows = Array.from({ length: 100 }, (_, i) => ({ id: i, tags: ["a"] }));
+      const builtins = await bridge.python("builtins");
+      expect(await builtins.len(rows)).toBe(100);
+      expect(await sys.modules.__contains__("esem_bridge.native_codec")).toBe(true);
+      expect(await sys.modules.__contains__("esem_bridge.codec")).toBe(false);
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+});

@@ -15,6 +15,7 @@ from array import array as _array
 
 from . import ops
 from . import plain as _plain
+from .failure import BridgeFailure
 
 __all__ = ["BridgeFailure", "Decoder", "Encoder", "MAX_DEPTH"]
 
@@ -60,19 +61,6 @@ _TYPED_HEAD = struct.Struct("<BI")  # format char, length (after the tag)
 _REF_IN = struct.Struct("<dI")  # id, number of path names (after the tag)
 
 _TOO_DEEP = "the result is nested too deeply to convert (a structure that contains itself?)"
-
-
-class BridgeFailure(Exception):
-    """A failure of the bridge itself (not of the user's Python code), sent
-    to JS as a BridgeError with `code` (ESEM_RELEASED, ...)."""
-
-    def __init__(self, code, message):
-        Exception.__init__(self, code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self):
-        return "%s: %s" % (self.code, self.message)
 
 
 def _malformed(what):

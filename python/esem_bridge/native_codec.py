@@ -17,7 +17,7 @@ import functools
 import os
 import sys
 
-from .codec import BridgeFailure
+from .failure import BridgeFailure
 
 _lib = None  # the loaded library (a module or a CtypesLibrary), once
 

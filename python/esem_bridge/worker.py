@@ -47,7 +47,7 @@ import types
 from . import aio, native_codec, ops
 from .callback import CallbackGone, CallbackTable, JSError, JsFunction
 from .cancel import CallCancelled
-from .codec import BridgeFailure, Decoder, Encoder
+from .failure import BridgeFailure
 from .registry import Registry
 
 OP_CALL = 1
@@ -134,7 +134,6 @@ class Worker(object):
         # when its context is made.
         self.table = CallbackTable(self._invoke, self._release)
         self.registry.callbacks = self.table
-        self.encoder = Encoder(self.registry)
         self.codec_lock = threading.RLock()
         self.link = None
         self.main_ident = threading.get_ident()
@@ -149,6 +148,11 @@ class Worker(object):
             self.native = None  # an esem_wire.so from before tag 17: codec.py has it
         if self.native:
             self.encoder = self.native
+        else:
+            from .codec import Decoder, Encoder  # only a worker without the C++ codec loads codec.py
+
+            self._decoder = Decoder
+            self.encoder = Encoder(self.registry)
         # decode() without its translation of failures: the C++ reader, or codec.py's.
         self.read_values = self.native.decode if self.native else self._decode_py
         # One result's whole reply frame: the C++ codec's reply(), else _reply_py.
@@ -382,7 +386,7 @@ class Worker(object):
             raise _request_failure(failure)
 
     def _decode_py(self, buf, pos, end):
-        decoder = Decoder(buf, self.registry, pos, end)  # nothing past the frame is read
+        decoder = self._decoder(buf, self.registry, pos, end)  # nothing past the frame is read
         values = []
         try:
             while decoder.pos < end:
