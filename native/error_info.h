@@ -33,4 +33,9 @@ inline ErrorInfo BridgeFailure(std::string code, std::string message) {
   return e;
 }
 
+// A job whose bridge is closing before the job has run (or read its arguments).
+inline ErrorInfo ShutDownBeforeRun() {
+  return BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
+}
+
 }  // namespace esem

@@ -578,7 +578,7 @@ bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwa
   } else {
     JsMemoryRead reading(job);
     if (!reading.ok()) {
-      *error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
+      *error = ShutDownBeforeRun();
       return false;
     }
     Reader reader(ctx, job);
@@ -622,7 +622,7 @@ bool ReadArguments(PyContext& ctx, const Job& job, OwnedRef* args, OwnedRef* kwa
 OwnedRef ReadValue(PyContext& ctx, const Job& job, ErrorInfo* error) {
   JsMemoryRead reading(job);
   if (!reading.ok()) {
-    *error = BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
+    *error = ShutDownBeforeRun();
     return OwnedRef();
   }
   Reader reader(ctx, job);

@@ -85,10 +85,6 @@ bool Runnable(long tid) {
 #endif
 }
 
-ErrorInfo ShutDownBeforeRun() {
-  return BridgeFailure("ESEM_SHUTDOWN", "the bridge was shut down before this call ran");
-}
-
 // Takes `m`, trying for a moment first: the queue's critical sections
 // last well under a microsecond, while a sleep on a contended lock costs
 // two context switches, on both threads of a call burst.

@@ -1043,8 +1043,6 @@ export class Decoder {
   value(): unknown {
     const tag = this.bytes[this.pos++];
     switch (tag) {
-      case Tag.Json:
-        return this.json();
       case Tag.None:
         return null;
       case Tag.Bool:
@@ -1116,6 +1114,8 @@ export class Decoder {
         return this.jsFunction();
       case Tag.NdArray:
         return this.ndarray();
+      case Tag.Json:
+        return this.json();
     }
     throw new BridgeError("ESEM_INTERNAL", `corrupt wire data: tag ${tag} at byte ${this.pos - 1}`);
   }

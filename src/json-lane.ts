@@ -77,22 +77,14 @@ function plain(v: unknown, depth: number): boolean {
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
   if ("toJSON" in v) return false;
-  const o = v as Record<string, unknown>;
-  if (counted >= MIN_VALUES) {
-    for (const k in o) if (!plain(o[k], depth + 1)) return false;
-    return true;
-  }
   // Until the arguments are known to be large enough for the lane, read
   // through descriptors: no getter runs for a call the lane then leaves to
-  // the wire format (an object with one takes the wire format; reading
-  // every value so would make the lane's check ~3x slower).
+  // the wire format (an accessor has no value, so its object takes the wire
+  // format; reading every value so would make the check ~3x slower).
+  const o = v as Record<string, unknown>;
   for (const k in o) {
-    if (counted >= MIN_VALUES) {
-      if (!plain(o[k], depth + 1)) return false;
-      continue;
-    }
-    const d = getOwn(o, k);
-    if (d === undefined || d.get !== undefined || d.set !== undefined || !plain(d.value, depth + 1)) return false;
+    const value = counted >= MIN_VALUES ? o[k] : getOwn(o, k)?.value;
+    if (!plain(value, depth + 1)) return false;
   }
   return true;
 }

@@ -176,7 +176,7 @@ def _json_number(text):
         if -_TWO53 <= n <= _TWO53:
             return n
     d = float(text)
-    if d == d and d not in (float("inf"), float("-inf")) and d == int(d) and not (d == 0 and str(d)[0] == "-"):
+    if d - d == 0 and d == int(d) and (d != 0 or repr(d)[0] != "-"):  # finite, integral, not -0.0
         return int(d)
     return d
 

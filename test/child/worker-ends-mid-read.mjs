@@ -2,9 +2,11 @@
 // wire buffer, and a 48 MiB Buffer beside the message) and end while
 // Python reads them. V8 frees a worker's memory with it, so its bridge's
 // teardown waits until Python has finished reading.
-// Usage: node worker-ends-mid-read.mjs <fixtures dir> <terminate|exit> <rounds>
-//   terminate: each round a worker is terminated a few ms after sending;
-//     then the main thread's bridge must still work.
+// Usage: node worker-ends-mid-read.mjs <fixtures dir> <how> <rounds>
+//   terminate, throw, worker-exit: each round a worker ends a few ms after
+//     sending: terminated by the main thread, by an uncaught error of its
+//     own, or by its own process.exit(); then the main thread's bridge
+//     must still work.
 //   exit: the main thread sends large arguments too, and calls
 //     process.exit(0) while two workers and itself are being read.
 import path from "node:path";
@@ -31,12 +33,15 @@ const sender = `
       py.count(bytes).catch(() => {});
     }
     parentPort.postMessage("sent");
+    const after = 2 + workerData.round * 3;  // Python is reading one of the arguments
+    if (workerData.how === "throw") setTimeout(() => { throw new Error("the worker ends on purpose"); }, after);
+    if (workerData.how === "worker-exit") setTimeout(() => process.exit(0), after);
     await new Promise(() => {});  // wait for the end
   });
 `;
 
-function startSender() {
-  const w = new Worker(sender, { eval: true, workerData: { entry, fixture } });
+function startSender(round = 0) {
+  const w = new Worker(sender, { eval: true, workerData: { entry, fixture, how, round: round % 4 } });
   const sent = new Promise((resolve, reject) => {
     w.once("message", resolve);
     w.once("error", reject);
@@ -46,13 +51,18 @@ function startSender() {
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-if (how === "terminate") {
+if (how !== "exit") {
   let ended = 0;
   for (let i = 0; i < rounds; i++) {
-    const { w, sent } = startSender();
+    const { w, sent } = startSender(i);
+    const gone = new Promise((resolve) => w.once("exit", resolve));
+    w.on("error", () => {});  // the "throw" path's own error
     await sent;
-    await pause(2 + (i % 4) * 3);  // Python is reading one of the arguments
-    await w.terminate();
+    if (how === "terminate") {
+      await pause(2 + (i % 4) * 3);  // Python is reading one of the arguments
+      await w.terminate();
+    }
+    await gone;
     ended++;
   }
   console.log(`workers ended: ${ended}`);
