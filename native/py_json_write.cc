@@ -9,6 +9,7 @@
 
 #include "py_api.h"
 #include "py_json.h"
+#include "wire_tags.h"
 
 namespace esem {
 namespace {
@@ -121,6 +122,13 @@ bool JsonWriter::Value(PyObject* o, int depth) {
   if (t == py_.PyList_Type || t == py_.PyTuple_Type) {
     bool tuple = t == py_.PyTuple_Type;
     Py_ssize_t n = tuple ? py_.PyTuple_Size(o) : py_.PyList_Size(o);
+    // A list the wire format may pack (IntList, FloatList: its first item
+    // a number) is faster by wire even cold: 20 000 floats echoed by a
+    // fresh worker took 9.7 ms as JSON, 5.1 ms by wire.
+    if (n >= static_cast<Py_ssize_t>(wire::kPackedMin)) {
+      PyObject* first = tuple ? py_.PyTuple_GetItem(o, 0) : py_.PyList_GetItem(o, 0);
+      if (first && (TypeOf(first) == py_.PyLong_Type || TypeOf(first) == py_.PyFloat_Type)) return false;
+    }
     out_.push_back('[');
     for (Py_ssize_t i = 0; i < n; i++) {
       if (i) out_.push_back(',');

@@ -37,6 +37,8 @@ const MIN_VALUES = 64;
 const MAX_VALUES = 2 ** 15;
 /** A result of more JSON text than this takes the wire format and closes the lane (as MAX_VALUES). */
 const MAX_RESULT_CHARS = 2 ** 18;
+/** Lists at least this long may be packed by the wire format (src/codec.ts, PACKED_MIN). */
+const PACKED_MIN = 16;
 /** How deep the check looks before it leaves a value to the wire format (kMaxJsonDepth in native/py_json.h). */
 const MAX_DEPTH = 64;
 
@@ -67,6 +69,9 @@ function plain(v: unknown, depth: number): boolean {
   if (typeof v !== "object" || depth >= MAX_DEPTH || counted > MAX_VALUES || types.isProxy(v)) return false;
   if (Array.isArray(v)) {
     if ("toJSON" in v) return false;
+    // A list the wire format may pack (its first item a number, 16 items or
+    // more) is faster by wire even cold (docs/types.md#the-cold-lane).
+    if (v.length >= PACKED_MIN && typeof v[0] === "number") return false;
     if (counted + v.length > MAX_VALUES) {
       counted += v.length; // too many values, known without a look at each (jsonArguments closes the lane)
       return false;

@@ -196,6 +196,11 @@ def test_the_native_codec_replies_with_young_plain_results_as_json_until_its_lan
     assert _reply_value(codec, 5)[0] == 2
     for value in ([2 ** 60], [float("nan")], {1: "a"}, ["\ud800"], [b"x"], [True, 1.5j]):
         assert _reply_value(codec, value)[0] != 0x14, value
+    # Lists the wire format packs are faster by wire even cold, nested or not.
+    assert _reply_value(codec, list(range(20)))[0] == 18
+    assert _reply_value(codec, [0.5] * 20)[0] == 19
+    assert _reply_value(codec, {"embedding": [0.5] * 20})[0] != 0x14
+    assert _reply_value(codec, [1.5] * 15)[0] == 0x14
     # Asked for as a Ref, or a failure's values: never JSON.
     assert codec.reply(0, 7, [1], True)[9] == 12
     assert codec.reply(1, 7, ("TypeError", "m", "tb"))[9] == 7

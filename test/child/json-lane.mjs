@@ -6,7 +6,7 @@
 // Sends a small argument and gets a small list back, then one of:
 //   <megabytes>  that many MiB of plain arguments, 1 MiB a call;
 //   argument     one argument of 40 000 values;
-//   result       one result of a 100 000-int list;
+//   result       one result of a 100 000-string list;
 // then the small ones again. Prints one JSON line:
 // { before, after, parsedBefore, parsedAfter, intact, getterRuns }.
 // Usage: node json-lane.mjs <megabytes|argument|result> [native|subprocess]
@@ -51,8 +51,8 @@ let intact = true;
 if (large === "argument") {
   intact = (await builtins.len(Array.from({ length: 40_000 }, (_, i) => `s${i}`))) === 40_000;
 } else if (large === "result") {
-  const back = await builtins.list(await builtins.range(100_000));
-  intact = back.length === 100_000 && back[99_999] === 99_999;
+  const back = await builtins.list(await builtins.map(builtins.str, await builtins.range(100_000)));
+  intact = back.length === 100_000 && back[99_999] === "99999";
 } else {
   const chunk = "y".repeat(2 ** 20);
   for (let i = 0; i < Number(large); i++) intact &&= (await builtins.len([chunk, ...padding])) === 101;
