@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "copy_large.h"
 #include "py_error.h"
 #include "py_js_buffer.h"
 #include "py_json.h"
@@ -141,6 +142,19 @@ class Reader {
   // A memoryview over a shared() JS buffer, with `format` and `shape`
   // (or its size in items when shape is empty).
   OwnedRef Shared(const SideBuffer& side, char format, std::vector<Py_ssize_t> shape);
+  // A bytes (or bytearray) copy of a payload: one CopyLarge into the new object.
+  OwnedRef BytesOf(const char* data, size_t size) {
+    OwnedRef b = OwnedRef::Steal(py_.PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size)));
+    char* to = nullptr;
+    Py_ssize_t n = 0;
+    if (b && py_.PyBytes_AsStringAndSize(b.get(), &to, &n) == 0) CopyLarge(to, data, size);
+    return b;
+  }
+  OwnedRef ByteArrayOf(const char* data, size_t size) {
+    OwnedRef b = OwnedRef::Steal(py_.PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size)));
+    if (b && size) CopyLarge(py_.PyByteArray_AsString(b.get()), data, size);
+    return b;
+  }
 
   OwnedRef Str(uint8_t tag);
   OwnedRef Key();
@@ -408,8 +422,7 @@ OwnedRef Reader::Typed() {
   if (!std::strchr("bhHiIfdqQ", format) || format == 0) return Bad("a typed array format that is not one of bhHiIfdqQ");
   if (shared) return Shared(*shared, static_cast<char>(format), {});
   char fmt[2] = {static_cast<char>(format), 0};
-  return Call2(ctx_.typed_view.get(), OwnedRef::Steal(py_.PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(size))),
-               OwnedRef::Steal(py_.PyUnicode_FromString(fmt)));
+  return Call2(ctx_.typed_view.get(), BytesOf(data, size), OwnedRef::Steal(py_.PyUnicode_FromString(fmt)));
 }
 
 OwnedRef Reader::NdArray() {
@@ -449,7 +462,7 @@ OwnedRef Reader::NdArray() {
     return Shared(*shared, format, std::move(dims));
   }
   // A bytearray: numpy.frombuffer over it gives a writable array, no copy.
-  OwnedRef bytes = OwnedRef::Steal(py_.PyByteArray_FromStringAndSize(data, static_cast<Py_ssize_t>(size)));
+  OwnedRef bytes = ByteArrayOf(data, size);
   if (!bytes) return bytes;
   OwnedRef fn = OwnedRef::Steal(py_.PyObject_GetAttrString(ctx_.ops.get(), "ndarray_from"));
   if (!fn) return fn;
@@ -496,7 +509,7 @@ OwnedRef Reader::Value(int depth) {
       const SideBuffer* shared;
       if (!Payload(&data, &size, &shared)) return OwnedRef();
       if (shared) return Shared(*shared, 'B', {});
-      return OwnedRef::Steal(py_.PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(size)));
+      return BytesOf(data, size);
     }
     case kList:
     case kSet:

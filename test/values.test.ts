@@ -1,4 +1,5 @@
 // Value conversions (SPEC §3, §9), the same cases on every backend.
+import { createHash } from "node:crypto";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createBridge, kw, opts } from "../src/index.ts";
 import { BACKENDS, skipReason, fixture, rejectionOf, expectBridgeError } from "./helpers.ts";
@@ -548,6 +549,22 @@ describe.each(BACKENDS)("values on the %s backend", (mode) => {
 
     it("awaits an async def function and resolves with its result", async () => {
       expect(await v.async_double(21)).toBe(42);
+    });
+
+    // Payloads of 8 MiB or more are copied with streaming stores (native/copy_large.h): its head and tail are copied apart.
+    it("copies 9 MiB payloads into Python byte for byte, from odd offsets and of odd lengths: a Buffer, a TypedArray, a shaped array", async (ctx) => {
+      const sha = (view: ArrayBufferView) => createHash("sha256").update(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)).digest("hex");
+      const whole = Buffer.alloc((9 << 20) + 64);
+      for (let i = 0; i < whole.length; i++) whole[i] = (i * 131 + (i >> 12)) & 255;
+      const buf = whole.subarray(5, 5 + (9 << 20) + 13);
+      expect(await v.digest(buf)).toEqual(["bytes", sha(buf)]);
+      const floats = new Float64Array(whole.buffer, whole.byteOffset + 24, (9 << 17) + 3);
+      const [floatType, floatSum] = (await v.digest(floats)) as [string, string];
+      expect(floatSum).toBe(sha(floats));
+      expect(floatType).not.toBe("bytes");
+      if (!(await v.has_numpy())) ctx.skip("numpy is not installed for the bridge's interpreter");
+      const shaped = Object.assign(new Float32Array(whole.buffer, whole.byteOffset + 12, (9 << 18) + 6), { shape: [(9 << 17) + 3, 2] });
+      expect(await v.digest(shaped)).toEqual(["ndarray", sha(shaped)]);
     });
 
     it("carries several large Buffers in one call, both ways, each whole and separate, and small calls after them", async () => {
