@@ -157,7 +157,8 @@ class Reader {
   }
 
   OwnedRef Str(uint8_t tag);
-  OwnedRef Key();
+  // A dict key, borrowed from the message's key table (which holds it until the reader ends).
+  PyObject* Key();
   OwnedRef BigInt();
   OwnedRef Items(uint8_t tag, int depth);
   OwnedRef Packed(uint8_t tag, int depth);
@@ -208,23 +209,28 @@ OwnedRef Reader::Str(uint8_t tag) {
   return OwnedRef::Steal(py_.PyUnicode_DecodeUTF16(s, static_cast<Py_ssize_t>(units) * 2, "surrogatepass", &byteorder));
 }
 
-OwnedRef Reader::Key() {
+PyObject* Reader::Key() {
   uint8_t tag;
-  if (!U8(&tag)) return OwnedRef();
+  if (!U8(&tag)) return nullptr;
   if (tag == kKeyRef) {
     size_t at = Offset() - 1;
     uint32_t i;
-    if (!U32(&i)) return OwnedRef();
+    if (!U32(&i)) return nullptr;
     if (i >= keys_.size()) {
-      return Bad("key reference " + std::to_string(i) + " at byte " + std::to_string(at) + " names none of the " +
-                 std::to_string(keys_.size()) + " keys read so far");
+      Bad("key reference " + std::to_string(i) + " at byte " + std::to_string(at) + " names none of the " +
+          std::to_string(keys_.size()) + " keys read so far");
+      return nullptr;
     }
-    return keys_[i];
+    return keys_[i].get();
   }
-  if (tag != kStr && tag != kStr16) return Bad("a dict key" + At() + " that is not a string");
+  if (tag != kStr && tag != kStr16) {
+    Bad("a dict key" + At() + " that is not a string");
+    return nullptr;
+  }
   OwnedRef key = Str(tag);
-  if (key) keys_.push_back(key);
-  return key;
+  if (!key) return nullptr;
+  keys_.push_back(std::move(key));
+  return keys_.back().get();
 }
 
 OwnedRef Reader::BigInt() {
@@ -298,10 +304,10 @@ OwnedRef Reader::Dict(int depth) {
   OwnedRef dict = OwnedRef::Steal(py_.PyDict_New());
   if (!dict) return dict;
   for (uint32_t i = 0; i < n; i++) {
-    OwnedRef key = Key();
-    if (!key) return key;
+    PyObject* key = Key();  // held by the key table
+    if (!key) return OwnedRef();
     OwnedRef value = Value(depth + 1);
-    if (!value || py_.PyDict_SetItem(dict.get(), key.get(), value.get()) < 0) return OwnedRef();
+    if (!value || py_.PyDict_SetItem(dict.get(), key, value.get()) < 0) return OwnedRef();
   }
   return dict;
 }
