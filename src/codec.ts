@@ -52,6 +52,10 @@ const PACKED_MIN = 16;
 
 /** Containers nest at most this deep in a value (docs/types.md); deeper rejects. */
 const MAX_DEPTH = 256;
+/** dict()'s levels: depth + 1, from -1 (the argument list) to MAX_DEPTH. */
+const LEVELS = MAX_DEPTH + 2;
+/** Read-ahead stack slots kept (cleared) between frames. */
+const MAX_STACK_KEPT = 256;
 /** Roots whose items are the values (a call's argument list, its kwargs, an attribute path): not a level of their own. */
 const WRAPPER_ROOTS = new Set(["args", "kwargs", "path"]);
 const TWO32 = 4294967296;
@@ -196,11 +200,17 @@ export class Encoder {
   private pos = 0;
   private keys = new Map<string, number>();
   /** Per depth: the key list of the last dict written there, and its key table indices. */
-  private readonly lastKeys: (string[] | undefined)[] = [];
-  private readonly lastRefs: (number[] | undefined)[] = [];
+  // Made at full length (dict() reads them at any level) and cleared, not
+  // cut, between frames: optimized code that finds an index past the end,
+  // or must grow an array, is thrown away (the second large message of a
+  // process ran in the interpreter again, as slow as the first).
+  private readonly lastKeys = new Array<string[] | undefined>(LEVELS).fill(undefined);
+  private readonly lastRefs = new Array<number[] | undefined>(LEVELS).fill(undefined);
   /** Per depth: dicts in a row with that key list, and its field reader once FIELDS_AFTER of them came. */
-  private readonly lastRuns: number[] = [];
-  private readonly lastFields: (Fields | null | undefined)[] = [];
+  private readonly lastRuns = new Array<number>(LEVELS).fill(0);
+  private readonly lastFields = new Array<Fields | null | undefined>(LEVELS).fill(undefined);
+  /** Levels below this may hold the last frame's key lists. */
+  private levels = 0;
   /** Values read ahead of writing them (fields()); a dict among them uses the stack above. */
   private readonly stack: unknown[] = [];
   private top = 0;
@@ -216,8 +226,8 @@ export class Encoder {
   side: ArrayBufferView[] = [];
   /** The Shared marker whose payload raw() writes next. */
   private sharing: Shared | undefined;
-  /** Whether Object.prototype has no enumerable property (sameKeys), found once per frame. */
-  private plainProto: boolean | undefined = undefined;
+  /** Whether Object.prototype has no enumerable property (sameKeys), found once per frame (~7 ns). */
+  private plainProto = true;
 
   /** Callback ids the value being encoded took (given back if it fails). */
   private fns: number[] = [];
@@ -231,7 +241,23 @@ export class Encoder {
     readonly refOf: (value: Function) => RefAnswer,
     private readonly keepSide = false,
     private readonly callbacks?: CallbackIds,
-  ) {}
+  ) {
+    // The fields encoding writes, written once more: V8 takes a field
+    // written only when its object was made for a constant, and the first
+    // write after that (here, smallTakes at the end of the first large
+    // message) threw away the optimized code of every method, so the
+    // second large message ran interpreted again.
+    this.pos = 0;
+    this.busy = false;
+    this.frameStart = 0;
+    this.top = 0;
+    this.levels = 0;
+    this.plainProto = true;
+    this.side = [];
+    this.sharing = undefined;
+    this.fns = [];
+    this.replaceBuffer(new Uint8Array(4096)); // buf, view, smallTakes
+  }
 
   /**
    * Encodes each value in turn; the result is valid until the next encode.
@@ -370,16 +396,26 @@ export class Encoder {
     // Only what the last frame used: a clear() makes a new table, a length
     // write is a slow store, and most frames (mod.f(1, 2)) use none of them.
     if (this.keys.size !== 0) this.keys.clear();
-    if (this.lastKeys.length !== 0) this.lastKeys.length = 0;
-    if (this.lastRefs.length !== 0) this.lastRefs.length = 0;
+    for (let i = 0; i < this.levels; i++) {
+      this.lastKeys[i] = undefined;
+      this.lastRefs[i] = undefined;
+    }
+    this.levels = 0;
     if (this.ancestors.length !== 0) this.ancestors.length = 0;
     if (this.fns.length !== 0) this.fns = [];
-    this.plainProto = undefined;
+    this.plainProto = !hasEnumerable(Object.prototype);
     this.top = 0;
     try {
       for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        // No kwargs: written here, so value() does not first meet a null
+        // at the end of a large message, after V8 compiled it without one.
+        if (v === null) {
+          this.u8(Tag.None);
+          continue;
+        }
         try {
-          this.value(values[i], WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
+          this.value(v, WRAPPER_ROOTS.has(roots[i]) ? -1 : 0);
         } catch (error) {
           for (const id of this.fns) this.callbacks!.unsend(id);
           this.fns = [];
@@ -391,13 +427,23 @@ export class Encoder {
     } finally {
       // The fields read ahead and the containers open when a value failed
       // are the caller's: not kept past the frame.
-      if (this.stack.length !== 0) this.stack.length = 0;
+      // (Cleared, not cut, as the key lists: a stack that grew past
+      // MAX_STACK_KEPT for one deep message is let go.)
+      const stack = this.stack;
+      if (stack.length > MAX_STACK_KEPT) stack.length = 0;
+      else for (let i = 0; i < stack.length; i++) stack[i] = undefined;
       if (this.ancestors.length !== 0) this.ancestors.length = 0;
     }
   }
 
   private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  // Apart from room(), which every write inlines: V8 inlines a call made
+  // this rarely into none of them, so their optimized code does not
+  // depend on what making a buffer depends on.
+  private grow(n: number): void {
     // Past 8 MiB it grows 4x: each buffer it outgrows was written whole and
     // copied, so fewer steps fault in and copy fewer pages (1 000 000
     // records, 66 MiB: the first encode ~15-20 % faster; the pages above
@@ -653,7 +699,6 @@ export class Encoder {
    * no enumerable property (checked once per frame; else always false).
    */
   private sameKeys(v: object, keys: string[]): boolean {
-    if (this.plainProto === undefined) this.plainProto = !hasEnumerable(Object.prototype);
     if (!this.plainProto) return false;
     let n = 0;
     for (const k in v) {
@@ -677,6 +722,7 @@ export class Encoder {
     let refs = same ? this.lastRefs[level] : undefined;
     if (refs === undefined) {
       refs = [];
+      if (level >= this.levels) this.levels = level + 1;
       this.lastKeys[level] = keys;
       this.lastRefs[level] = refs;
       this.lastRuns[level] = 0;
@@ -873,6 +919,23 @@ const TYPED_CODES: Record<string, TypedArrayClass> = {
   i16: Int16Array, u16: Uint16Array, i8: Int8Array, u8: Uint8Array,
 };
 
+// Keys and values of the dicts and small lists being read
+// (src/record-shapes.ts): one stack for every decoder, cleared when the
+// outermost value() returns. A stack of each decoder's own was a fresh
+// array for every message, and the first store into it threw away the
+// code V8 had optimized for the last one's (out of bounds), so the second
+// large message of a process ran in the interpreter again.
+const valueStack: unknown[] = [];
+let stackTop = 0;
+/** Past this many slots (a dict of thousands of keys) the stack is let go rather than cleared. */
+const MAX_KEPT_STACK = 1024;
+
+function clearValueStack(): void {
+  // Nothing decoded stays reachable from it (a dropped proxy must be collectable).
+  if (valueStack.length > MAX_KEPT_STACK) valueStack.length = 0;
+  else for (let i = 0; i < valueStack.length; i++) valueStack[i] = undefined;
+}
+
 /** Decodes one value from `bytes` (a result), making proxies with `wrap`; `side`: the buffers beside the bytes. */
 export class Decoder {
   private pos = 0;
@@ -880,9 +943,6 @@ export class Decoder {
   private readonly keys: string[] = [];
   /** The key table index of the key read last. */
   private keyIndex = 0;
-  /** Keys and values of the dicts being read (src/record-shapes.ts). */
-  private readonly stack: unknown[] = [];
-  private top = 0;
   private readonly shapes = new Shape();
 
   private readonly bytes: Uint8Array;
@@ -970,16 +1030,16 @@ export class Decoder {
    * (src/record-shapes.ts), else key by key.
    */
   private dict(n: number): Record<string, unknown> {
-    const stack = this.stack;
-    const base = this.top;
+    const stack = valueStack;
+    const base = stackTop;
     let shape = n <= MAX_SHAPE_KEYS ? this.shapes : undefined;
     for (let i = 0; i < n; i++) {
       const k = this.key();
       if (shape !== undefined) shape = shape.next(this.keyIndex, k);
-      stack[this.top++] = k;
+      stack[stackTop++] = k;
       // A dict among the values uses the stack above and gives it back.
-      const v = this.value();
-      stack[this.top++] = v;
+      const v = this.read();
+      stack[stackTop++] = v;
     }
     const build = shape === undefined ? null : shape.builder();
     let out: Record<string, unknown>;
@@ -993,7 +1053,7 @@ export class Decoder {
         else out[k] = stack[i + 1];
       }
     }
-    this.top = base;
+    stackTop = base;
     return out;
   }
 
@@ -1004,11 +1064,11 @@ export class Decoder {
    * for the collector to copy.)
    */
   private smallList(n: number): unknown[] {
-    const s = this.stack;
-    const b = this.top;
+    const s = valueStack;
+    const b = stackTop;
     // The slot is claimed before the item is read: a dict or list among the items uses the stack above.
-    for (let i = 0; i < n; i++) s[this.top++] = this.value();
-    this.top = b;
+    for (let i = 0; i < n; i++) s[stackTop++] = this.read();
+    stackTop = b;
     switch (n) {
       case 0: return [];
       case 1: return [s[b]];
@@ -1040,7 +1100,18 @@ export class Decoder {
     return copy;
   }
 
+  /** The next value. */
   value(): unknown {
+    const base = stackTop; // above another decoder's slots, were one reading (none does today)
+    try {
+      return this.read();
+    } finally {
+      stackTop = base;
+      if (base === 0) clearValueStack();
+    }
+  }
+
+  private read(): unknown {
     const tag = this.bytes[this.pos++];
     switch (tag) {
       case Tag.None:
@@ -1083,7 +1154,7 @@ export class Decoder {
         const n = this.u32();
         if (n <= SMALL_LIST) return this.smallList(n);
         const out = [];
-        for (let i = 0; i < n; i++) out.push(this.value());
+        for (let i = 0; i < n; i++) out.push(this.read());
         return out;
       }
       case Tag.IntList:
@@ -1095,15 +1166,15 @@ export class Decoder {
         const n = this.u32();
         const out = new Map();
         for (let i = 0; i < n; i++) {
-          const k = this.value();
-          out.set(k, this.value());
+          const k = this.read();
+          out.set(k, this.read());
         }
         return out;
       }
       case Tag.Set: {
         const n = this.u32();
         const out = new Set();
-        for (let i = 0; i < n; i++) out.add(this.value());
+        for (let i = 0; i < n; i++) out.add(this.read());
         return out;
       }
       case Tag.Date:

@@ -69,6 +69,26 @@ function allScalars(args: unknown[]): boolean {
   return true;
 }
 
+// Two things the addon does in every process make V8 throw away the
+// optimized code of every function that touches a typed array, in the
+// whole isolate, the first time they happen: detaching an ArrayBuffer
+// (EndLoan in native/js_values.cc, once a large result is decoded), and
+// making a Buffer in C++ (Node sets a Uint8Array's prototype to do it:
+// every wire result, and napi_create_external_arraybuffer too). Both came
+// in the first large call, so the codec's code, optimized during it, was
+// thrown away and the second large call ran interpreted again (10 000
+// records echoed, second call: 46-60 ms; the third took 15). Done once
+// when the first bridge starts, before anything is optimized, they cost
+// nothing more (V8 then compiles with those checks from the start).
+let spent = false;
+function spendTypedArrayAssumptions(): void {
+  if (spent) return;
+  spent = true;
+  const buffer = new ArrayBuffer(8);
+  structuredClone(buffer, { transfer: [buffer] });
+  Object.setPrototypeOf(new Uint8Array(1), Buffer.prototype);
+}
+
 /**
  * The addon keeps the jobs of a large burst of calls for the next one, and
  * frees those a whole second did not use (native/bridge.h, kMaxSpareJobs);
@@ -122,6 +142,7 @@ export class NativeBackend implements Backend {
     if (problem) throw new BridgeError("ESEM_NO_PYTHON", `Native mode cannot use ${choice.command}: ${problem}.`);
     const load = loadAddon();
     if (!load.addon) throw new BridgeError("ESEM_NO_PYTHON", `Native mode is unavailable: ${load.error}.`);
+    spendTypedArrayAssumptions();
     const spin = Number(process.env.ESEM_SPIN_US);
     const callbacks = new Callbacks();
     const refOf = (f: Function): RefAnswer => (f as unknown as Record<symbol, RefAnswer>)[hooks.refSymbol];

@@ -79,11 +79,11 @@ describe("records decoded through key-list builders", () => {
   });
 });
 
-describe("records the encoder reads ahead", () => {
-  it("keeps none of their values once the frame is written or has failed", async () => {
+describe("records the encoder reads ahead, and values on the decoders' shared stack", () => {
+  it("keeps none of them once the frame is written or the value decoded, or either has failed", async () => {
     const child = await runNode(childScript("encoder-retention.mjs"), [], 30_000, { nodeArgs: ["--expose-gc"] });
     expect(child.stderr).toBe("");
-    expect(JSON.parse(child.stdout.trim())).toEqual({ normal: true, failed: true });
+    expect(JSON.parse(child.stdout.trim())).toEqual({ normal: true, failed: true, decoded: true, decodeFailed: true });
   });
 });
 
