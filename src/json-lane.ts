@@ -76,7 +76,17 @@ function plain(v: unknown, depth: number): boolean {
       counted += v.length; // too many values, known without a look at each (jsonArguments closes the lane)
       return false;
     }
-    for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
+    for (let i = 0; i < v.length; i++) {
+      const before = counted;
+      if (!plain(v[i], depth + 1)) return false;
+      // Records are alike: when the rest, each the size of the first, would
+      // pass the limit, that is known now, not after walking half of them
+      // in a young process (10 000 records: ~4 700 walked, then refused).
+      if (i === 0 && counted + (v.length - 1) * (counted - before) > MAX_VALUES) {
+        counted += (v.length - 1) * (counted - before);
+        return false;
+      }
+    }
     return true;
   }
   const proto = Object.getPrototypeOf(v);

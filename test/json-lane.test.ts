@@ -30,6 +30,12 @@ describe.each(BACKENDS)("the cold lane on the %s backend", (mode) => {
     expect(JSON.parse(child.stdout.trim())).toEqual({ before: 1, after: 0, parsedBefore: 1, parsedAfter: 1, intact: true, getterRuns: 1 });
   });
 
+  it("closes at one argument of records whose first, times their count, is more than 32 768 values, without reading the rest", async () => {
+    const child = await runNode(childScript("json-lane.mjs"), ["records", mode], timeLimit(30_000));
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout.trim())).toEqual({ before: 1, after: 0, parsedBefore: 1, parsedAfter: 1, intact: true, getterRuns: 1 });
+  });
+
   it("closes at one result of more than 256 KiB of JSON", async () => {
     const child = await runNode(childScript("json-lane.mjs"), ["result", mode], timeLimit(30_000));
     expect(child.stderr).toBe("");

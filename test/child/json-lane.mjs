@@ -6,10 +6,13 @@
 // Sends a small argument and gets a small list back, then one of:
 //   <megabytes>  that many MiB of plain arguments, 1 MiB a call;
 //   argument     one argument of 40 000 values;
+//   records      one argument of 10 000 records (50 000 values), a getter in
+//                record 3 000 (intact only if it ran once: the check
+//                refuses them at the first record, without reading it);
 //   result       one result of a 100 000-string list;
 // then the small ones again. Prints one JSON line:
 // { before, after, parsedBefore, parsedAfter, intact, getterRuns }.
-// Usage: node json-lane.mjs <megabytes|argument|result> [native|subprocess]
+// Usage: node json-lane.mjs <megabytes|argument|records|result> [native|subprocess]
 const { createBridge } = await import(new URL("../../dist/index.js", import.meta.url).href);
 const large = process.argv[2];
 const bridge = createBridge({ mode: process.argv[3] ?? "native" });
@@ -50,6 +53,11 @@ const [before, parsedBefore] = await small();
 let intact = true;
 if (large === "argument") {
   intact = (await builtins.len(Array.from({ length: 40_000 }, (_, i) => `s${i}`))) === 40_000;
+} else if (large === "records") {
+  let runs = 0;
+  const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: i, name: `r${i}`, tags: ["a", "b", "c"] }));
+  Object.defineProperty(rows[3000], "name", { enumerable: true, get: () => (runs++, "r3000") });
+  intact = (await builtins.len(rows)) === 10_000 && runs === 1;
 } else if (large === "result") {
   const back = await builtins.list(await builtins.map(builtins.str, await builtins.range(100_000)));
   intact = back.length === 100_000 && back[99_999] === "99999";
