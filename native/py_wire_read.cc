@@ -142,7 +142,9 @@ class Reader {
   // A memoryview over a shared() JS buffer, with `format` and `shape`
   // (or its size in items when shape is empty).
   OwnedRef Shared(const SideBuffer& side, char format, std::vector<Py_ssize_t> shape);
-  // A bytes (or bytearray) copy of a payload: one CopyLarge into the new object.
+  // A bytes (or bytearray) copy of a payload: one CopyLarge into the new
+  // object. (PEP 782 soft-deprecates PyBytes_FromStringAndSize(NULL, n) in
+  // 3.15 for PyBytesWriter: still maintained, no warning, no removal set.)
   OwnedRef BytesOf(const char* data, size_t size) {
     OwnedRef b = OwnedRef::Steal(py_.PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size)));
     char* to = nullptr;
