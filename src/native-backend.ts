@@ -84,9 +84,13 @@ let spent = false;
 function spendTypedArrayAssumptions(): void {
   if (spent) return;
   spent = true;
-  const buffer = new ArrayBuffer(8);
-  structuredClone(buffer, { transfer: [buffer] });
-  Object.setPrototypeOf(new Uint8Array(1), Buffer.prototype);
+  try {
+    const buffer = new ArrayBuffer(8);
+    structuredClone(buffer, { transfer: [buffer] });
+    Object.setPrototypeOf(new Uint8Array(1), Buffer.prototype);
+  } catch {
+    // A runtime without one of these: nothing is lost but the head start.
+  }
 }
 
 /**
