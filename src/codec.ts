@@ -256,7 +256,7 @@ export class Encoder {
     this.side = [];
     this.sharing = undefined;
     this.fns = [];
-    this.replaceBuffer(new Uint8Array(4096)); // buf, view, smallTakes
+    this.replaceBuffer(this.buf); // buf, view, smallTakes
   }
 
   /**
