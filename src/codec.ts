@@ -936,11 +936,23 @@ function clearValueStack(): void {
   else for (let i = 0; i < valueStack.length; i++) valueStack[i] = undefined;
 }
 
+/**
+ * An empty array already of the kind a key table becomes (strings): a `[]`
+ * is made for small integers, so each decoder's first key changed its map,
+ * and code V8 had optimized for the last message's table was thrown away
+ * at the next message's first new key (calls 3 and 4 of a process).
+ */
+function keyTable(): string[] {
+  const table = [""];
+  table.length = 0;
+  return table;
+}
+
 /** Decodes one value from `bytes` (a result), making proxies with `wrap`; `side`: the buffers beside the bytes. */
 export class Decoder {
   private pos = 0;
   private readonly view: DataView;
-  private readonly keys: string[] = [];
+  private readonly keys: string[] = keyTable();
   /** The key table index of the key read last. */
   private keyIndex = 0;
   private readonly shapes = new Shape();
@@ -1018,10 +1030,22 @@ export class Decoder {
       this.keyIndex = index;
       return k;
     }
-    const k = this.string(tag);
+    const k = tag === Tag.Str ? this.keyText(this.u32()) : this.string(tag);
     this.keyIndex = this.keys.length;
     this.keys.push(k);
     return k;
+  }
+
+  /**
+   * A key's text, sent in full: a few per message, all at its start, so
+   * through the decoder builtin rather than text(), whose short-string
+   * cases would each be first met there before V8 had feedback for them
+   * (one deoptimization in each of a process's first large messages).
+   */
+  private keyText(n: number): string {
+    const start = this.pos;
+    this.pos = start + n;
+    return utf8Decoder.decode(this.bytes.subarray(start, start + n));
   }
 
   /**

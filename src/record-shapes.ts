@@ -66,6 +66,16 @@ function builderFor(names: readonly string[]): Build | null {
   });
 }
 
+// The root's key list: an empty array of the kind the others are
+// (strings). A `[]` is made for small integers, and copying it where V8 had
+// seen string arrays threw away the decoder's optimized dict() at each
+// message's first record.
+const NO_NAMES: readonly string[] = (() => {
+  const names = [""];
+  names.length = 0;
+  return names;
+})();
+
 /**
  * One node of a message's trie of key lists: the path from the root is the
  * keys (by their index in the message's key table) in wire order. Records of
@@ -79,7 +89,7 @@ export class Shape {
   /** undefined: not decided yet; null: build key by key. */
   private build: Build | null | undefined;
 
-  constructor(private readonly names: readonly string[] = []) {}
+  constructor(private readonly names: readonly string[] = NO_NAMES) {}
 
   /** The node one key further. */
   next(keyIndex: number, name: string): Shape {
