@@ -38,10 +38,14 @@ OwnedRef CallOne(PyObject* fn, PyObject* arg) {
 }
 
 // The message's bytes: written at `at_`, into room made ahead (the string
-// is resized past what is written, and cut back to it when the writer
-// ends), so a write is a copy and a bump; std::string::append checked the
-// capacity and kept the terminating NUL at every one (a 10 000-record
-// result: ~5 % of its writing in _M_append).
+// is resized up to kAhead past what is written, and cut back to it when the
+// writer ends), so a small write is a copy and a bump; std::string::append
+// checked the capacity and kept the terminating NUL at every one (a 10 000-
+// record result: ~5 % of its writing in _M_append). The room is zero-filled
+// when made, so it stays small, and a large piece (a payload written
+// inline) is appended, not copied over zeros: room of half the message
+// made that way made 1 000 000 records 15-45 % slower to write, and a
+// 16 MiB bytes in a list 70 %.
 class Out {
  public:
   explicit Out(std::string* s) : s_(*s), at_(s->size()) {}
@@ -56,6 +60,12 @@ class Out {
   }
   void Advance(size_t n) { at_ += n; }
   void Put(const void* v, size_t n) {
+    if (n >= kAhead) {
+      s_.resize(at_);
+      s_.append(static_cast<const char*>(v), n);
+      at_ += n;
+      return;
+    }
     std::memcpy(Room(n), v, n);
     at_ += n;
   }
@@ -83,9 +93,14 @@ class Out {
   }
 
  private:
-  // Half as much again as written, zero-filled once: a kept buffer's
-  // whole capacity is not filled for a small message.
-  void Grow(size_t n) { s_.resize(std::max(at_ + n, at_ + at_ / 2 + 256)); }
+  static constexpr size_t kAhead = size_t{1} << 16;
+
+  // kAhead more than needed, zero-filled; the capacity still doubles.
+  void Grow(size_t n) {
+    size_t want = at_ + n + kAhead;
+    if (want > s_.capacity()) s_.reserve(std::max(want, 2 * s_.capacity()));
+    s_.resize(want);
+  }
 
   std::string& s_;
   size_t at_;
