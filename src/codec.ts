@@ -48,14 +48,25 @@ export class JsonText {
  * and of that many numbers that are all floats to Python (not integers, or
  * -0) as one FloatList (not a message's argument list); any length is read.
  */
-const PACKED_MIN = 16;
+export const PACKED_MIN = 16;
 
 /** Containers nest at most this deep in a value (docs/types.md); deeper rejects. */
 const MAX_DEPTH = 256;
 /** dict()'s levels: depth + 1, from -1 (the argument list) to MAX_DEPTH. */
 const LEVELS = MAX_DEPTH + 2;
-/** Read-ahead stack slots kept (cleared) between frames. */
-const MAX_STACK_KEPT = 256;
+/** Scratch stack slots kept, cleared, between messages; past this (a dict of thousands of keys) the stack is let go. */
+const MAX_KEPT_STACK = 1024;
+
+/**
+ * Drops what a scratch stack holds (nothing read or decoded stays
+ * reachable from it: a dropped proxy must be collectable), keeping the
+ * array: cut to length 0, the next message's stores went past its end and
+ * threw away code V8 had optimized for the last one.
+ */
+function clearStack(stack: unknown[]): void {
+  if (stack.length > MAX_KEPT_STACK) stack.length = 0;
+  else for (let i = 0; i < stack.length; i++) stack[i] = undefined;
+}
 /** Roots whose items are the values (a call's argument list, its kwargs, an attribute path): not a level of their own. */
 const WRAPPER_ROOTS = new Set(["args", "kwargs", "path"]);
 const TWO32 = 4294967296;
@@ -427,11 +438,7 @@ export class Encoder {
     } finally {
       // The fields read ahead and the containers open when a value failed
       // are the caller's: not kept past the frame.
-      // (Cleared, not cut, as the key lists: a stack that grew past
-      // MAX_STACK_KEPT for one deep message is let go.)
-      const stack = this.stack;
-      if (stack.length > MAX_STACK_KEPT) stack.length = 0;
-      else for (let i = 0; i < stack.length; i++) stack[i] = undefined;
+      clearStack(this.stack);
       if (this.ancestors.length !== 0) this.ancestors.length = 0;
     }
   }
@@ -922,19 +929,9 @@ const TYPED_CODES: Record<string, TypedArrayClass> = {
 // Keys and values of the dicts and small lists being read
 // (src/record-shapes.ts): one stack for every decoder, cleared when the
 // outermost value() returns. A stack of each decoder's own was a fresh
-// array for every message, and the first store into it threw away the
-// code V8 had optimized for the last one's (out of bounds), so the second
-// large message of a process ran in the interpreter again.
+// array for every message (the same trap as clearStack's).
 const valueStack: unknown[] = [];
 let stackTop = 0;
-/** Past this many slots (a dict of thousands of keys) the stack is let go rather than cleared. */
-const MAX_KEPT_STACK = 1024;
-
-function clearValueStack(): void {
-  // Nothing decoded stays reachable from it (a dropped proxy must be collectable).
-  if (valueStack.length > MAX_KEPT_STACK) valueStack.length = 0;
-  else for (let i = 0; i < valueStack.length; i++) valueStack[i] = undefined;
-}
 
 /**
  * An empty array already of the kind a key table becomes (strings): a `[]`
@@ -1131,7 +1128,7 @@ export class Decoder {
       return this.read();
     } finally {
       stackTop = base;
-      if (base === 0) clearValueStack();
+      if (base === 0) clearStack(valueStack);
     }
   }
 

@@ -16,7 +16,7 @@
 // native/py_json_write.cc), so no call can tell which form its values took.
 // ESEM_JSON_LANE=0 turns the lane off; =always keeps it open (for tests).
 import { types } from "node:util";
-import { JsonText } from "./codec.js";
+import { JsonText, PACKED_MIN } from "./codec.js";
 
 /**
  * JSON text each way the lane carries in a process (per worker thread)
@@ -37,8 +37,6 @@ const MIN_VALUES = 64;
 const MAX_VALUES = 2 ** 15;
 /** A result of more JSON text than this takes the wire format and closes the lane (as MAX_VALUES). */
 const MAX_RESULT_CHARS = 2 ** 18;
-/** Lists at least this long may be packed by the wire format (src/codec.ts, PACKED_MIN). */
-const PACKED_MIN = 16;
 /** How deep the check looks before it leaves a value to the wire format (kMaxJsonDepth in native/py_json.h). */
 const MAX_DEPTH = 64;
 
