@@ -44,7 +44,10 @@ function startSender(round = 0) {
   const w = new Worker(sender, { eval: true, workerData: { entry, fixture, how, round: round % 4 } });
   const sent = new Promise((resolve, reject) => {
     w.once("message", resolve);
-    w.once("error", reject);
+    // The "throw" path's own error may be delivered before its "sent"
+    // message on a busy machine (it failed CI once so): that worker also
+    // ended while Python read its arguments.
+    w.once("error", how === "throw" ? resolve : reject);
   });
   return { w, sent };
 }
